@@ -1,0 +1,56 @@
+# cskh-bot: every target creates the virtualenv and installs on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.10 (Rasa 3.6 supports nothing newer): pyenv honours .python-version.
+PYTHON_BOOT ?= $(shell pyenv which python 2>/dev/null || command -v python3.10)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install train run shell test lint bench bench-nlu clean
+
+help:
+	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
+	@echo "make test   - install, run the whole test suite"
+	@echo "make shell  - chat with the running bot in this terminal"
+	@echo "make train  - train the model if data or config changed"
+	@echo "make bench  - benchmarks (NLU accuracy and latency vs Rasa's default pipeline)"
+	@echo "make lint   - ruff"
+
+$(PY):
+	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
+	$(PYTHON_BOOT) -c 'import sys; assert sys.version_info[:2] == (3, 10), "need Python 3.10, got " + sys.version'
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip wheel
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+train: install
+	$(PY) -m bot.training
+
+run: install
+	$(PY) -m bot.run
+
+shell: install
+	$(PY) -m bot.chat
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: bench-nlu
+
+bench-nlu: install
+	$(PY) -m bench.nlu
+
+clean:
+	rm -rf models .rasa results var/*.db

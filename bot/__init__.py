@@ -1,0 +1,1 @@
+"""cskh-bot: a Vietnamese customer-service bot on Rasa Open Source."""

@@ -1,0 +1,97 @@
+"""Held-out evaluation of a trained model on labelled examples.
+
+A FAQ example's label is its full retrieval intent ("faq/refund"): the
+prediction counts only when DIET says "faq" *and* the ResponseSelector picks
+the right topic. A fallback prediction counts as wrong, because the customer
+did not get an answer.
+"""
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.text.normalize import strip_diacritics
+
+Example = tuple[str, str]  # (text, label)
+
+
+def load_examples(*paths: Path) -> list[Example]:
+    """(text, label) pairs from Rasa YAML NLU files."""
+    examples: list[Example] = []
+    for path in paths:
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in content.get("nlu", []):
+            if "intent" not in block:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                text = line.strip()
+                if text.startswith("- "):
+                    examples.append((text[2:].strip(), block["intent"]))
+    return examples
+
+
+def stripped(examples: Sequence[Example]) -> list[Example]:
+    """The same examples typed without diacritics."""
+    return [(strip_diacritics(text), label) for text, label in examples]
+
+
+def predicted_label(parse: dict[str, Any]) -> str:
+    """The label a parse result stands for: the intent, or faq/<topic>."""
+    intent = (parse.get("intent") or {}).get("name") or ""
+    selector = (parse.get("response_selector") or {}).get(intent)
+    if selector:
+        return selector["response"]["intent_response_key"] or intent
+    return intent
+
+
+@dataclass
+class Report:
+    """Accuracy, the misses, and how long each parse took."""
+
+    total: int = 0
+    correct: int = 0
+    misses: list[tuple[str, str, str]] = field(default_factory=list)  # text, expected, got
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    def confusions(self) -> Counter:
+        """(expected, got) -> count, most frequent first."""
+        return Counter((expected, got) for _, expected, got in self.misses)
+
+
+def evaluate(parse: Callable[[str], dict[str, Any]], examples: Sequence[Example]) -> Report:
+    """Parses every example and compares labels."""
+    report = Report()
+    for text, label in examples:
+        started = time.perf_counter()
+        result = parse(text)
+        report.latencies_ms.append((time.perf_counter() - started) * 1000)
+        got = predicted_label(result)
+        report.total += 1
+        if got == label:
+            report.correct += 1
+        else:
+            report.misses.append((text, label, got))
+    return report
+
+
+def model_parser(model: Path) -> Callable[[str], dict[str, Any]]:
+    """A synchronous ``parse(text)`` over a trained model, for tools and tests."""
+    from rasa.core.agent import Agent
+
+    loop = asyncio.new_event_loop()
+    agent = Agent.load(str(model))
+
+    def parse(text: str) -> dict[str, Any]:
+        return loop.run_until_complete(agent.parse_message(text))
+
+    return parse

@@ -1,0 +1,142 @@
+"""Starts and stops the bot's server processes together.
+
+Used by ``make run`` and by the end-to-end tests, so both exercise the same
+start-up path: every child runs in its own process group and is stopped,
+children included, when the stack closes.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import requests
+
+from bot.paths import PROJECT_ROOT
+from bot.settings import Settings
+
+STOP_GRACE_SECONDS = 10
+
+
+class StartupError(RuntimeError):
+    """A server did not become ready; the message names it and its log."""
+
+
+@dataclass
+class Stack:
+    """The running processes and how to reach them."""
+
+    settings: Settings
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        """Asks every child to stop, then kills what is left."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _child_env(settings: Settings, extra: dict[str, str] | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "CSKH_HOST": settings.host,
+            "RASA_PORT": str(settings.rasa_port),
+            "ACTION_PORT": str(settings.action_port),
+            "RASA_AUTH_TOKEN": settings.rasa_token,
+            "TRACKER_DB": settings.tracker_db,
+            "ACTION_SERVER_URL": settings.action_url,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def _spawn(args: list[str], env: dict[str, str], output: IO | None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.serve", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
+        start_new_session=True,
+    )
+
+
+def _wait_ready(name: str, url: str, process: subprocess.Popen, timeout: float, log: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartupError(f"{name} exited with code {process.returncode}; see {log}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise StartupError(f"{name} not ready after {timeout:.0f} s; see {log}")
+
+
+@contextmanager
+def running_stack(
+    settings: Settings,
+    model: Path,
+    log_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 180,
+) -> Iterator[Stack]:
+    """Runs the action server and Rasa until the block exits.
+
+    With ``log_dir`` each process writes ``<name>.log`` there; without it they
+    share the terminal.
+    """
+    env = _child_env(settings, extra_env)
+    stack = Stack(settings)
+    logs: list[IO] = []
+
+    def output(name: str) -> IO | None:
+        if log_dir is None:
+            return None
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handle = (log_dir / f"{name}.log").open("ab")
+        logs.append(handle)
+        return handle
+
+    where = str(log_dir) if log_dir else "the output above"
+    try:
+        stack.processes["actions"] = _spawn(["actions"], env, output("actions"))
+        stack.processes["rasa"] = _spawn(["rasa", "--model", str(model)], env, output("rasa"))
+        _wait_ready(
+            "action server",
+            f"http://{settings.host}:{settings.action_port}/health",
+            stack.processes["actions"],
+            timeout,
+            where,
+        )
+        _wait_ready(
+            "Rasa server",
+            f"{settings.rasa_url}/status?token={settings.rasa_token}",
+            stack.processes["rasa"],
+            timeout,
+            where,
+        )
+        yield stack
+    finally:
+        stack.stop()
+        for handle in logs:
+            handle.close()

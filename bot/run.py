@@ -1,0 +1,50 @@
+"""``make run``: train if the data changed, start every server, print where they are."""
+
+import logging
+import signal
+import time
+
+from bot.processes import StartupError, running_stack
+from bot.settings import load_settings
+from bot.training import ensure_model
+
+
+def _banner(rasa_url: str, action_url: str) -> str:
+    return "\n".join(
+        [
+            "",
+            "cskh-bot is running:",
+            f"  Rasa server (REST channel)  {rasa_url}/webhooks/rest/webhook",
+            f"  Action server               {action_url}",
+            "  Chat in a terminal:         make shell",
+            "  Rasa HTTP API token:        in var/rasa_token.secret (or $RASA_AUTH_TOKEN)",
+            "Press Ctrl-C to stop everything.",
+            "",
+        ]
+    )
+
+
+def main() -> int:
+    """Runs until Ctrl-C or until a server dies; returns the exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = load_settings()
+    model = ensure_model()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with running_stack(settings, model) as stack:
+            print(_banner(settings.rasa_url, settings.action_url), flush=True)
+            while all(p.poll() is None for p in stack.processes.values()):
+                time.sleep(1)
+            dead = [name for name, p in stack.processes.items() if p.poll() is not None]
+            print(f"Stopped because {', '.join(dead)} exited.")
+            return 1
+    except StartupError as error:
+        print(f"Could not start: {error}")
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped.")
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

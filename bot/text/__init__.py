@@ -1,0 +1,1 @@
+"""Vietnamese text normalization shared by the NLU pipeline and the tools."""
