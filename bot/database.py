@@ -1,0 +1,27 @@
+"""The project's own database: SQLite under var/ by default, PostgreSQL by configuration.
+
+``CSKH_DATABASE_URL`` takes any SQLAlchemy URL (e.g.
+``postgresql+psycopg2://postgres@127.0.0.1:5432/cskh``).
+"""
+
+import os
+from functools import lru_cache
+
+import sqlalchemy as sa
+
+from bot.paths import VAR_DIR
+
+
+def database_url() -> str:
+    """The configured URL, or the embedded SQLite file."""
+    return os.environ.get("CSKH_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'cskh.db'}"
+
+
+@lru_cache(maxsize=4)
+def engine_for(url: str) -> sa.engine.Engine:
+    """One engine (and pool) per URL per process."""
+    if url.startswith("sqlite:///"):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        # wait for a concurrent writer instead of failing at once
+        return sa.create_engine(url, future=True, connect_args={"timeout": 15})
+    return sa.create_engine(url, future=True, pool_pre_ping=True)

@@ -1,0 +1,1 @@
+"""Orders: one interface, an embedded demo shop and an adapter for a shop's own API."""

@@ -1,0 +1,128 @@
+"""Tickets: a reported problem, persisted with a human-readable code and a team.
+
+Codes look like ``TK-20261125-0007``: the day and that day's sequence number,
+taken from a counter row updated in the same transaction as the insert, so two
+concurrent tickets never share a code (SQLite and PostgreSQL alike).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import yaml
+
+from bot.paths import SHOP_DIR
+
+SHOP_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+metadata = sa.MetaData()
+tickets_table = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("code", sa.String(20), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("sender_id", sa.String(128), nullable=False),
+    sa.Column("order_number", sa.String(16)),
+    sa.Column("issue_type", sa.String(32), nullable=False),
+    sa.Column("team", sa.String(32), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("contact_phone", sa.String(16)),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),
+)
+counters_table = sa.Table(
+    "ticket_counters",
+    metadata,
+    sa.Column("day", sa.String(8), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class IssueType:
+    key: str
+    label: str
+    team: str
+    team_name: str
+    response_time: str
+    synonyms: tuple[str, ...]
+
+
+@lru_cache(maxsize=2)
+def issue_types(path: Path = SHOP_DIR / "support.yml") -> dict[str, IssueType]:
+    """Issue types with their routing, from ``data/shop/support.yml``."""
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    teams = config["teams"]
+    return {
+        key: IssueType(
+            key, spec["label"], spec["team"], teams[spec["team"]], spec["response_time"],
+            tuple(spec.get("synonyms", [])),
+        )
+        for key, spec in config["issue_types"].items()
+    }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ticket:
+    code: str
+    issue: IssueType
+    order_number: str | None
+    description: str
+    contact_phone: str | None
+
+
+class TicketStore:
+    """Creates tickets in the project database."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self._engine = engine
+        metadata.create_all(engine)
+
+    def _next_code(self, connection: sa.engine.Connection, now: datetime) -> str:
+        day = now.strftime("%Y%m%d")
+        bump = (
+            counters_table.update().where(counters_table.c.day == day).values(last=counters_table.c.last + 1)
+        )
+        if connection.execute(bump).rowcount == 0:
+            try:
+                with connection.begin_nested():
+                    connection.execute(counters_table.insert().values(day=day, last=1))
+            except sa.exc.IntegrityError:  # another writer created today's row first
+                connection.execute(bump)
+        last = connection.execute(
+            sa.select(counters_table.c.last).where(counters_table.c.day == day)
+        ).scalar()
+        return f"TK-{day}-{last:04d}"
+
+    def create(
+        self,
+        *,
+        channel: str,
+        sender_id: str,
+        issue_type: str,
+        description: str,
+        order_number: str | None = None,
+        contact_phone: str | None = None,
+    ) -> Ticket:
+        """Persists a ticket; raises SQLAlchemy errors if it could not be written."""
+        issue = issue_types().get(issue_type) or issue_types()["other"]
+        now = datetime.now(SHOP_TIMEZONE)
+        with self._engine.begin() as connection:
+            code = self._next_code(connection, now)
+            connection.execute(
+                tickets_table.insert().values(
+                    code=code, created_at=now, channel=channel, sender_id=sender_id,
+                    order_number=order_number, issue_type=issue.key, team=issue.team,
+                    description=description[:5000], contact_phone=contact_phone, status="open",
+                )
+            )  # fmt: skip
+        return Ticket(code, issue, order_number, description, contact_phone)
+
+    def get(self, code: str) -> dict | None:
+        """A ticket row as a mapping, for the console and the tests."""
+        with self._engine.connect() as connection:
+            row = connection.execute(sa.select(tickets_table).where(tickets_table.c.code == code)).first()
+        return dict(row._mapping) if row else None

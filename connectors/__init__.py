@@ -1,0 +1,1 @@
+"""Channel connectors (Rasa InputChannels) for Zalo OA and Facebook Messenger."""

@@ -1,0 +1,58 @@
+"""Shared fixtures: the model is trained at most once per session (cached by hash)."""
+
+import socket
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot.processes import running_stack
+from bot.settings import Settings
+from bot.training import ensure_model
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    return ensure_model()
+
+
+@pytest.fixture(scope="session")
+def bot_stack(trained_model: Path, tmp_path_factory) -> Iterator[Settings]:
+    """The real Rasa and action servers on free loopback ports."""
+    workdir = tmp_path_factory.mktemp("stack")
+    settings = Settings(
+        host="127.0.0.1",
+        rasa_port=free_port(),
+        action_port=free_port(),
+        rasa_token="test-token-" + workdir.name,
+        tracker_db=str(workdir / "trackers.db"),
+    )
+    with running_stack(settings, trained_model, log_dir=workdir / "logs"):
+        yield settings
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away database on the machine's PostgreSQL (127.0.0.1:5432, trust auth)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"cskh_test_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT", future=True
+    )
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

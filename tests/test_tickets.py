@@ -1,0 +1,53 @@
+"""Tickets get unique human-readable codes and the right team, on SQLite and PostgreSQL."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from bot.tickets import TicketStore, issue_types
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path) -> TicketStore:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cskh.db'}"
+        engine = sa.create_engine(url, future=True, connect_args={"timeout": 15})
+    else:
+        engine = sa.create_engine(request.getfixturevalue("postgres_url"), future=True)
+    yield TicketStore(engine)
+    engine.dispose()
+
+
+def test_ticket_has_a_dated_code_and_is_routed_by_issue_type(store) -> None:
+    ticket = store.create(
+        channel="rest", sender_id="c1", issue_type="late_delivery", description="Đơn giao trễ 5 ngày",
+        order_number="DH123456", contact_phone="0912345678",
+    )  # fmt: skip
+    assert re.fullmatch(r"TK-\d{8}-0001", ticket.code)
+    row = store.get(ticket.code)
+    assert (row["team"], row["order_number"], row["status"]) == ("shipping", "DH123456", "open")
+    assert ticket.issue.response_time == issue_types()["late_delivery"].response_time
+
+
+def test_unknown_issue_type_goes_to_customer_care(store) -> None:
+    ticket = store.create(channel="rest", sender_id="c1", issue_type="??", description="x")
+    assert ticket.issue.team == "customer_care"
+
+
+def test_concurrent_tickets_never_share_a_code(store) -> None:
+    def create(i: int) -> str:
+        return store.create(channel="rest", sender_id=f"c{i}", issue_type="damaged", description=f"#{i}").code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(create, range(40)))
+    assert len(set(codes)) == 40
+    numbers = sorted(int(c[-4:]) for c in codes)
+    assert numbers == list(range(numbers[0], numbers[0] + 40))  # no gaps, no repeats
+
+
+def test_every_issue_type_routes_to_a_named_team() -> None:
+    types = issue_types()
+    assert set(types) == {"damaged", "wrong_item", "late_delivery", "payment", "other"}
+    assert all(t.team_name and t.response_time and t.label for t in types.values())
