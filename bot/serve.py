@@ -20,7 +20,12 @@ def serve_rasa(model: str) -> None:
     """Runs the Rasa server on the given model."""
     from rasa.core.run import serve_application
     from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
+    # Rasa logs parsed messages at DEBUG: keep customers' words out of the logs unless asked.
+    configure_logging_and_warnings()
+    configure_structlog()
     settings = load_settings()
     os.environ.setdefault("ACTION_SERVER_URL", settings.action_url)
     os.environ.setdefault("TRACKER_DB", settings.tracker_db)

@@ -1,8 +1,8 @@
-"""Renders FAQ answers from the one shop-policy source.
+"""Renders customer-facing text from the one shop-policy source.
 
 ``data/shop/policy.yml`` holds the facts (fees, addresses, hours) and
-``data/shop/answers.yml`` the wording with ``{section.key}`` placeholders; the
-result is written as Rasa retrieval responses to ``data/responses/faq.yml``.
+``data/shop/answers.yml`` the FAQ wording with ``{section.key}`` placeholders;
+the answers are written as Rasa retrieval responses to ``data/responses/faq.yml``.
 An admin changes a fee in one place and every answer follows.
 """
 
@@ -43,20 +43,25 @@ def load_policy(shop_dir: Path = SHOP_DIR) -> dict[str, Any]:
     return _read_yaml(shop_dir / "policy.yml")
 
 
+def _fill(template: str, policy: SimpleNamespace, where: str) -> str:
+    try:
+        return string.Formatter().vformat(template, (), vars(policy)).strip()
+    except (AttributeError, KeyError, IndexError, ValueError) as error:
+        raise PolicyError(f"{where}: cannot fill {error}") from error
+
+
+def render_text(template: str, shop_dir: Path = SHOP_DIR) -> str:
+    """One message with ``{section.key}`` placeholders filled from the policy."""
+    return _fill(template, _namespace(load_policy(shop_dir)), "message")
+
+
 def render_answers(shop_dir: Path = SHOP_DIR) -> dict[str, str]:
     """Every FAQ topic's answer with the policy facts filled in."""
     policy = _namespace(load_policy(shop_dir))
     templates = _read_yaml(shop_dir / "answers.yml").get("answers")
     if not isinstance(templates, dict) or not templates:
         raise PolicyError("answers.yml needs an 'answers:' mapping of topic -> text")
-    rendered = {}
-    formatter = string.Formatter()
-    for topic, template in templates.items():
-        try:
-            rendered[topic] = formatter.vformat(str(template), (), vars(policy)).strip()
-        except (AttributeError, KeyError, IndexError, ValueError) as error:
-            raise PolicyError(f"answer '{topic}': cannot fill {error}") from error
-    return rendered
+    return {topic: _fill(str(text), policy, f"answer '{topic}'") for topic, text in templates.items()}
 
 
 def write_responses(shop_dir: Path = SHOP_DIR, target: Path = GENERATED_RESPONSES) -> Path:

@@ -7,14 +7,11 @@ concurrent tickets never share a code (SQLite and PostgreSQL alike).
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import yaml
 
-from bot.paths import SHOP_DIR
+from bot.support import IssueType, issue_type_or_fallback
 
 SHOP_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -42,30 +39,6 @@ counters_table = sa.Table(
 
 
 @dataclass(frozen=True)
-class IssueType:
-    key: str
-    label: str
-    team: str
-    team_name: str
-    response_time: str
-    synonyms: tuple[str, ...]
-
-
-@lru_cache(maxsize=2)
-def issue_types(path: Path = SHOP_DIR / "support.yml") -> dict[str, IssueType]:
-    """Issue types with their routing, from ``data/shop/support.yml``."""
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    teams = config["teams"]
-    return {
-        key: IssueType(
-            key, spec["label"], spec["team"], teams[spec["team"]], spec["response_time"],
-            tuple(spec.get("synonyms", [])),
-        )
-        for key, spec in config["issue_types"].items()
-    }  # fmt: skip
-
-
-@dataclass(frozen=True)
 class Ticket:
     code: str
     issue: IssueType
@@ -83,18 +56,14 @@ class TicketStore:
 
     def _next_code(self, connection: sa.engine.Connection, now: datetime) -> str:
         day = now.strftime("%Y%m%d")
-        bump = (
-            counters_table.update().where(counters_table.c.day == day).values(last=counters_table.c.last + 1)
-        )
+        bump = counters_table.update().where(counters_table.c.day == day).values(last=counters_table.c.last + 1)
         if connection.execute(bump).rowcount == 0:
             try:
                 with connection.begin_nested():
                     connection.execute(counters_table.insert().values(day=day, last=1))
             except sa.exc.IntegrityError:  # another writer created today's row first
                 connection.execute(bump)
-        last = connection.execute(
-            sa.select(counters_table.c.last).where(counters_table.c.day == day)
-        ).scalar()
+        last = connection.execute(sa.select(counters_table.c.last).where(counters_table.c.day == day)).scalar()
         return f"TK-{day}-{last:04d}"
 
     def create(
@@ -108,7 +77,7 @@ class TicketStore:
         contact_phone: str | None = None,
     ) -> Ticket:
         """Persists a ticket; raises SQLAlchemy errors if it could not be written."""
-        issue = issue_types().get(issue_type) or issue_types()["other"]
+        issue = issue_type_or_fallback(issue_type)
         now = datetime.now(SHOP_TIMEZONE)
         with self._engine.begin() as connection:
             code = self._next_code(connection, now)

@@ -35,9 +35,7 @@ def _files(paths: Iterable[Path]) -> Iterable[Path]:
             yield from (
                 p
                 for p in sorted(path.rglob("*"))
-                if p.is_file()
-                and p.suffix in {".yml", ".yaml", ".py", ".json"}
-                and "__pycache__" not in p.parts
+                if p.is_file() and p.suffix in {".yml", ".yaml", ".py", ".json"} and "__pycache__" not in p.parts
             )
         elif path.is_file():
             yield path

@@ -1,8 +1,8 @@
 """Shared fixtures: the model is trained at most once per session (cached by hash)."""
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

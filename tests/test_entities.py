@@ -5,7 +5,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.entities import VietnameseEntityExtractor
-from bot.text.entities import shared_finder
+from bot.text.entities import issue_synonyms_from_config, shared_finder
 
 
 def values(text: str, entity: str):
@@ -84,7 +84,7 @@ def test_email_near_misses_are_rejected(text: str) -> None:
 
 
 def test_rasa_component_adds_entities_with_spans_into_the_original_text() -> None:
-    extractor = VietnameseEntityExtractor(shared_finder())
+    extractor = VietnameseEntityExtractor(issue_synonyms_from_config())
     text = "Đơn #dh-654321 của mình, sđt +84 987 654 321"
     message = Message({TEXT: text})
     extractor.process([message])
@@ -96,7 +96,27 @@ def test_rasa_component_adds_entities_with_spans_into_the_original_text() -> Non
 
 
 def test_empty_and_emoji_messages_have_no_entities() -> None:
-    extractor = VietnameseEntityExtractor(shared_finder())
+    extractor = VietnameseEntityExtractor(issue_synonyms_from_config())
     messages = [Message({TEXT: ""}), Message({TEXT: "😀😀"})]
     extractor.process(messages)
     assert all(not m.get(ENTITIES) for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("text", "issue_type"),
+    [
+        ("hàng bị vỡ rồi shop ơi", "damaged"),
+        ("hang bi loi khong len nguon", "damaged"),
+        ("giao sai màu rồi", "wrong_item"),
+        ("thieu hang nha shop", "wrong_item"),
+        ("giao chậm quá", "late_delivery"),
+        ("bị trừ tiền 2 lần", "payment"),
+        ("Thanh toán / hoàn tiền", "payment"),
+    ],
+)
+def test_issue_type_from_the_customers_words_with_or_without_diacritics(text: str, issue_type: str) -> None:
+    assert set(values(text, "issue_type")) == {issue_type}
+
+
+def test_no_issue_type_in_an_ordinary_question() -> None:
+    assert values("phí ship về Hà Nội bao nhiêu", "issue_type") == []

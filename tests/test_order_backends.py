@@ -6,7 +6,7 @@ import pytest
 
 from bot.orders.demo_shop import WELL_KNOWN, DemoShop
 from bot.orders.http_backend import HttpOrderBackend
-from bot.orders.model import OrderBackendError, OrderNotCancellable, OrderStatus, format_vnd
+from bot.orders.model import OrderBackendError, OrderNotCancellableError, OrderStatus, format_vnd
 from tests.fakes.order_api import FakeOrderApi
 
 
@@ -36,7 +36,7 @@ def test_demo_shop_seed_survives_reopening(tmp_path) -> None:
 
 def test_demo_shop_cancels_only_pending_or_packing(shop) -> None:
     assert shop.cancel("DH222333", "đặt nhầm").status is OrderStatus.CANCELLED
-    with pytest.raises(OrderNotCancellable) as refused:
+    with pytest.raises(OrderNotCancellableError) as refused:
         shop.cancel("DH123456", "đổi ý")
     assert refused.value.order.status is OrderStatus.SHIPPING
     assert shop.get("DH000000") is None
@@ -95,7 +95,7 @@ def test_http_backend_cancel_is_never_retried_and_409_explains_why() -> None:
         backend = HttpOrderBackend(api.url)
         api.orders = {"DH111111": api_order("DH111111", "pending"), "DH222222": api_order("DH222222")}
         assert backend.cancel("DH111111", "đổi ý").status is OrderStatus.CANCELLED
-        with pytest.raises(OrderNotCancellable):
+        with pytest.raises(OrderNotCancellableError):
             backend.cancel("DH222222", "đổi ý")
         api.fail_next = 1
         with pytest.raises(OrderBackendError):
@@ -104,6 +104,6 @@ def test_http_backend_cancel_is_never_retried_and_409_explains_why() -> None:
 
 
 def test_http_backend_malformed_payload_is_a_clear_error() -> None:
-    with FakeOrderApi({"DH111111": {"number": "DH111111", "status": "teleported"}}) as api:
-        with pytest.raises(OrderBackendError, match="malformed"):
-            HttpOrderBackend(api.url).get("DH111111")
+    broken = {"DH111111": {"number": "DH111111", "status": "teleported"}}
+    with FakeOrderApi(broken) as api, pytest.raises(OrderBackendError, match="malformed"):
+        HttpOrderBackend(api.url).get("DH111111")

@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from bot.tickets import TicketStore, issue_types
+from bot.support import issue_types
+from bot.tickets import TicketStore
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

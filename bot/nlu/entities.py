@@ -1,7 +1,13 @@
-"""Rasa entity extractor wrapping the rule-based spaCy finder in ``bot.text.entities``."""
+"""Rasa entity extractor wrapping the rule-based spaCy finder in ``bot.text.entities``.
+
+The issue-type phrases from ``data/shop/support.yml`` are stored in the model at
+training time, so a model extracts the same issue types wherever it is loaded.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -18,17 +24,22 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.text.entities import EntityFinder, shared_finder
+from bot.text.entities import EntityFinder, issue_synonyms_from_config
+
+logger = logging.getLogger(__name__)
+
+SYNONYMS_FILE = "issue_synonyms.json"
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
-    """Extracts order numbers, Vietnamese mobiles and e-mails with normalized values."""
+    """Extracts order numbers, mobiles, e-mails and issue types with normalized values."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """No options: the rules are the shop's formats."""
+        """No options: the formats are the shop's, the issue types come from data."""
         return {}
 
     @staticmethod
@@ -36,9 +47,17 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
         """Packages this component imports."""
         return ["spacy"]
 
-    def __init__(self, finder: EntityFinder) -> None:
-        """Wraps a finder built once per process."""
-        self._finder = finder
+    def __init__(
+        self,
+        issue_synonyms: dict[str, list[str]],
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+    ) -> None:
+        """Builds the spaCy finder for these issue-type phrases."""
+        self._issue_synonyms = issue_synonyms
+        self._finder = EntityFinder(issue_synonyms)
+        self._model_storage = model_storage
+        self._resource = resource
 
     @classmethod
     def create(
@@ -48,8 +67,34 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> VietnameseEntityExtractor:
-        """Creates the extractor (see parent class for full docstring)."""
-        return cls(shared_finder())
+        """Creates the extractor with the issue types of data/shop/support.yml."""
+        return cls(issue_synonyms_from_config(), model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> VietnameseEntityExtractor:
+        """Loads the extractor with the issue types it was trained with."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                synonyms = json.loads((directory / SYNONYMS_FILE).read_text("utf-8"))
+        except (ValueError, FileNotFoundError):
+            logger.warning("Model has no stored issue types; reading data/shop/support.yml.")
+            return cls.create(config, model_storage, resource, execution_context)
+        return cls(synonyms, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Stores the issue-type phrases in the model."""
+        if self._model_storage is None or self._resource is None:
+            raise ValueError("train() needs the model storage given to create()")
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / SYNONYMS_FILE).write_text(json.dumps(self._issue_synonyms, ensure_ascii=False), "utf-8")
+        return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Adds the entities found in each message's text."""
@@ -67,9 +112,5 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
                 }
                 for e in self._finder.find(text)
             ]
-            message.set(
-                ENTITIES,
-                message.get(ENTITIES, []) + self.add_extractor_name(found),
-                add_to_output=True,
-            )
+            message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(found), add_to_output=True)
         return messages

@@ -116,8 +116,7 @@ class VietnameseTokenizer(Tokenizer):
         text = message.get(attribute)
         fold = self._config["fold_diacritics_in_lemma"]
         tokens = [
-            Token(s.text, s.start, s.end, lemma=s.folded if fold else s.text)
-            for s in segment(text, self._lexicon)
+            Token(s.text, s.start, s.end, lemma=s.folded if fold else s.text) for s in segment(text, self._lexicon)
         ]
         if not tokens:
             # punctuation or emoji only: keep one token so featurizers see something

@@ -13,7 +13,7 @@ class OrderBackend(Protocol):
         """The order, or None when no order has that number."""
 
     def cancel(self, number: str, reason: str) -> Order:
-        """Cancels a cancellable order; raises ``OrderNotCancellable`` otherwise."""
+        """Cancels a cancellable order; raises ``OrderNotCancellableError`` otherwise."""
 
 
 def backend_from_env() -> OrderBackend:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.orders.model import Order, OrderItem, OrderNotCancellable, OrderStatus
+from bot.orders.model import Order, OrderItem, OrderNotCancellableError, OrderStatus
 from bot.paths import VAR_DIR
 
 metadata = sa.MetaData()
@@ -143,5 +143,5 @@ class DemoShop:
         if order is None:
             raise KeyError(number)
         if not updated:
-            raise OrderNotCancellable(order)
+            raise OrderNotCancellableError(order)
         return order

@@ -11,7 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from bot.orders.model import Order, OrderBackendError, OrderItem, OrderNotCancellable, OrderStatus
+from bot.orders.model import Order, OrderBackendError, OrderItem, OrderNotCancellableError, OrderStatus
 
 
 def parse_order(payload: dict) -> Order:
@@ -23,8 +23,7 @@ def parse_order(payload: dict) -> Order:
             customer_name=str(payload.get("customer_name", "")),
             phone=str(payload["phone"]),
             items=tuple(
-                OrderItem(str(i["name"]), int(i["quantity"]), int(i["unit_price"]))
-                for i in payload.get("items", [])
+                OrderItem(str(i["name"]), int(i["quantity"]), int(i["unit_price"])) for i in payload.get("items", [])
             ),
             total=int(payload["total"]),
             carrier=payload.get("carrier"),
@@ -69,7 +68,7 @@ class HttpOrderBackend:
     def cancel(self, number: str, reason: str) -> Order:
         response = self._request("POST", f"/orders/{number}/cancel", json={"reason": reason})
         if response.status_code == 409:
-            raise OrderNotCancellable(parse_order(self._json(response).get("order", {})))
+            raise OrderNotCancellableError(parse_order(self._json(response).get("order", {})))
         if response.status_code == 404:
             raise KeyError(number)
         if response.status_code != 200:

@@ -66,7 +66,7 @@ class OrderBackendError(RuntimeError):
     """The order system could not answer (down, slow, or a malformed reply)."""
 
 
-class OrderNotCancellable(RuntimeError):
+class OrderNotCancellableError(RuntimeError):
     """The order's status no longer allows a cancellation."""
 
     def __init__(self, order: Order) -> None:

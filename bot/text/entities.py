@@ -15,14 +15,17 @@ from functools import lru_cache
 
 import spacy
 from spacy.lang.punctuation import TOKENIZER_INFIXES, TOKENIZER_PREFIXES, TOKENIZER_SUFFIXES
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokenizer import Tokenizer
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, filter_spans
+
+from bot.text.normalize import strip_diacritics
 
 ORDER_NUMBER = "order_number"
 PHONE = "phone"
 EMAIL = "email"
+ISSUE_TYPE = "issue_type"
 
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$", re.UNICODE)
 _MOBILE = re.compile(r"^0[35789]\d{8}$")
@@ -93,11 +96,24 @@ def normalize_phone(text: str) -> str | None:
     return digits if _MOBILE.match(digits) else None
 
 
-class EntityFinder:
-    """Finds order numbers, phones and e-mails in one message."""
+def _fold_norms(doc: Doc) -> Doc:
+    """Token norms without case or diacritics, so "hang bi loi" meets "hàng bị lỗi"."""
+    for token in doc:
+        token.norm_ = strip_diacritics(token.lower_)
+    return doc
 
-    def __init__(self) -> None:
+
+class EntityFinder:
+    """Finds order numbers, phones, e-mails and issue types in one message.
+
+    ``issue_synonyms`` maps an issue type to the phrases customers use for it.
+    """
+
+    def __init__(self, issue_synonyms: dict[str, list[str]] | None = None) -> None:
         self._nlp = build_pipeline()
+        self._issue_matcher = PhraseMatcher(self._nlp.vocab, attr="NORM")
+        for issue_type, phrases in (issue_synonyms or {}).items():
+            self._issue_matcher.add(issue_type, [_fold_norms(self._nlp.make_doc(p)) for p in phrases])
         self._matcher = Matcher(self._nlp.vocab)
         self._matcher.add(ORDER_NUMBER, _order_patterns())
         self._matcher.add(PHONE, _phone_patterns())
@@ -110,19 +126,26 @@ class EntityFinder:
 
     def find(self, text: str) -> list[Entity]:
         """All entities in ``text``, longest first where candidates overlap."""
-        doc = self._nlp(text)
-        spans = []
+        doc = _fold_norms(self._nlp(text))
+        spans = [
+            self._with_value(Span(doc, start, end, label=ISSUE_TYPE), self._nlp.vocab.strings[match_id])
+            for match_id, start, end in self._issue_matcher(doc)
+        ]
         for match_id, start, end in self._matcher(doc):
             label = self._nlp.vocab.strings[match_id]
             span = Span(doc, start, end, label=label)
             value = self._validators[label](span)
             if value is not None:
-                span._.value = value  # type: ignore[attr-defined]
-                spans.append(span)
+                spans.append(self._with_value(span, value))
         return [
             Entity(s.label_, s._.value, s.start_char, s.end_char, s.text)  # type: ignore[attr-defined]
             for s in sorted(filter_spans(spans), key=lambda s: s.start_char)
         ]
+
+    @staticmethod
+    def _with_value(span: Span, value: str) -> Span:
+        span._.value = value  # type: ignore[attr-defined]
+        return span
 
     @staticmethod
     def _validate_phone(span: Span) -> str | None:
@@ -146,5 +169,12 @@ if not Span.has_extension("value"):
 
 @lru_cache(maxsize=1)
 def shared_finder() -> EntityFinder:
-    """One finder per process: building the pipeline is the slow part."""
-    return EntityFinder()
+    """A finder with the shop's issue types, built once per process."""
+    return EntityFinder(issue_synonyms_from_config())
+
+
+def issue_synonyms_from_config() -> dict[str, list[str]]:
+    """The phrases for each issue type in data/shop/support.yml, labels included."""
+    from bot.support import load_issue_types
+
+    return {key: [t.label, *t.synonyms] for key, t in load_issue_types().items()}

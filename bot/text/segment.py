@@ -56,9 +56,7 @@ def _is_emoji_or_symbol(char: str) -> bool:
 
 def _pieces(text: str) -> list[re.Match]:
     """Words, numbers and emoji of ``text``; bare punctuation is noise for intents."""
-    return [
-        m for m in _PIECE.finditer(text) if _HAS_WORD_CHAR.search(m.group()) or _is_emoji_or_symbol(m.group())
-    ]
+    return [m for m in _PIECE.finditer(text) if _HAS_WORD_CHAR.search(m.group()) or _is_emoji_or_symbol(m.group())]
 
 
 def _syllables(pieces: Sequence[re.Match], lexicon: dict[str, str]) -> list[_Syllable]:

@@ -1,0 +1,177 @@
+"""``make bench-nlu``: our NLU pipeline against Rasa's default, side by side.
+
+Each pipeline is trained from scratch on the same data, then evaluated on the
+held-out set as written and with its diacritics stripped. ``--variants`` adds
+the ways of handling missing diacritics that were compared when choosing the
+pipeline (see docs/BENCHMARKS.md).
+"""
+
+import argparse
+import copy
+import logging
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from bot.evaluation import evaluate, load_examples, model_parser, stripped
+from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, GENERATED_RESPONSES, PROJECT_ROOT
+from bot.shop_policy import write_responses
+
+HELDOUT = sorted((PROJECT_ROOT / "tests" / "data").glob("nlu_heldout_*.yml"))
+DEFAULT_CONFIG = PROJECT_ROOT / "bench" / "rasa_default_config.yml"
+
+
+@dataclass
+class Result:
+    """One pipeline's figures."""
+
+    name: str
+    accuracy: float
+    stripped_accuracy: float
+    train_seconds: float
+    p50_ms: float
+    p99_ms: float
+    model_mb: float
+
+
+def _featurizers(config: dict) -> list[dict]:
+    return [c for c in config["pipeline"] if c["name"] == "CountVectorsFeaturizer"]
+
+
+def as_typed(config: dict) -> dict:
+    """Features only on the words as typed (normalized, diacritics kept)."""
+    config = copy.deepcopy(config)
+    config["pipeline"][0]["fold_diacritics_in_lemma"] = False
+    word_featurizers = [c for c in _featurizers(config) if c.get("analyzer", "word") == "word"]
+    config["pipeline"].remove(word_featurizers[1])
+    return config
+
+
+def folded_only(config: dict) -> dict:
+    """Features only on the words with diacritics removed."""
+    config = copy.deepcopy(config)
+    for featurizer in _featurizers(config):
+        featurizer["use_lemma"] = True
+    return config
+
+
+def training_files() -> list[Path]:
+    """The NLU examples and the rendered FAQ responses the ResponseSelector needs."""
+    return [*sorted((DATA_DIR / "nlu").glob("*.yml")), GENERATED_RESPONSES]
+
+
+def stripped_copies(target: Path) -> Path:
+    """Every NLU example again without diacritics, as one more training file."""
+    examples = load_examples(*training_files()[:-1])
+    known = {text for text, _ in examples}
+    extra: dict[str, list[str]] = {}
+    for text, label in stripped(examples):
+        if text not in known:
+            known.add(text)
+            extra.setdefault(label, []).append(text)
+    nlu = [{"intent": k, "examples": "".join(f"- {t}\n" for t in v)} for k, v in extra.items()]
+    target.write_text(yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run_one(name: str, config: dict, data: Sequence[Path], workdir: Path) -> Result:
+    """Trains one pipeline and measures it."""
+    from rasa.model_training import train_nlu
+
+    config_file = workdir / f"{name}.yml"
+    config_file.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    nlu_dir = workdir / f"{name}-data"
+    nlu_dir.mkdir()
+    for path in data:
+        (nlu_dir / f"{path.parent.name}-{path.name}").write_bytes(path.read_bytes())
+    started = time.monotonic()
+    model = train_nlu(
+        config=str(config_file),
+        nlu_data=str(nlu_dir),
+        output=str(workdir),
+        fixed_model_name=name,
+        domain=str(DOMAIN_FILE),
+    )
+    train_seconds = time.monotonic() - started
+    parse = model_parser(Path(model))
+    examples = load_examples(*HELDOUT)
+    parse("xin chào")  # warm-up: the first call builds the graph
+    report = evaluate(parse, examples)
+    report_stripped = evaluate(parse, stripped(examples))
+    latencies = report.latencies_ms + report_stripped.latencies_ms
+    return Result(
+        name,
+        report.accuracy,
+        report_stripped.accuracy,
+        train_seconds,
+        statistics.median(latencies),
+        _percentile(latencies, 0.99),
+        Path(model).stat().st_size / 1e6,
+    )
+
+
+def table(results: Sequence[Result]) -> str:
+    """The figures as a Markdown table."""
+    lines = [
+        "| pipeline | intent acc. | acc. without diacritics | train (s) "
+        "| parse p50 (ms) | parse p99 (ms) | model (MB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.name} | {r.accuracy:.3f} | {r.stripped_accuracy:.3f} | {r.train_seconds:.0f} "
+        f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.model_mb:.1f} |"
+        for r in results
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Trains, evaluates and prints the comparison table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variants", action="store_true", help="also compare diacritic strategies")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    write_responses()
+    ours = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
+    default = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    runs: list[tuple[str, Callable[[Path], tuple[dict, list[Path]]]]] = [
+        ("ours (both views)", lambda w: (ours, training_files())),
+        ("rasa default", lambda w: (default, training_files())),
+    ]
+    if args.variants:
+        runs += [
+            ("ours: as typed only", lambda w: (as_typed(ours), training_files())),
+            ("ours: diacritics removed only", lambda w: (folded_only(ours), training_files())),
+            (
+                "ours as typed + stripped copies of the data",
+                lambda w: (as_typed(ours), [*training_files(), stripped_copies(w / "augmented.yml")]),
+            ),
+        ]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, (name, make) in enumerate(runs):
+            workdir = Path(tmp) / f"run{index}"
+            workdir.mkdir()
+            config, data = make(workdir)
+            results.append(run_one(f"run{index}", config, data, workdir))
+            results[-1].name = name
+            print(f"done: {name}", flush=True)
+    print(f"\nNLU benchmark, {date.today()}, {platform.machine()}, {os.cpu_count()} cores\n")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Masking for anything that leaves the conversation: logs, summaries, agent views.
+
+Logs never hold a full phone number, e-mail or token; ``redact`` is applied to
+free text before it is logged.
+"""
+
+import re
+
+_PHONE_RUN = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,9}(?!\d)")
+_EMAIL = re.compile(r"([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)", re.UNICODE)
+_TOKEN = re.compile(r"(?i)((?:token|access_token|secret|password)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,}]+")
+
+
+def mask_phone(phone: str) -> str:
+    """ "0912345678" -> "09******78": enough for a customer to recognize it."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 6:
+        return "*" * len(digits)
+    return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
+
+
+def mask_email(email: str) -> str:
+    """ "lan.nguyen@gmail.com" -> "l***@gmail.com"."""
+    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", email)
+
+
+def redact(text: str) -> str:
+    """Free text with phones, e-mails and secrets masked, for logs."""
+    text = _PHONE_RUN.sub(lambda m: mask_phone(m.group()), text)
+    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    return _TOKEN.sub(lambda m: m.group(1) + "***", text)

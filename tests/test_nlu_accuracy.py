@@ -1,0 +1,46 @@
+"""Held-out intent accuracy of the trained model, as typed and without diacritics."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.evaluation import Report, evaluate, load_examples, model_parser, stripped
+from bot.paths import PROJECT_ROOT
+
+HELDOUT = load_examples(*sorted((PROJECT_ROOT / "tests" / "data").glob("nlu_heldout_*.yml")))
+
+
+@pytest.fixture(scope="module")
+def parse(trained_model: Path):
+    return model_parser(trained_model)
+
+
+def _explain(report: Report) -> str:
+    top = report.confusions().most_common(10)
+    return f"accuracy {report.accuracy:.3f}; most confused (expected, got): {top}"
+
+
+def test_heldout_accuracy_is_at_least_92_percent(parse) -> None:
+    report = evaluate(parse, HELDOUT)
+    assert report.accuracy >= 0.92, _explain(report)
+
+
+def test_heldout_accuracy_without_diacritics_is_at_least_88_percent(parse) -> None:
+    report = evaluate(parse, stripped(HELDOUT))
+    assert report.accuracy >= 0.88, _explain(report)
+
+
+def test_teencode_and_missing_diacritics_reach_the_same_answer(parse) -> None:
+    variants = [
+        "phí ship về Hà Nội bao nhiêu vậy shop",
+        "phi ship ve ha noi bao nhieu vay shop",
+        "ship ve HN bn z shop",
+    ]
+    labels = {evaluate(parse, [(v, "faq/shipping_fee")]).correct for v in variants}
+    assert labels == {1}
+
+
+def test_entities_come_out_of_the_trained_pipeline(parse) -> None:
+    result = parse("kiem tra don #dh-123456 giup minh, sdt 0912.345.678")
+    values = {e["entity"]: e["value"] for e in result["entities"]}
+    assert values == {"order_number": "DH123456", "phone": "0912345678"}

@@ -1,0 +1,32 @@
+"""Masking keeps personal data out of logs while staying recognizable."""
+
+import pytest
+
+from bot.privacy import mask_email, mask_phone, redact
+
+
+def test_phone_keeps_only_first_and_last_two_digits() -> None:
+    assert mask_phone("0912345678") == "09******78"
+
+
+def test_email_keeps_first_letter_and_domain() -> None:
+    assert mask_email("lan.nguyen@gmail.com") == "l***@gmail.com"
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("sđt của mình 0912.345.678 nhé", "345"),
+        ("gọi +84 912 345 678", "912 345"),
+        ("mail lan.nguyen@gmail.com", "lan.nguyen"),
+        ("access_token=abcDEF123456", "abcDEF123456"),
+        ('{"token": "s3cr3t-value"}', "s3cr3t-value"),
+    ],
+)
+def test_redact_removes_personal_data_and_secrets(text: str, secret: str) -> None:
+    assert secret not in redact(text)
+
+
+def test_redact_leaves_order_numbers_and_prices_alone() -> None:
+    text = "đơn DH123456 giá 1.490.000đ"
+    assert redact(text) == text

@@ -1,0 +1,50 @@
+"""Conversations through the REST webhook of a real Rasa server and action server."""
+
+import uuid
+
+import requests
+
+from bot.settings import Settings
+from bot.shop_policy import render_answers
+
+
+def say(settings: Settings, text: str, sender: str | None = None) -> list[dict]:
+    response = requests.post(
+        f"{settings.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender or uuid.uuid4().hex, "message": text},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_shipping_fee_question_gets_the_policy_answer(bot_stack: Settings) -> None:
+    replies = say(bot_stack, "phí ship về Hà Nội bao nhiêu vậy shop")
+    assert [r["text"] for r in replies] == [render_answers()["shipping_fee"]]
+
+
+def test_bot_is_honest_about_being_a_bot(bot_stack: Settings) -> None:
+    [reply] = say(bot_stack, "ban la nguoi that hay may vay")
+    assert "trợ lý ảo" in reply["text"]
+
+
+def test_not_understood_twice_offers_a_human(bot_stack: Settings) -> None:
+    sender = uuid.uuid4().hex
+    [first] = say(bot_stack, "qwzx plorb vvk", sender)
+    assert "chưa hiểu" in first["text"]
+    assert "Gặp nhân viên" in [b["title"] for b in first["buttons"]]
+    [second] = say(bot_stack, "zzkq blarp frobn", sender)
+    assert "nhân viên" in second["text"]
+    assert second["buttons"][0]["payload"] == "/request_human"
+
+
+def test_odd_messages_get_a_polite_answer_not_an_error(bot_stack: Settings) -> None:
+    for text in ["😀😀😀", "?!", "hàng của mình " * 400]:
+        replies = say(bot_stack, text)
+        assert replies and all(r.get("text") for r in replies)
+
+
+def test_http_api_refuses_requests_without_the_token(bot_stack: Settings) -> None:
+    url = f"{bot_stack.rasa_url}/conversations/someone/tracker"
+    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, params={"token": bot_stack.rasa_token}, timeout=10).status_code == 200
