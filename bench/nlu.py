@@ -144,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--variants", action="store_true", help="also compare diacritic strategies")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    # Rasa reuses trained components from .rasa/cache; timings must be of cold training.
+    os.environ["RASA_MAX_CACHE_SIZE"] = "0"
     write_responses()
     ours = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
     default = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))

@@ -42,11 +42,17 @@ def stripped(examples: Sequence[Example]) -> list[Example]:
 
 
 def predicted_label(parse: dict[str, Any]) -> str:
-    """The label a parse result stands for: the intent, or faq/<topic>."""
+    """The label a parse result stands for: the intent, or faq/<topic>.
+
+    A ResponseSelector configured with ``retrieval_intent: faq`` files its answer
+    under "faq"; one without (Rasa's default pipeline) under "default". Rasa's own
+    ``utter_faq`` reads either, so the evaluation does too.
+    """
     intent = (parse.get("intent") or {}).get("name") or ""
-    selector = (parse.get("response_selector") or {}).get(intent)
-    if selector:
-        return selector["response"]["intent_response_key"] or intent
+    selectors = parse.get("response_selector") or {}
+    if intent in selectors.get("all_retrieval_intents", []):
+        selector = selectors.get(intent) or selectors.get("default") or {}
+        return selector.get("response", {}).get("intent_response_key") or intent
     return intent
 
 

@@ -33,8 +33,20 @@ def bot_stack(trained_model: Path, tmp_path_factory) -> Iterator[Settings]:
         rasa_token="test-token-" + workdir.name,
         tracker_db=str(workdir / "trackers.db"),
     )
-    with running_stack(settings, trained_model, log_dir=workdir / "logs"):
+    backends = {
+        "DEMO_SHOP_DB": str(workdir / "demo_shop.db"),
+        "CSKH_DATABASE_URL": f"sqlite:///{workdir / 'cskh.db'}",
+    }
+    with running_stack(settings, trained_model, log_dir=workdir / "logs", extra_env=backends):
         yield settings
+
+
+@pytest.fixture(scope="session")
+def stack_shop(bot_stack: Settings):
+    """The demo shop the running stack reads, to look up what a customer would know."""
+    from bot.orders.demo_shop import DemoShop
+
+    return DemoShop.open(Path(bot_stack.tracker_db).parent / "demo_shop.db")
 
 
 @pytest.fixture(scope="session")

@@ -120,3 +120,19 @@ def test_issue_type_from_the_customers_words_with_or_without_diacritics(text: st
 
 def test_no_issue_type_in_an_ordinary_question() -> None:
     assert values("phí ship về Hà Nội bao nhiêu", "issue_type") == []
+
+
+def test_trained_extractor_keeps_its_issue_types_in_the_model(tmp_path) -> None:
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("entities")
+    context = ExecutionContext(graph_schema=None, model_id="test")  # type: ignore[arg-type]
+    VietnameseEntityExtractor({"gift_missing": ["thiếu quà tặng"]}, storage, resource).train(TrainingData())
+
+    loaded = VietnameseEntityExtractor.load({}, storage, resource, context)
+    message = Message({TEXT: "đơn của mình bị thieu qua tang"})
+    loaded.process([message])
+    assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == [("issue_type", "gift_missing")]

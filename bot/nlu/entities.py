@@ -6,8 +6,6 @@ training time, so a model extracts the same issue types wherever it is loaded.
 
 from __future__ import annotations
 
-import json
-import logging
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -26,9 +24,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.model_resources import read_json, write_json
 from bot.text.entities import EntityFinder, issue_synonyms_from_config
-
-logger = logging.getLogger(__name__)
 
 SYNONYMS_FILE = "issue_synonyms.json"
 
@@ -80,11 +77,8 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
         **kwargs: Any,
     ) -> VietnameseEntityExtractor:
         """Loads the extractor with the issue types it was trained with."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                synonyms = json.loads((directory / SYNONYMS_FILE).read_text("utf-8"))
-        except (ValueError, FileNotFoundError):
-            logger.warning("Model has no stored issue types; reading data/shop/support.yml.")
+        synonyms = read_json(model_storage, resource, SYNONYMS_FILE)
+        if synonyms is None:
             return cls.create(config, model_storage, resource, execution_context)
         return cls(synonyms, model_storage, resource)
 
@@ -92,8 +86,7 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
         """Stores the issue-type phrases in the model."""
         if self._model_storage is None or self._resource is None:
             raise ValueError("train() needs the model storage given to create()")
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / SYNONYMS_FILE).write_text(json.dumps(self._issue_synonyms, ensure_ascii=False), "utf-8")
+        write_json(self._model_storage, self._resource, SYNONYMS_FILE, self._issue_synonyms)
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:

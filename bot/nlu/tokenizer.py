@@ -12,8 +12,6 @@ wherever it is loaded.
 
 from __future__ import annotations
 
-import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +23,10 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.model_resources import read_json, write_json
 from bot.paths import LEXICON_DIR
 from bot.text.lexicon import load_lexicon
 from bot.text.segment import segment
-
-logger = logging.getLogger(__name__)
 
 LEXICON_FILE = "lexicon.json"
 
@@ -97,18 +94,14 @@ class VietnameseTokenizer(Tokenizer):
         **kwargs: Any,
     ) -> VietnameseTokenizer:
         """Loads the tokenizer with the lexicon it was trained with."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                lexicon = json.loads((directory / LEXICON_FILE).read_text("utf-8"))
-        except (ValueError, FileNotFoundError):
-            logger.warning("Model has no stored lexicon; reading the data folder.")
+        lexicon = read_json(model_storage, resource, LEXICON_FILE)
+        if lexicon is None:
             return cls.create(config, model_storage, resource, execution_context)
         return cls(config, model_storage, resource, lexicon)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Stores the lexicon in the model."""
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / LEXICON_FILE).write_text(json.dumps(self._lexicon, ensure_ascii=False), "utf-8")
+        write_json(self._model_storage, self._resource, LEXICON_FILE, self._lexicon)
         return self._resource
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:

@@ -1,6 +1,7 @@
 """The one interface actions use to reach orders, and how it is chosen."""
 
 import os
+from pathlib import Path
 from typing import Protocol
 
 from bot.orders.model import Order
@@ -17,7 +18,8 @@ class OrderBackend(Protocol):
 
 
 def backend_from_env() -> OrderBackend:
-    """``ORDER_API_URL`` set: the shop's own API; otherwise the embedded demo shop."""
+    """``ORDER_API_URL`` set: the shop's own API; otherwise the embedded demo shop
+    (in ``DEMO_SHOP_DB``, default ``var/demo_shop.db``)."""
     url = os.environ.get("ORDER_API_URL")
     if url:
         from bot.orders.http_backend import HttpOrderBackend
@@ -28,5 +30,6 @@ def backend_from_env() -> OrderBackend:
             timeout=float(os.environ.get("ORDER_API_TIMEOUT", "3")),
         )
     from bot.orders.demo_shop import DemoShop
+    from bot.paths import VAR_DIR
 
-    return DemoShop.open_default()
+    return DemoShop.open(Path(os.environ.get("DEMO_SHOP_DB", VAR_DIR / "demo_shop.db")))

@@ -12,7 +12,6 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.orders.model import Order, OrderItem, OrderNotCancellableError, OrderStatus
-from bot.paths import VAR_DIR
 
 metadata = sa.MetaData()
 orders_table = sa.Table(
@@ -39,7 +38,11 @@ WELL_KNOWN = {
     "DH777888": OrderStatus.DELIVERED,
     "DH999000": OrderStatus.CANCELLED,
     "DH246810": OrderStatus.RETURNED,
+    "DH111222": OrderStatus.PENDING,
+    "DH333444": OrderStatus.PACKING,
 }
+# Phones of orders the README, the tests and `rasa test` stories use.
+FIXED_PHONES = {"DH123456": "0912345678", "DH111222": "0987654321", "DH333444": "0987654321"}
 _NAMES = [
     "Nguyễn Thị Lan", "Trần Văn Minh", "Lê Hoàng Anh", "Phạm Thu Hà", "Võ Quốc Bảo", "Đặng Mỹ Linh",
     "Bùi Đức Thắng", "Hồ Ngọc Trâm", "Huỳnh Gia Huy", "Ngô Thanh Tâm", "Dương Khánh Vy", "Lý Minh Khoa",
@@ -77,7 +80,7 @@ def _seed_orders(today: date, count: int = 36) -> list[dict]:
                 "number": number,
                 "status": status.value,
                 "customer_name": _NAMES[index % len(_NAMES)],
-                "phone": "09" + f"{rng.randint(0, 99_999_999):08d}" if number != "DH123456" else "0912345678",
+                "phone": FIXED_PHONES.get(number) or "09" + f"{rng.randint(0, 99_999_999):08d}",
                 "items": json.dumps(items, ensure_ascii=False),
                 "total": sum(i["quantity"] * i["unit_price"] for i in items),
                 "carrier": carrier,
@@ -120,10 +123,6 @@ class DemoShop:
     def open(cls, path: Path) -> "DemoShop":
         path.parent.mkdir(parents=True, exist_ok=True)
         return cls(sa.create_engine(f"sqlite:///{path}", future=True))
-
-    @classmethod
-    def open_default(cls) -> "DemoShop":
-        return cls.open(VAR_DIR / "demo_shop.db")
 
     def get(self, number: str) -> Order | None:
         with self._engine.connect() as connection:

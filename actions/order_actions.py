@@ -1,0 +1,189 @@
+"""What happens when an order form ends: answer, cancel, or file a ticket.
+
+Each action handles every way its form can end (success, unknown order,
+ownership not proven, order system down) and resets the form's bookkeeping
+slots so the next request starts clean.
+"""
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.order_forms import MAX_ATTEMPTS
+from actions.services import order_backend, ticket_store
+from bot.orders.model import Order, OrderBackendError, OrderNotCancellableError, format_vnd
+from bot.privacy import mask_phone
+from bot.support import issue_type_or_fallback
+from bot.tickets import Ticket
+
+logger = logging.getLogger(__name__)
+
+FORM_BOOKKEEPING = [
+    "ownership_answer", "ownership_failures", "order_lookup_failures", "order_backend_down",
+    "order_not_cancellable", "confirm_cancel", "confirm_ticket", "issue_type", "issue_description",
+]  # fmt: skip
+
+
+def reset_form_slots() -> list[dict[str, Any]]:
+    """Clears what one form run collected, keeping the order number for context."""
+    return [SlotSet(slot, None) for slot in FORM_BOOKKEEPING]
+
+
+def describe_order(order: Order) -> str:
+    """Status, items, carrier, ETA and tracking, as told to the verified owner."""
+    items = ", ".join(f"{i.quantity} × {i.name}" for i in order.items)
+    lines = [
+        f"Đơn {order.number} của bạn đang ở trạng thái: {order.status.label}.",
+        f"Sản phẩm: {items} — tổng {format_vnd(order.total)}.",
+    ]
+    if order.carrier:
+        tracking = f", mã vận đơn {order.tracking_code}" if order.tracking_code else ""
+        lines.append(f"Đơn vị vận chuyển: {order.carrier}{tracking}.")
+    if order.eta and order.status.value in ("pending", "packing", "shipping"):
+        lines.append(f"Dự kiến giao: {order.eta.strftime('%d/%m/%Y')}.")
+    return "\n".join(lines)
+
+
+def _owned_order(tracker: Tracker) -> Order | None:
+    number = tracker.get_slot("order_number")
+    if tracker.get_slot("ownership_answer") != "verified" or not number:
+        return None
+    return order_backend().get(number)
+
+
+def file_ticket(tracker: Tracker, issue_type: str, description: str) -> Ticket | None:
+    """Persists a ticket; None (and a log line) if it could not be written."""
+    try:
+        return ticket_store().create(
+            channel=tracker.get_latest_input_channel() or "rest",
+            sender_id=tracker.sender_id,
+            issue_type=issue_type,
+            description=description,
+            order_number=tracker.get_slot("order_number"),
+            contact_phone=tracker.get_slot("contact_phone"),
+        )
+    except sa.exc.SQLAlchemyError as error:
+        logger.error("ticket not saved: %s", type(error).__name__)
+        return None
+
+
+def explain_stopped_form(dispatcher: CollectingDispatcher, tracker: Tracker, request: str) -> bool:
+    """Says why a form ended early; True when it did."""
+    if tracker.get_slot("order_backend_down"):
+        ticket = file_ticket(tracker, "other", f"Khách cần {request}; hệ thống đơn hàng không phản hồi.")
+        if ticket:
+            dispatcher.utter_message(response="utter_backend_down_ticket", ticket_code=ticket.code)
+        else:
+            dispatcher.utter_message(response="utter_backend_down_no_ticket")
+        return True
+    if int(tracker.get_slot("order_lookup_failures") or 0) >= MAX_ATTEMPTS:
+        dispatcher.utter_message(response="utter_order_not_found_final")
+        return True
+    if int(tracker.get_slot("ownership_failures") or 0) >= MAX_ATTEMPTS:
+        dispatcher.utter_message(response="utter_ownership_failed_final")
+        return True
+    return False
+
+
+class ActionOrderStatus(Action):
+    """Tells the verified owner where the order is."""
+
+    def name(self) -> str:
+        return "action_order_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        if not explain_stopped_form(dispatcher, tracker, "tra cứu đơn hàng"):
+            try:
+                order = _owned_order(tracker)
+            except OrderBackendError:
+                order = None
+                dispatcher.utter_message(response="utter_backend_down_no_ticket")
+            if order:
+                dispatcher.utter_message(text=describe_order(order))
+                dispatcher.utter_message(response="utter_anything_else")
+        return reset_form_slots()
+
+
+class ActionCancelOrder(Action):
+    """Cancels a cancellable order once the owner confirmed."""
+
+    def name(self) -> str:
+        return "action_cancel_order"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        number = tracker.get_slot("order_number")
+        if explain_stopped_form(dispatcher, tracker, "huỷ đơn hàng"):
+            return reset_form_slots()
+        if tracker.get_slot("order_not_cancellable"):
+            try:
+                order = _owned_order(tracker)
+            except OrderBackendError:
+                order = None
+            if order is None:
+                dispatcher.utter_message(response="utter_backend_down_no_ticket")
+            else:
+                dispatcher.utter_message(response="utter_cannot_cancel", order_number=number, status=order.status.label)
+            return reset_form_slots()
+        if tracker.get_slot("confirm_cancel") is not True:
+            dispatcher.utter_message(response="utter_cancel_kept", order_number=number)
+            return reset_form_slots()
+        try:
+            order_backend().cancel(number, reason=f"Khách huỷ qua chatbot ({tracker.get_latest_input_channel()})")
+        except OrderNotCancellableError as refused:
+            dispatcher.utter_message(
+                response="utter_cannot_cancel", order_number=number, status=refused.order.status.label
+            )
+        except (OrderBackendError, KeyError):
+            dispatcher.utter_message(response="utter_backend_down_no_ticket")
+        else:
+            dispatcher.utter_message(response="utter_order_cancelled", order_number=number)
+        return reset_form_slots()
+
+
+class ActionAskConfirmTicket(Action):
+    """Shows the collected report and asks to send it."""
+
+    def name(self) -> str:
+        return "action_ask_confirm_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        issue = issue_type_or_fallback(tracker.get_slot("issue_type"))
+        phone = tracker.get_slot("contact_phone") or ""
+        dispatcher.utter_message(
+            response="utter_ask_confirm_ticket",
+            order_number=tracker.get_slot("order_number"),
+            issue_label=issue.label,
+            description=tracker.get_slot("issue_description"),
+            phone=mask_phone(phone),
+        )
+        return []
+
+
+class ActionCreateTicket(Action):
+    """Files the confirmed report as a ticket routed to the right team."""
+
+    def name(self) -> str:
+        return "action_create_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        if explain_stopped_form(dispatcher, tracker, "báo lỗi đơn hàng"):
+            return reset_form_slots()
+        if tracker.get_slot("confirm_ticket") is not True:
+            dispatcher.utter_message(response="utter_ticket_not_sent")
+            return reset_form_slots()
+        issue = issue_type_or_fallback(tracker.get_slot("issue_type"))
+        ticket = file_ticket(tracker, issue.key, tracker.get_slot("issue_description") or "")
+        if ticket is None:
+            dispatcher.utter_message(response="utter_ticket_failed")
+        else:
+            dispatcher.utter_message(
+                response="utter_ticket_created",
+                ticket_code=ticket.code,
+                team=issue.team_name,
+                response_time=issue.response_time,
+            )
+        return reset_form_slots()

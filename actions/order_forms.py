@@ -1,0 +1,172 @@
+"""Validation of the three order forms: status, cancellation and issue report.
+
+Every form ends itself (``required_slots`` returns nothing more to ask) when a
+limit is reached: an unknown order number three times, ownership not proven
+three times, or the order system down. The submit action then explains and
+offers a human, so a customer is never stuck answering the same question.
+"""
+
+import logging
+import re
+from abc import abstractmethod
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.services import order_backend
+from bot.orders.model import Order, OrderBackendError
+from bot.support import issue_types
+from bot.text.entities import normalize_order_number, normalize_phone, shared_finder
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # the first try and two retries
+MAX_DESCRIPTION = 2000
+_BARE_ORDER_DIGITS = re.compile(r"^\s*#?\s*(\d{6})\s*$")
+
+Slots = dict[str, Any]
+
+
+def _count(tracker: Tracker, slot: str) -> int:
+    return int(tracker.get_slot(slot) or 0)
+
+
+def limits_reached(tracker: Tracker) -> bool:
+    """True when the form must stop asking and let the submit action explain."""
+    return (
+        bool(tracker.get_slot("order_backend_down"))
+        or _count(tracker, "order_lookup_failures") >= MAX_ATTEMPTS
+        or _count(tracker, "ownership_failures") >= MAX_ATTEMPTS
+        or bool(tracker.get_slot("order_not_cancellable"))
+    )
+
+
+def parse_order_number(value: Any) -> str | None:
+    """ "dh-123456", "#DH 123456" or, when asked for it, just "123456"."""
+    text = str(value or "")
+    found = [e.value for e in shared_finder().find(text) if e.entity == "order_number"]
+    if found:
+        return found[0]
+    bare = _BARE_ORDER_DIGITS.match(text)
+    return f"DH{bare.group(1)}" if bare else normalize_order_number(text)
+
+
+def look_up(number: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Order | None, Slots]:
+    """The order, or the slots that record why not (and what was said)."""
+    try:
+        order = order_backend().get(number)
+    except OrderBackendError as error:
+        logger.warning("order lookup failed: %s", error)
+        return None, {"order_number": number, "order_backend_down": True}
+    if order is None:
+        failures = _count(tracker, "order_lookup_failures") + 1
+        if failures < MAX_ATTEMPTS:
+            dispatcher.utter_message(response="utter_order_not_found", order_number=number)
+        return None, {"order_number": None, "order_lookup_failures": failures}
+    return order, {"order_number": order.number}
+
+
+class OrderNumberValidation(FormValidationAction):
+    """Shared checks: a well-formed, existing order number, then ownership by phone."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """Each form's own validation action name."""
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        return [] if limits_reached(tracker) else domain_slots
+
+    async def validate_order_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        number = parse_order_number(value)
+        if number is None:
+            dispatcher.utter_message(response="utter_order_number_format")
+            return {"order_number": None}
+        order, slots = look_up(number, dispatcher, tracker)
+        if order is not None:
+            slots.update(self.on_order_found(order))
+        return slots
+
+    def on_order_found(self, order: Order) -> Slots:
+        """Extra slots to set once the order is known."""
+        return {}
+
+    async def validate_ownership_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        number = tracker.get_slot("order_number")
+        try:
+            order = order_backend().get(number) if number else None
+        except OrderBackendError:
+            return {"order_backend_down": True}
+        if order is not None and order.phone_matches(str(value or "")):
+            return {"ownership_answer": "verified", **self.on_ownership_proven(order)}
+        failures = _count(tracker, "ownership_failures") + 1
+        if failures < MAX_ATTEMPTS:
+            dispatcher.utter_message(response="utter_ownership_mismatch")
+        return {"ownership_answer": None, "ownership_failures": failures}
+
+    def on_ownership_proven(self, order: Order) -> Slots:
+        """Extra slots to set once the customer proved the order is theirs."""
+        return {}
+
+
+class ValidateOrderStatusForm(OrderNumberValidation):
+    def name(self) -> str:
+        return "validate_order_status_form"
+
+
+class ValidateCancelOrderForm(OrderNumberValidation):
+    def name(self) -> str:
+        return "validate_cancel_order_form"
+
+    def on_ownership_proven(self, order: Order) -> Slots:
+        # told right after ownership, before asking to confirm a cancellation that cannot happen
+        return {} if order.status.cancellable else {"order_not_cancellable": True}
+
+
+class ValidateIssueReportForm(OrderNumberValidation):
+    def name(self) -> str:
+        return "validate_issue_report_form"
+
+    def on_order_found(self, order: Order) -> Slots:
+        return {"contact_phone": order.phone}
+
+    async def validate_issue_type(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        if value in issue_types():
+            return {"issue_type": value}
+        found = [e.value for e in shared_finder().find(str(value or "")) if e.entity == "issue_type"]
+        if found:
+            return {"issue_type": found[0]}
+        # free text that names no known type: keep it as the start of the description
+        return {"issue_type": "other", "issue_description": str(value)[:MAX_DESCRIPTION] if value else None}
+
+    async def validate_issue_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        text = " ".join(str(value or "").split())
+        if len(text) < 5:
+            dispatcher.utter_message(response="utter_description_too_short")
+            return {"issue_description": None}
+        return {"issue_description": text[:MAX_DESCRIPTION]}
+
+    async def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        phone = normalize_phone(str(value or ""))
+        if phone is None:
+            dispatcher.utter_message(response="utter_phone_format")
+        return {"contact_phone": phone}
+
+    async def validate_confirm_ticket(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return {"confirm_ticket": True if value is True else None}

@@ -1,0 +1,112 @@
+"""Order conversations through the REST webhook with Rasa and the action server running."""
+
+import re
+import uuid
+
+import pytest
+
+from bot.settings import Settings
+from tests.test_rest_conversation import say
+
+
+class Customer:
+    """One customer's side of a REST conversation."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sender = uuid.uuid4().hex
+
+    def says(self, text: str) -> str:
+        replies = say(self.settings, text, self.sender)
+        self.buttons = [b for r in replies for b in r.get("buttons", [])]
+        return "\n".join(r.get("text", "") for r in replies)
+
+
+@pytest.mark.parametrize(
+    "first_message",
+    ["kiểm tra giúp mình đơn DH123456 với", "kiem tra don #dh-123456 giup minh"],
+)
+def test_order_number_in_the_first_message_skips_the_question(bot_stack, first_message) -> None:
+    customer = Customer(bot_stack)
+    assert "số điện thoại" in customer.says(first_message)
+    answer = customer.says("5678")
+    assert "DH123456" in answer and "đang giao" in answer and "mã vận đơn" in answer
+
+
+def test_order_status_asks_for_the_number_then_ownership(bot_stack) -> None:
+    customer = Customer(bot_stack)
+    assert "mã đơn hàng" in customer.says("don hang cua minh toi dau roi shop")
+    assert "số điện thoại" in customer.says("DH123456")
+    assert "chưa khớp" in customer.says("0900000000")
+    assert "đang giao" in customer.says("sdt 0912 345 678")
+
+
+def test_unknown_order_twice_retried_then_a_human_is_offered(bot_stack) -> None:
+    customer = Customer(bot_stack)
+    customer.says("kiểm tra đơn hàng giúp mình")
+    assert "không tìm thấy đơn DH000001" in customer.says("DH000001")
+    assert "không tìm thấy đơn DH000002" in customer.says("DH000002")
+    final = customer.says("DH000003")
+    assert "nhân viên" in final.lower()
+    assert [b["payload"] for b in customer.buttons] == ["/request_human"]
+
+
+def test_faq_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(bot_stack) -> None:
+    customer = Customer(bot_stack)
+    customer.says("kiểm tra đơn DH123456")
+    reply = customer.says("à mà phí ship về Đà Nẵng bao nhiêu vậy")
+    assert "Phí ship" in reply and "số điện thoại" in reply
+    assert "đang giao" in customer.says("5678")
+
+
+@pytest.mark.parametrize(
+    ("start", "leave"),
+    [
+        ("mình muốn huỷ đơn", "thôi không cần nữa"),
+        ("kiểm tra đơn hàng giúp mình", "thôi"),
+        ("kiểm tra đơn DH123456", "huỷ"),
+        ("đơn DH777888 bị lỗi", "dừng lại"),
+    ],
+)
+def test_customer_can_leave_a_form(bot_stack, start, leave) -> None:
+    customer = Customer(bot_stack)
+    customer.says(start)
+    assert "chưa thực hiện thay đổi nào" in customer.says(leave)
+    assert "Chào bạn" in customer.says("chào shop")
+
+
+def test_report_a_broken_item_and_get_a_ticket_code(bot_stack) -> None:
+    customer = Customer(bot_stack)
+    assert "mô tả" in customer.says("đơn DH777888 hàng bị vỡ rồi shop ơi")
+    summary = customer.says("Nồi chiên bị nứt nắp, mở hộp ra đã thấy vỡ")
+    assert "Hàng lỗi / hư hỏng" in summary and "DH777888" in summary
+    assert re.search(r"\d{2}\*+\d{2}", summary), "the contact phone is shown masked"
+    done = customer.says("/affirm")
+    assert re.search(r"TK-\d{8}-\d{4}", done) and "Kho vận" in done
+
+
+def test_report_with_issue_type_chosen_by_button(bot_stack) -> None:
+    customer = Customer(bot_stack)
+    customer.says("mình muốn khiếu nại đơn DH777888")
+    assert "Giao chậm" in [b["title"] for b in customer.buttons]
+    late = next(b["payload"] for b in customer.buttons if b["title"] == "Giao chậm")
+    assert "mô tả" in customer.says(late)
+    customer.says("Hẹn giao thứ 2 mà giờ chưa thấy đâu")
+    assert "Vận chuyển" in customer.says("/affirm")
+
+
+def test_cancel_a_pending_order_after_confirmation(bot_stack, stack_shop) -> None:
+    customer = Customer(bot_stack)
+    phone = stack_shop.get("DH654321").phone
+    assert "số điện thoại" in customer.says("huy don DH654321 giup minh")
+    assert "xác nhận huỷ" in customer.says(phone[-4:])
+    assert "đã huỷ đơn DH654321" in customer.says("/affirm")
+    assert stack_shop.get("DH654321").status.value == "cancelled"
+
+
+def test_cancel_a_shipped_order_is_explained_with_alternatives(bot_stack) -> None:
+    customer = Customer(bot_stack)
+    customer.says("hủy đơn DH123456")
+    reply = customer.says("0912345678")
+    assert "không huỷ được" in reply
+    assert {b["title"] for b in customer.buttons} == {"Chính sách đổi trả", "Gặp nhân viên"}
