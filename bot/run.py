@@ -29,6 +29,9 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = load_settings()
     model = ensure_model()
+    # Ctrl-C and SIGTERM both stop everything, even when started from a shell that
+    # ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with running_stack(settings, model) as stack:
