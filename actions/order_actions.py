@@ -5,6 +5,7 @@ ownership not proven, order system down) and resets the form's bookkeeping
 slots so the next request starts clean.
 """
 
+import json
 import logging
 from typing import Any
 
@@ -17,7 +18,7 @@ from actions.order_forms import MAX_ATTEMPTS
 from actions.services import order_backend, ticket_store
 from bot.orders.model import Order, OrderBackendError, OrderNotCancellableError, format_vnd
 from bot.privacy import mask_phone
-from bot.support import issue_type_or_fallback
+from bot.support import issue_type_or_fallback, issue_types
 from bot.tickets import Ticket
 
 logger = logging.getLogger(__name__)
@@ -142,6 +143,28 @@ class ActionCancelOrder(Action):
         else:
             dispatcher.utter_message(response="utter_order_cancelled", order_number=number)
         return reset_form_slots()
+
+
+class ActionAskIssueType(Action):
+    """Asks what went wrong, with one button per issue type of data/shop/support.yml.
+
+    A custom action rather than a response: Rasa fills ``{...}`` in responses, and
+    the JSON in these button payloads would be taken for slot names.
+    """
+
+    def name(self) -> str:
+        return "action_ask_issue_type"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        number = tracker.get_slot("order_number")
+        dispatcher.utter_message(
+            text=f"Đơn {number} đang gặp vấn đề gì ạ? Bạn chọn một mục hoặc mô tả ngắn giúp mình nhé:",
+            buttons=[
+                {"title": issue.label, "payload": "/inform" + json.dumps({"issue_type": key})}
+                for key, issue in issue_types().items()
+            ],
+        )
+        return []
 
 
 class ActionAskConfirmTicket(Action):

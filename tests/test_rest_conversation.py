@@ -39,7 +39,7 @@ def test_not_understood_twice_offers_a_human(bot_stack: Settings) -> None:
 
 
 def test_odd_messages_get_a_polite_answer_not_an_error(bot_stack: Settings) -> None:
-    for text in ["😀😀😀", "?!", "hàng của mình " * 400]:
+    for text in ["", "   ", "😀😀😀", "?!", "hàng của mình " * 400, "\x00\x07 điều khiển"]:
         replies = say(bot_stack, text)
         assert replies and all(r.get("text") for r in replies)
 

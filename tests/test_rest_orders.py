@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -88,7 +89,7 @@ def test_report_a_broken_item_and_get_a_ticket_code(bot_stack) -> None:
 def test_report_with_issue_type_chosen_by_button(bot_stack) -> None:
     customer = Customer(bot_stack)
     customer.says("mình muốn khiếu nại đơn DH777888")
-    assert "Giao chậm" in [b["title"] for b in customer.buttons]
+    assert [b["title"] for b in customer.buttons][:3] == ["Hàng lỗi / hư hỏng", "Giao sai / thiếu hàng", "Giao chậm"]
     late = next(b["payload"] for b in customer.buttons if b["title"] == "Giao chậm")
     assert "mô tả" in customer.says(late)
     customer.says("Hẹn giao thứ 2 mà giờ chưa thấy đâu")
@@ -110,3 +111,17 @@ def test_cancel_a_shipped_order_is_explained_with_alternatives(bot_stack) -> Non
     reply = customer.says("0912345678")
     assert "không huỷ được" in reply
     assert {b["title"] for b in customer.buttons} == {"Chính sách đổi trả", "Gặp nhân viên"}
+
+
+def test_server_logs_hold_no_full_phone_number(bot_stack) -> None:
+    """Runs after the conversations above, which sent 0912345678 in several forms."""
+    customer = Customer(bot_stack)
+    customer.says("kiểm tra đơn DH123456, sđt mình 0912.345.678")
+    customer.says("email mình là lan.nguyen@gmail.com")
+    logs = Path(bot_stack.tracker_db).parent / "logs"
+    text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs.glob("*.log"))
+    assert text, "the servers wrote logs"
+    digits_only = re.sub(r"[\s.\-]", "", text)
+    assert "0912345678" not in digits_only and "912345678" not in digits_only
+    assert "lan.nguyen@gmail.com" not in text
+    assert "Traceback" not in text, "no error with a dump of the conversation's slots"
