@@ -6,7 +6,7 @@ import time
 
 from bot.processes import StartupError, running_stack
 from bot.settings import load_settings
-from bot.training import ensure_model
+from bot.training import TrainingInputError, ensure_model
 
 
 def _banner(rasa_url: str, action_url: str) -> str:
@@ -28,7 +28,11 @@ def main() -> int:
     """Runs until Ctrl-C or until a server dies; returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = load_settings()
-    model = ensure_model()
+    try:
+        model = ensure_model()
+    except TrainingInputError as error:
+        print(f"Cannot train: {error}")
+        return 1
     # Ctrl-C and SIGTERM both stop everything, even when started from a shell that
     # ignores SIGINT in background jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)

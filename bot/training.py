@@ -22,9 +22,15 @@ from bot.paths import (
     MODELS_DIR,
     PROJECT_ROOT,
 )
-from bot.shop_policy import write_responses
+from bot.shop_policy import PolicyError, write_responses
+from bot.text.lexicon import LexiconError
 
 logger = logging.getLogger(__name__)
+
+
+class TrainingInputError(RuntimeError):
+    """The data or config cannot be trained on; the message says which file and why."""
+
 
 CODE_DIRS = (PROJECT_ROOT / "bot" / "nlu", PROJECT_ROOT / "bot" / "text")
 
@@ -66,7 +72,10 @@ def ensure_model(
     name: str = "cskh",
 ) -> Path:
     """The trained model for the current inputs, training it only if missing."""
-    write_responses()
+    try:
+        write_responses()
+    except (PolicyError, OSError) as error:
+        raise TrainingInputError(str(error)) from error
     target = output / f"{name}-{fingerprint(config, data)}.tar.gz"
     if target.exists():
         return target
@@ -80,15 +89,20 @@ def ensure_model(
 
 def _train(config: Path, data: Sequence[Path], output: Path, model_name: str) -> None:
     from rasa.model_training import train  # heavy import, only when training
+    from rasa.shared.exceptions import RasaException
 
     started = time.monotonic()
-    result = train(
-        domain=str(DOMAIN_FILE),
-        config=str(config),
-        training_files=[str(p) for p in data],
-        output=str(output),
-        fixed_model_name=model_name,
-    )
+    try:
+        result = train(
+            domain=str(DOMAIN_FILE),
+            config=str(config),
+            training_files=[str(p) for p in data],
+            output=str(output),
+            fixed_model_name=model_name,
+        )
+    except (RasaException, LexiconError, ValueError) as error:
+        # Rasa's own validators name the file and line; that is what an editor needs
+        raise TrainingInputError(f"{type(error).__name__}: {error}") from error
     if result.code != 0 or not result.model:
         raise RuntimeError(f"Training failed (code {result.code}); see the log above.")
     logger.info("Trained %s in %.0f s", model_name, time.monotonic() - started)
@@ -100,7 +114,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--config", type=Path, default=CONFIG_FILE)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(ensure_model(args.config))
+    try:
+        print(ensure_model(args.config))
+    except TrainingInputError as error:
+        raise SystemExit(f"Cannot train: {error}") from None
 
 
 if __name__ == "__main__":
