@@ -1,0 +1,1 @@
+"""The human desk: handoff queue, business hours and agents (issue C)."""

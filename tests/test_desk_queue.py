@@ -1,0 +1,109 @@
+"""The handoff queue on SQLite and PostgreSQL: order, estimates, the claim race, restarts."""
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from bot.desk.queue import ACTIVE, EXPIRED, HandoffQueue, estimate_wait_minutes
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'desk.db'}", future=True, connect_args={"timeout": 15})
+    else:
+        engine = sa.create_engine(request.getfixturevalue("postgres_url"), future=True)
+        with engine.begin() as connection:  # the PostgreSQL database is shared by the session
+            connection.execute(sa.text("DROP TABLE IF EXISTS handoffs"))
+    yield engine
+    engine.dispose()
+
+
+def open_for(queue: HandoffQueue, sender: str, **extra):
+    return queue.open(
+        channel="rest", sender_id=sender, reason=extra.get("reason", "request_human"),
+        summary=f"Khách {sender} cần hỗ trợ", slots={"order_number": "DH123456", "phone": "09******78"},
+        transcript=[{"from": "customer", "text": "cho mình gặp nhân viên"}],
+    )  # fmt: skip
+
+
+def test_customers_are_served_in_arrival_order(engine) -> None:
+    queue = HandoffQueue(engine)
+    first, second, third = (open_for(queue, s) for s in ("a", "b", "c"))
+    assert [queue.position(h.id) for h in (first, second, third)] == [1, 2, 3]
+    assert queue.claim(first.id, "agent-lan")
+    assert queue.position(first.id) is None
+    assert [queue.position(h.id) for h in (second, third)] == [1, 2]
+
+
+def test_asking_twice_keeps_the_customers_place(engine) -> None:
+    queue = HandoffQueue(engine)
+    first = open_for(queue, "a")
+    open_for(queue, "b")
+    again = open_for(queue, "a")
+    assert again.id == first.id and queue.position(again.id) == 1
+
+
+def test_context_survives_a_restart(engine) -> None:
+    handoff = open_for(HandoffQueue(engine), "a")
+    reopened = HandoffQueue(engine).get(handoff.id)
+    assert reopened.slots == {"order_number": "DH123456", "phone": "09******78"}
+    assert reopened.transcript[0]["text"] == "cho mình gặp nhân viên"
+
+
+def race_to_claim(queue: HandoffQueue, handoff_id: int, agents: tuple[str, ...]) -> dict[str, bool]:
+    """Every agent claims at the same instant; who got it?"""
+    start = threading.Barrier(len(agents))
+    results: dict[str, bool] = {}
+
+    def claim(agent: str) -> None:
+        start.wait()
+        results[agent] = queue.claim(handoff_id, agent)
+
+    threads = [threading.Thread(target=claim, args=(agent,)) for agent in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_agents_claiming_at_once_never_both_get_it(engine) -> None:
+    queue = HandoffQueue(engine)
+    for round_number in range(10):
+        handoff = open_for(queue, f"race-{round_number}")
+        results = race_to_claim(queue, handoff.id, ("lan", "minh"))
+        assert sorted(results.values()) == [False, True]
+        winner = next(agent for agent, won in results.items() if won)
+        claimed = queue.get(handoff.id)
+        assert (claimed.status, claimed.claimed_by) == (ACTIVE, winner)
+
+
+def test_unclaimed_customers_expire_after_the_timeout(engine) -> None:
+    queue = HandoffQueue(engine)
+    waiting = open_for(queue, "a")
+    assert queue.expire_unclaimed(datetime.now(timezone.utc) - timedelta(minutes=5)) == []
+    [expired] = queue.expire_unclaimed(datetime.now(timezone.utc) + timedelta(seconds=1))
+    assert (expired.id, expired.status) == (waiting.id, EXPIRED)
+    assert not queue.claim(waiting.id, "agent-lan")
+
+
+def test_csat_is_stored_only_for_a_closed_conversation_and_only_1_to_5(engine) -> None:
+    queue = HandoffQueue(engine)
+    handoff = open_for(queue, "a")
+    queue.claim(handoff.id, "agent-lan")
+    assert queue.close(handoff.id, "Đã đổi hàng mới cho khách")
+    queue.record_csat(handoff.id, 5)
+    assert queue.get(handoff.id).csat == 5
+    with pytest.raises(ValueError):
+        queue.record_csat(handoff.id, 6)
+
+
+@pytest.mark.parametrize(
+    ("position", "agents", "expected"),
+    [(1, 1, 3), (2, 1, 9), (3, 2, 9), (1, 3, 3), (4, 2, 9), (1, 0, None)],
+)
+def test_wait_estimate_from_position_and_agents_online(position, agents, expected) -> None:
+    assert estimate_wait_minutes(position, agents, 6) == expected
