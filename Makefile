@@ -42,6 +42,7 @@ shell: install
 	$(PY) -m bot.chat
 
 test: install
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 lint: install
