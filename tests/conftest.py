@@ -2,6 +2,7 @@
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,9 @@ def trained_model() -> Path:
     return ensure_model()
 
 
-@pytest.fixture(scope="session")
-def bot_stack(trained_model: Path, tmp_path_factory) -> Iterator[Settings]:
-    """The real Rasa and action servers on free loopback ports."""
-    workdir = tmp_path_factory.mktemp("stack")
+@contextmanager
+def stack_in(workdir: Path, model: Path, extra_env: dict[str, str] | None = None) -> Iterator[Settings]:
+    """The real Rasa and action servers on free loopback ports, their data under ``workdir``."""
     settings = Settings(
         host="127.0.0.1",
         rasa_port=free_port(),
@@ -36,8 +36,16 @@ def bot_stack(trained_model: Path, tmp_path_factory) -> Iterator[Settings]:
     backends = {
         "DEMO_SHOP_DB": str(workdir / "demo_shop.db"),
         "CSKH_DATABASE_URL": f"sqlite:///{workdir / 'cskh.db'}",
+        **(extra_env or {}),
     }
-    with running_stack(settings, trained_model, log_dir=workdir / "logs", extra_env=backends):
+    with running_stack(settings, model, log_dir=workdir / "logs", extra_env=backends):
+        yield settings
+
+
+@pytest.fixture(scope="session")
+def bot_stack(trained_model: Path, tmp_path_factory) -> Iterator[Settings]:
+    """The bot as `make run` starts it, on the embedded demo shop."""
+    with stack_in(tmp_path_factory.mktemp("stack"), trained_model) as settings:
         yield settings
 
 
