@@ -4,7 +4,6 @@ Admins extend it by adding ``short: long form`` lines to any YAML file there;
 keys are matched on whole words, case- and diacritic-form-insensitively.
 """
 
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -33,8 +32,3 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> dict[str, str]:
             lexicon[key] = " ".join(normalize_syllable(w) for w in long_form.split())
     return lexicon
 
-
-@lru_cache(maxsize=8)
-def cached_lexicon(directory: str = str(LEXICON_DIR)) -> dict[str, str]:
-    """The lexicon of ``directory``, read once per process."""
-    return load_lexicon(Path(directory))
