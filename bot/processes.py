@@ -30,9 +30,8 @@ class StartupError(RuntimeError):
 
 @dataclass
 class Stack:
-    """The running processes and how to reach them."""
+    """The running processes, by role."""
 
-    settings: Settings
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def stop(self) -> None:
@@ -106,7 +105,7 @@ def running_stack(
     share the terminal.
     """
     env = _child_env(settings, extra_env)
-    stack = Stack(settings)
+    stack = Stack()
     logs: list[IO] = []
 
     def output(name: str) -> IO | None:
