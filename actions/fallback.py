@@ -5,8 +5,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-# After this many misunderstood messages in a row the bot offers a human
-# instead of asking the customer to rephrase yet again.
+from actions.handoff import hand_off
+
+# After this many misunderstood messages in a row the bot hands the customer to
+# a human instead of asking them to rephrase yet again.
 FALLBACKS_BEFORE_HUMAN = 2
 
 
@@ -24,7 +26,7 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
 
 
 class ActionFallbackHelp(Action):
-    """Asks to rephrase with topic buttons; offers a human on repeated misses."""
+    """Asks to rephrase with topic buttons (one of them a human); hands over on repeated misses."""
 
     def name(self) -> str:
         return "action_fallback_help"
@@ -33,7 +35,7 @@ class ActionFallbackHelp(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if consecutive_fallbacks(tracker) >= FALLBACKS_BEFORE_HUMAN:
-            dispatcher.utter_message(response="utter_offer_human")
-        else:
-            dispatcher.utter_message(response="utter_ask_rephrase")
+            dispatcher.utter_message(response="utter_not_understood_handoff")
+            return await hand_off(dispatcher, tracker, "not_understood")
+        dispatcher.utter_message(response="utter_ask_rephrase")
         return []

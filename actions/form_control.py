@@ -5,7 +5,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.order_actions import reset_form_slots
+from actions.records import reset_form_slots
 
 
 class ActionStopForm(Action):

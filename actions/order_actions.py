@@ -9,30 +9,18 @@ import json
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import hand_off
 from actions.order_forms import MAX_ATTEMPTS
-from actions.services import order_backend, ticket_store
+from actions.records import file_ticket, reset_form_slots
+from actions.services import order_backend
 from bot.orders.model import Order, OrderBackendError, OrderNotCancellableError, format_vnd
 from bot.privacy import mask_phone
 from bot.support import issue_type_or_fallback, issue_types
-from bot.tickets import Ticket
 
 logger = logging.getLogger(__name__)
-
-FORM_BOOKKEEPING = [
-    "ownership_answer", "ownership_failures", "order_lookup_failures", "order_backend_down",
-    "order_not_cancellable", "confirm_cancel", "confirm_ticket", "issue_type", "issue_description",
-]  # fmt: skip
-
-
-def reset_form_slots() -> list[dict[str, Any]]:
-    """Clears what one form run collected, keeping the order number for context."""
-    return [SlotSet(slot, None) for slot in FORM_BOOKKEEPING]
-
 
 def describe_order(order: Order) -> str:
     """Status, items, carrier, ETA and tracking, as told to the verified owner."""
@@ -56,24 +44,8 @@ def _owned_order(tracker: Tracker) -> Order | None:
     return order_backend().get(number)
 
 
-def file_ticket(tracker: Tracker, issue_type: str, description: str) -> Ticket | None:
-    """Persists a ticket; None (and a log line) if it could not be written."""
-    try:
-        return ticket_store().create(
-            channel=tracker.get_latest_input_channel() or "rest",
-            sender_id=tracker.sender_id,
-            issue_type=issue_type,
-            description=description,
-            order_number=tracker.get_slot("order_number"),
-            contact_phone=tracker.get_slot("contact_phone"),
-        )
-    except sa.exc.SQLAlchemyError as error:
-        logger.error("ticket not saved: %s", type(error).__name__)
-        return None
-
-
 def explain_stopped_form(dispatcher: CollectingDispatcher, tracker: Tracker, request: str) -> bool:
-    """Says why a form ended early; True when it did."""
+    """Says why a form ended early; True when it did (see ``after_stopped_form``)."""
     if tracker.get_slot("order_backend_down"):
         ticket = file_ticket(tracker, "other", f"Khách cần {request}; hệ thống đơn hàng không phản hồi.")
         if ticket:
@@ -90,6 +62,13 @@ def explain_stopped_form(dispatcher: CollectingDispatcher, tracker: Tracker, req
     return False
 
 
+async def after_stopped_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """A form that failed repeatedly goes to a human with what was tried; otherwise a clean slate."""
+    if max(int(tracker.get_slot(s) or 0) for s in ("order_lookup_failures", "ownership_failures")) >= MAX_ATTEMPTS:
+        return await hand_off(dispatcher, tracker, "form_failed")
+    return reset_form_slots()
+
+
 class ActionOrderStatus(Action):
     """Tells the verified owner where the order is."""
 
@@ -97,15 +76,16 @@ class ActionOrderStatus(Action):
         return "action_order_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
-        if not explain_stopped_form(dispatcher, tracker, "tra cứu đơn hàng"):
-            try:
-                order = _owned_order(tracker)
-            except OrderBackendError:
-                order = None
-                dispatcher.utter_message(response="utter_backend_down_no_ticket")
-            if order:
-                dispatcher.utter_message(text=describe_order(order))
-                dispatcher.utter_message(response="utter_anything_else")
+        if explain_stopped_form(dispatcher, tracker, "tra cứu đơn hàng"):
+            return await after_stopped_form(dispatcher, tracker)
+        try:
+            order = _owned_order(tracker)
+        except OrderBackendError:
+            order = None
+            dispatcher.utter_message(response="utter_backend_down_no_ticket")
+        if order:
+            dispatcher.utter_message(text=describe_order(order))
+            dispatcher.utter_message(response="utter_anything_else")
         return reset_form_slots()
 
 
@@ -118,7 +98,7 @@ class ActionCancelOrder(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         number = tracker.get_slot("order_number")
         if explain_stopped_form(dispatcher, tracker, "huỷ đơn hàng"):
-            return reset_form_slots()
+            return await after_stopped_form(dispatcher, tracker)
         if tracker.get_slot("order_not_cancellable"):
             try:
                 order = _owned_order(tracker)
@@ -194,7 +174,7 @@ class ActionCreateTicket(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         if explain_stopped_form(dispatcher, tracker, "báo lỗi đơn hàng"):
-            return reset_form_slots()
+            return await after_stopped_form(dispatcher, tracker)
         if tracker.get_slot("confirm_ticket") is not True:
             dispatcher.utter_message(response="utter_ticket_not_sent")
             return reset_form_slots()

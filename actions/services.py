@@ -1,5 +1,6 @@
 """The backends actions talk to, created once per action-server process."""
 
+import os
 from functools import lru_cache
 
 from bot.database import database_url, engine_for
@@ -17,3 +18,8 @@ def order_backend() -> OrderBackend:
 def ticket_store() -> TicketStore:
     """Tickets in the project database."""
     return TicketStore(engine_for(database_url()))
+
+
+def desk_endpoint() -> tuple[str, str]:
+    """The human desk's base URL and service token (set by bot.processes for every child)."""
+    return os.environ.get("DESK_URL", "http://127.0.0.1:5006"), os.environ.get("DESK_SERVICE_TOKEN", "")

@@ -58,6 +58,9 @@ def _child_env(settings: Settings, extra: dict[str, str] | None) -> dict[str, st
             "RASA_AUTH_TOKEN": settings.rasa_token,
             "TRACKER_DB": settings.tracker_db,
             "ACTION_SERVER_URL": settings.action_url,
+            "DESK_PORT": str(settings.desk_port),
+            "DESK_URL": settings.desk_url,
+            "DESK_SERVICE_TOKEN": settings.desk_token,
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
         }
@@ -99,7 +102,7 @@ def running_stack(
     extra_env: dict[str, str] | None = None,
     timeout: float = 180,
 ) -> Iterator[Stack]:
-    """Runs the action server and Rasa until the block exits.
+    """Runs the action server, the desk (agent console) and Rasa until the block exits.
 
     With ``log_dir`` each process writes ``<name>.log`` there; without it they
     share the terminal.
@@ -119,6 +122,7 @@ def running_stack(
     where = str(log_dir) if log_dir else "the output above"
     try:
         stack.processes["actions"] = _spawn(["actions"], env, output("actions"))
+        stack.processes["desk"] = _spawn(["desk"], env, output("desk"))
         stack.processes["rasa"] = _spawn(["rasa", "--model", str(model)], env, output("rasa"))
         _wait_ready(
             "action server",
@@ -127,6 +131,7 @@ def running_stack(
             timeout,
             where,
         )
+        _wait_ready("agent console", f"{settings.desk_url}/health", stack.processes["desk"], timeout, where)
         _wait_ready(
             "Rasa server",
             f"{settings.rasa_url}/status?token={settings.rasa_token}",

@@ -4,18 +4,30 @@ import logging
 import signal
 import time
 
+from bot.database import database_url, engine_for
+from bot.desk.accounts import FIRST_ADMIN, AccountStore, ensure_first_admin
 from bot.processes import StartupError, running_stack
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.training import TrainingInputError, ensure_model
 
 
-def _banner(rasa_url: str, action_url: str) -> str:
+def _admin_login() -> str:
+    """How to log in to the console: the first admin's generated password, or where it comes from."""
+    password = ensure_first_admin(AccountStore(engine_for(database_url())))
+    if password:
+        return f"{FIRST_ADMIN} / {password}"
+    return f"{FIRST_ADMIN} / the password in $CSKH_ADMIN_PASSWORD when the account was created"
+
+
+def _banner(settings: Settings, login: str) -> str:
     return "\n".join(
         [
             "",
             "cskh-bot is running:",
-            f"  Rasa server (REST channel)  {rasa_url}/webhooks/rest/webhook",
-            f"  Action server               {action_url}",
+            f"  Rasa server (REST channel)  {settings.rasa_url}/webhooks/rest/webhook",
+            f"  Action server               {settings.action_url}",
+            f"  Agent console               {settings.desk_url}/",
+            f"  Console login               {login}",
             "  Chat in a terminal:         make shell",
             "  Rasa HTTP API token:        in var/rasa_token.secret (or $RASA_AUTH_TOKEN)",
             "Press Ctrl-C to stop everything.",
@@ -39,7 +51,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with running_stack(settings, model) as stack:
-            print(_banner(settings.rasa_url, settings.action_url), flush=True)
+            print(_banner(settings, _admin_login()), flush=True)
             while all(p.poll() is None for p in stack.processes.values()):
                 time.sleep(1)
             dead = [name for name, p in stack.processes.items() if p.poll() is not None]

@@ -5,6 +5,7 @@ token read from the environment (never on the command line, where ``ps``
 would show it), bound to 127.0.0.1 by default.
 ``actions``: the rasa-sdk action server, bound the same way (rasa-sdk reads
 ``SANIC_HOST`` and otherwise listens on every interface).
+``desk``: the agents' console and the desk's service API (bot/desk).
 """
 
 import argparse
@@ -29,6 +30,8 @@ def serve_rasa(model: str) -> None:
     settings = load_settings()
     os.environ.setdefault("ACTION_SERVER_URL", settings.action_url)
     os.environ.setdefault("TRACKER_DB", settings.tracker_db)
+    os.environ.setdefault("DESK_URL", settings.desk_url)
+    os.environ.setdefault("DESK_SERVICE_TOKEN", settings.desk_token)
     serve_application(
         model_path=model,
         interface=settings.host,
@@ -49,10 +52,18 @@ def serve_actions() -> None:
     run("actions", port=settings.action_port, cors_origins=None)
 
 
+def serve_desk() -> None:
+    """Runs the agents' console and the desk's service API."""
+    from bot.desk.app import create_app
+
+    settings = load_settings()
+    create_app(settings).run(host=settings.host, port=settings.desk_port, access_log=False, motd=False)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m bot.serve rasa --model M`` or ``python -m bot.serve actions``."""
+    """``python -m bot.serve rasa --model M``, ``... actions`` or ``... desk``."""
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("role", choices=["rasa", "actions"])
+    parser.add_argument("role", choices=["rasa", "actions", "desk"])
     parser.add_argument("--model")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
@@ -60,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not args.model:
             parser.error("rasa needs --model")
         serve_rasa(args.model)
+    elif args.role == "desk":
+        serve_desk()
     else:
         serve_actions()
 

@@ -1,6 +1,6 @@
 """Runtime settings from environment variables, with safe local defaults.
 
-Secrets (the Rasa API token) never live in files of the repo: they come from
+Secrets (the Rasa API token, the desk's service token) never live in files of the repo: they come from
 the environment, or are generated once into ``var/`` (git-ignored) for a
 local ``make run``.
 """
@@ -30,6 +30,8 @@ class Settings:
     action_port: int
     rasa_token: str
     tracker_db: str
+    desk_port: int
+    desk_token: str
 
     @property
     def rasa_url(self) -> str:
@@ -38,6 +40,10 @@ class Settings:
     @property
     def action_url(self) -> str:
         return f"http://{self.host}:{self.action_port}/webhook"
+
+    @property
+    def desk_url(self) -> str:
+        return f"http://{self.host}:{self.desk_port}"
 
 
 def load_settings() -> Settings:
@@ -48,4 +54,6 @@ def load_settings() -> Settings:
         action_port=int(os.environ.get("ACTION_PORT", "5055")),
         rasa_token=os.environ.get("RASA_AUTH_TOKEN") or _generated_secret("rasa_token"),
         tracker_db=os.environ.get("TRACKER_DB", str(VAR_DIR / "trackers.db")),
+        desk_port=int(os.environ.get("DESK_PORT", "5006")),
+        desk_token=os.environ.get("DESK_SERVICE_TOKEN") or _generated_secret("desk_token"),
     )

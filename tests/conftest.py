@@ -11,6 +11,16 @@ from bot.processes import running_stack
 from bot.settings import Settings
 from bot.training import ensure_model
 
+ADMIN_PASSWORD = "admin-password-for-tests"
+# Tests must not depend on the time of day they run at: agents work around the clock.
+ALWAYS_OPEN_DESK = """
+timezone: Asia/Ho_Chi_Minh
+business_hours: {mon: ["00:00", "24:00"], tue: ["00:00", "24:00"], wed: ["00:00", "24:00"],
+  thu: ["00:00", "24:00"], fri: ["00:00", "24:00"], sat: ["00:00", "24:00"], sun: ["00:00", "24:00"]}
+average_handle_minutes: 6
+accept_timeout_minutes: 5
+"""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -25,17 +35,24 @@ def trained_model() -> Path:
 
 @contextmanager
 def stack_in(workdir: Path, model: Path, extra_env: dict[str, str] | None = None) -> Iterator[Settings]:
-    """The real Rasa and action servers on free loopback ports, their data under ``workdir``."""
+    """The real Rasa, action and desk servers on free loopback ports, their data under ``workdir``."""
     settings = Settings(
         host="127.0.0.1",
         rasa_port=free_port(),
         action_port=free_port(),
         rasa_token="test-token-" + workdir.name,
         tracker_db=str(workdir / "trackers.db"),
+        desk_port=free_port(),
+        desk_token="desk-token-" + workdir.name,
     )
+    desk_config = workdir / "desk.yml"
+    desk_config.write_text(ALWAYS_OPEN_DESK, encoding="utf-8")
     backends = {
+        "CSKH_DESK_CONFIG": str(desk_config),
+        "CSKH_DESK_TICK_SECONDS": "1",
         "DEMO_SHOP_DB": str(workdir / "demo_shop.db"),
         "CSKH_DATABASE_URL": f"sqlite:///{workdir / 'cskh.db'}",
+        "CSKH_ADMIN_PASSWORD": ADMIN_PASSWORD,
         **(extra_env or {}),
     }
     with running_stack(settings, model, log_dir=workdir / "logs", extra_env=backends):
@@ -47,6 +64,14 @@ def bot_stack(trained_model: Path, tmp_path_factory) -> Iterator[Settings]:
     """The bot as `make run` starts it, on the embedded demo shop."""
     with stack_in(tmp_path_factory.mktemp("stack"), trained_model) as settings:
         yield settings
+
+
+@pytest.fixture(scope="session")
+def desk_stack(trained_model: Path, tmp_path_factory) -> Iterator[tuple[Settings, Path]]:
+    """A stack of its own for the human-desk tests: their agents being online must not change other tests."""
+    workdir = tmp_path_factory.mktemp("desk-stack")
+    with stack_in(workdir, trained_model) as settings:
+        yield settings, workdir
 
 
 @pytest.fixture(scope="session")

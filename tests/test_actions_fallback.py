@@ -1,15 +1,21 @@
 """action_fallback_help with rasa-sdk's own Tracker and CollectingDispatcher."""
 
 import asyncio
+import re
+import time
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import services
 from actions.fallback import ActionFallbackHelp
 
 
 def user(intent: str, text: str = "...") -> dict:
-    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.2}}}
+    return {
+        "event": "user", "text": text, "timestamp": time.time(),
+        "parse_data": {"intent": {"name": intent, "confidence": 0.2}},
+    }  # fmt: skip
 
 
 def run_action(events: list[dict]) -> list[dict]:
@@ -24,10 +30,17 @@ def test_first_miss_asks_to_rephrase() -> None:
     assert message["response"] == "utter_ask_rephrase"
 
 
-def test_second_miss_in_a_row_offers_a_human() -> None:
-    events = [user("nlu_fallback"), {"event": "bot", "text": "?"}, user("nlu_fallback")]
-    [message] = run_action(events)
-    assert message["response"] == "utter_offer_human"
+def test_second_miss_in_a_row_hands_over_to_a_human(monkeypatch, tmp_path) -> None:
+    # no desk running: the hand-over becomes a ticket with the hotline
+    monkeypatch.setenv("DESK_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
+    services.ticket_store.cache_clear()
+    bot_reply = {"event": "bot", "text": "?", "timestamp": time.time()}
+    events = [user("nlu_fallback"), bot_reply, user("nlu_fallback", "zzkq blarp")]
+    said = run_action(events)
+    services.ticket_store.cache_clear()
+    assert said[0]["response"] == "utter_not_understood_handoff"
+    assert re.search(r"mã TK-\d{8}-\d{4}", said[1]["text"]) and "1900 6868" in said[1]["text"]
 
 
 def test_an_understood_message_resets_the_count() -> None:

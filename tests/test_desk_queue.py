@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from bot.desk.queue import ACTIVE, EXPIRED, HandoffQueue, estimate_wait_minutes
+from bot.desk.queue import ACTIVE, CANCELLED, CUSTOMER, EXPIRED, HandoffQueue, estimate_wait_minutes
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -16,7 +16,7 @@ def engine(request, tmp_path):
     else:
         engine = sa.create_engine(request.getfixturevalue("postgres_url"), future=True)
         with engine.begin() as connection:  # the PostgreSQL database is shared by the session
-            connection.execute(sa.text("DROP TABLE IF EXISTS handoffs"))
+            connection.execute(sa.text("DROP TABLE IF EXISTS handoff_messages, handoffs"))
     yield engine
     engine.dispose()
 
@@ -25,7 +25,7 @@ def open_for(queue: HandoffQueue, sender: str, **extra):
     return queue.open(
         channel="rest", sender_id=sender, reason=extra.get("reason", "request_human"),
         summary=f"Khách {sender} cần hỗ trợ", slots={"order_number": "DH123456", "phone": "09******78"},
-        transcript=[{"from": "customer", "text": "cho mình gặp nhân viên"}],
+        transcript=[{"role": "customer", "text": "cho mình gặp nhân viên", "sent_at": 1764000000.25}],
     )  # fmt: skip
 
 
@@ -48,9 +48,18 @@ def test_asking_twice_keeps_the_customers_place(engine) -> None:
 
 def test_context_survives_a_restart(engine) -> None:
     handoff = open_for(HandoffQueue(engine), "a")
-    reopened = HandoffQueue(engine).get(handoff.id)
-    assert reopened.slots == {"order_number": "DH123456", "phone": "09******78"}
-    assert reopened.transcript[0]["text"] == "cho mình gặp nhân viên"
+    reopened = HandoffQueue(engine)
+    assert reopened.get(handoff.id).slots == {"order_number": "DH123456", "phone": "09******78"}
+    assert [m.text for m in reopened.messages(handoff.id)] == ["cho mình gặp nhân viên"]
+
+
+def test_the_same_event_reported_twice_is_stored_once(engine) -> None:
+    queue = HandoffQueue(engine)
+    handoff = open_for(queue, "a")
+    # the event broker reports the message the opening transcript already had
+    assert queue.add_message(handoff.id, CUSTOMER, "cho mình gặp nhân viên", 1764000000.25) is None
+    assert queue.add_message(handoff.id, CUSTOMER, "đơn DH123456 nha", 1764000001.5) is not None
+    assert [m.text for m in queue.messages(handoff.id)] == ["cho mình gặp nhân viên", "đơn DH123456 nha"]
 
 
 def race_to_claim(queue: HandoffQueue, handoff_id: int, agents: tuple[str, ...]) -> dict[str, bool]:
@@ -84,21 +93,41 @@ def test_two_agents_claiming_at_once_never_both_get_it(engine) -> None:
 def test_unclaimed_customers_expire_after_the_timeout(engine) -> None:
     queue = HandoffQueue(engine)
     waiting = open_for(queue, "a")
-    assert queue.expire_unclaimed(datetime.now(timezone.utc) - timedelta(minutes=5)) == []
-    [expired] = queue.expire_unclaimed(datetime.now(timezone.utc) + timedelta(seconds=1))
-    assert (expired.id, expired.status) == (waiting.id, EXPIRED)
+    assert queue.overdue(datetime.now(timezone.utc) - timedelta(minutes=5)) == []
+    [overdue] = queue.overdue(datetime.now(timezone.utc) + timedelta(seconds=1))
+    assert overdue.id == waiting.id and queue.expire(waiting.id)
+    assert queue.get(waiting.id).status == EXPIRED
     assert not queue.claim(waiting.id, "agent-lan")
+
+
+def test_a_claim_and_the_customers_cancel_have_one_outcome(engine) -> None:
+    queue = HandoffQueue(engine)
+    handoff = open_for(queue, "a")
+    assert queue.cancel(handoff.id)
+    assert not queue.claim(handoff.id, "agent-lan") and not queue.expire(handoff.id)
+    assert queue.get(handoff.id).status == CANCELLED
+    assert queue.open_for("a") is None
+
+
+def test_only_the_agent_who_claimed_can_close(engine) -> None:
+    queue = HandoffQueue(engine)
+    handoff = open_for(queue, "a")
+    queue.claim(handoff.id, "lan")
+    assert not queue.close(handoff.id, "minh", "đóng hộ")
+    assert queue.close(handoff.id, "lan", "Đã hướng dẫn khách đổi size")
 
 
 def test_csat_is_stored_only_for_a_closed_conversation_and_only_1_to_5(engine) -> None:
     queue = HandoffQueue(engine)
     handoff = open_for(queue, "a")
+    assert queue.record_csat("a", 5) is None  # still open: nothing to rate yet
     queue.claim(handoff.id, "agent-lan")
-    assert queue.close(handoff.id, "Đã đổi hàng mới cho khách")
-    queue.record_csat(handoff.id, 5)
-    assert queue.get(handoff.id).csat == 5
+    assert queue.close(handoff.id, "agent-lan", "Đã đổi hàng mới cho khách")
     with pytest.raises(ValueError):
-        queue.record_csat(handoff.id, 6)
+        queue.record_csat("a", 6)
+    assert queue.record_csat("a", 5).csat == 5
+    assert queue.record_csat("a", 1) is None  # rated once
+    assert queue.get(handoff.id).csat == 5
 
 
 @pytest.mark.parametrize(

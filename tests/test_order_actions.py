@@ -167,14 +167,16 @@ def test_order_system_down_keeps_the_request_as_a_ticket(monkeypatch) -> None:
     assert services.ticket_store().get(said[0]["ticket_code"])["order_number"] == "DH123456"
 
 
-def test_a_human_request_mid_form_records_what_was_collected() -> None:
-    from actions.human import ActionOfferHuman
+def test_a_human_request_with_the_desk_down_records_what_was_collected(monkeypatch) -> None:
+    from actions.handoff import ActionHandoff
 
+    monkeypatch.setenv("DESK_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
     slots = {"order_number": "DH777888", "issue_type": "wrong_item", "issue_description": "Giao nhầm màu xanh"}
-    events, said = run(ActionOfferHuman(), slots)
-    assert said[0]["response"] == "utter_human_request_recorded"
-    stored = services.ticket_store().get(said[0]["ticket_code"])
+    events, said = run(ActionHandoff(), slots)
+    code = re.search(r"TK-\d{8}-\d{4}", said[0]["text"]).group(0)
+    stored = services.ticket_store().get(code)
     assert stored["order_number"] == "DH777888" and stored["team"] == "warehouse"
     assert "Giao nhầm màu xanh" in stored["description"]
-    assert "1900 6868" in said[1]["text"]
+    assert "1900 6868" in said[0]["text"]
     assert {"event": "slot", "timestamp": None, "name": "issue_type", "value": None} in events
+    assert not any(event["event"] == "pause" for event in events)

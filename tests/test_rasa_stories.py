@@ -15,6 +15,8 @@ def test_every_test_story_is_predicted_as_written(bot_stack: Settings, trained_m
     env = {
         **os.environ,
         "ACTION_SERVER_URL": bot_stack.action_url,
+        "DESK_URL": bot_stack.desk_url,
+        "DESK_SERVICE_TOKEN": bot_stack.desk_token,
         "TRACKER_DB": str(tmp_path / "rasa_test_trackers.db"),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }

@@ -1,5 +1,7 @@
 """Business hours of the human desk, in the shop's time zone."""
 
+import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -9,6 +11,7 @@ import yaml
 
 from bot.paths import PROJECT_ROOT
 
+logger = logging.getLogger(__name__)
 DESK_FILE = PROJECT_ROOT / "desk.yml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -47,12 +50,14 @@ class DeskConfig:
 
 
 def _clock(value: str) -> time:
+    """ "08:00"; "24:00" means until midnight."""
     hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
+    return time.max if (int(hours), int(minutes)) == (24, 0) else time(int(hours), int(minutes))
 
 
-def load_desk_config(path: Path = DESK_FILE) -> DeskConfig:
-    """Reads desk.yml; raises ValueError naming what is wrong."""
+def load_desk_config(path: Path | None = None) -> DeskConfig:
+    """Reads desk.yml (or ``CSKH_DESK_CONFIG``); raises ValueError naming what is wrong."""
+    path = path or Path(os.environ.get("CSKH_DESK_CONFIG") or DESK_FILE)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         hours = {}
@@ -71,3 +76,26 @@ def load_desk_config(path: Path = DESK_FILE) -> DeskConfig:
         )
     except (yaml.YAMLError, KeyError, IndexError, TypeError, ValueError) as error:
         raise ValueError(f"{path.name}: {error}") from error
+
+
+class DeskConfigFile:
+    """desk.yml re-read when it changes, so hours can be edited without a restart.
+
+    A broken edit is logged and the last good configuration stays in force.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or Path(os.environ.get("CSKH_DESK_CONFIG") or DESK_FILE)
+        self._stamp: float | None = None
+        self._config = load_desk_config(self.path)
+        self._stamp = self.path.stat().st_mtime
+
+    def current(self) -> DeskConfig:
+        try:
+            stamp = self.path.stat().st_mtime
+            if stamp != self._stamp:
+                self._stamp = stamp
+                self._config = load_desk_config(self.path)
+        except (OSError, ValueError) as error:
+            logger.error("%s not reloaded, keeping the previous settings: %s", self.path.name, error)
+        return self._config

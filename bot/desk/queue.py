@@ -1,21 +1,30 @@
 """The handoff queue: conversations waiting for, or talking with, a human agent.
 
 Persisted in the project database so a restart of any process loses no queue
-entry. A claim is one conditional UPDATE (``... WHERE status = 'waiting'``):
-whichever agent's statement lands first gets the conversation, the other sees
-zero rows changed, on SQLite and PostgreSQL alike.
+entry or transcript. A claim is one conditional UPDATE (``... WHERE status =
+'waiting'``): whichever agent's statement lands first gets the conversation,
+the other sees zero rows changed, on SQLite and PostgreSQL alike. Every other
+state change is guarded the same way, so a claim racing the accept timeout or
+the customer's own cancellation has exactly one outcome.
 """
 
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
-WAITING, ACTIVE, CLOSED, EXPIRED = "waiting", "active", "closed", "expired"
+WAITING, ACTIVE = "waiting", "active"
+CLOSED, RETURNED, EXPIRED, CANCELLED = "closed", "returned", "expired", "cancelled"
 OPEN_STATES = (WAITING, ACTIVE)
+CSAT_WINDOW = timedelta(days=1)
+
+# Who wrote a transcript line: the customer, the bot, an agent (sent to the
+# customer) or an agent's internal note (never sent).
+CUSTOMER, BOT, AGENT, NOTE = "customer", "bot", "agent", "note"
+MAX_TEXT = 5000
 
 metadata = sa.MetaData()
 handoffs_table = sa.Table(
@@ -28,13 +37,29 @@ handoffs_table = sa.Table(
     sa.Column("reason", sa.String(64), nullable=False),
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("slots", sa.Text, nullable=False),
-    sa.Column("transcript", sa.Text, nullable=False),
+    sa.Column("contact_phone", sa.String(32)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("told_position", sa.Integer),
     sa.Column("claimed_by", sa.String(64)),
     sa.Column("claimed_at", sa.DateTime(timezone=True)),
+    sa.Column("first_reply_at", sa.DateTime(timezone=True)),
     sa.Column("closed_at", sa.DateTime(timezone=True)),
     sa.Column("resolution", sa.Text),
+    sa.Column("ticket_code", sa.String(32)),
     sa.Column("csat", sa.Integer),
+)
+messages_table = sa.Table(
+    "handoff_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Integer, sa.ForeignKey("handoffs.id"), nullable=False, index=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("author", sa.String(64)),
+    sa.Column("text", sa.Text, nullable=False),
+    # Rasa's event timestamp: the same event reported twice (in the opening
+    # transcript and again by the event broker) is stored once
+    sa.Column("sent_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("handoff_id", "role", "sent_at", name="uq_handoff_message"),
 )
 
 
@@ -47,26 +72,52 @@ class Handoff:
     reason: str
     summary: str
     slots: dict[str, Any]
-    transcript: list[dict[str, Any]]
+    contact_phone: str | None
     created_at: datetime
+    told_position: int | None
     claimed_by: str | None
+    claimed_at: datetime | None
+    first_reply_at: datetime | None
+    closed_at: datetime | None
+    resolution: str | None
+    ticket_code: str | None
     csat: int | None
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    handoff_id: int
+    role: str
+    author: str | None
+    text: str
+    sent_at: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "handoff_id": self.handoff_id, "role": self.role, "author": self.author,
+            "text": self.text, "sent_at": self.sent_at,
+        }  # fmt: skip
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _as_utc(moment: datetime) -> datetime:
+def _as_utc(moment: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything stored here is UTC
+    if moment is None:
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _to_handoff(row: Any) -> Handoff:
     return Handoff(
         id=row.id, channel=row.channel, sender_id=row.sender_id, status=row.status, reason=row.reason,
-        summary=row.summary, slots=json.loads(row.slots), transcript=json.loads(row.transcript),
-        created_at=_as_utc(row.created_at), claimed_by=row.claimed_by, csat=row.csat,
+        summary=row.summary, slots=json.loads(row.slots), contact_phone=row.contact_phone,
+        created_at=_as_utc(row.created_at), told_position=row.told_position, claimed_by=row.claimed_by,
+        claimed_at=_as_utc(row.claimed_at), first_reply_at=_as_utc(row.first_reply_at),
+        closed_at=_as_utc(row.closed_at), resolution=row.resolution, ticket_code=row.ticket_code, csat=row.csat,
     )  # fmt: skip
 
 
@@ -82,7 +133,7 @@ def estimate_wait_minutes(position: int, agents_online: int, average_handle_minu
 
 
 class HandoffQueue:
-    """Handoffs in the project database."""
+    """Handoffs and their transcripts in the project database."""
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
@@ -97,8 +148,12 @@ class HandoffQueue:
         summary: str,
         slots: dict[str, Any],
         transcript: list[dict[str, Any]],
+        contact_phone: str | None = None,
     ) -> Handoff:
-        """Queues a conversation; a customer already waiting or talking keeps their place."""
+        """Queues a conversation; a customer already waiting or talking keeps their place.
+
+        ``transcript`` items are ``{"role", "text", "sent_at"}`` as the bot saw them.
+        """
         with self._engine.begin() as connection:
             existing = connection.execute(
                 sa.select(handoffs_table).where(
@@ -110,75 +165,150 @@ class HandoffQueue:
             new_id = connection.execute(
                 handoffs_table.insert().values(
                     channel=channel, sender_id=sender_id, status=WAITING, reason=reason, summary=summary,
-                    slots=json.dumps(slots, ensure_ascii=False), transcript=json.dumps(transcript, ensure_ascii=False),
-                    created_at=_now(),
+                    slots=json.dumps(slots, ensure_ascii=False), contact_phone=contact_phone, created_at=_now(),
                 )
             ).inserted_primary_key[0]  # fmt: skip
+        for line in transcript:
+            self.add_message(new_id, line["role"], line["text"], float(line["sent_at"]))
         return self.get(new_id)
 
-    def get(self, handoff_id: int) -> Handoff:
+    def get(self, handoff_id: int) -> Handoff | None:
         with self._engine.connect() as connection:
-            row = connection.execute(sa.select(handoffs_table).where(handoffs_table.c.id == handoff_id)).one()
-        return _to_handoff(row)
+            row = connection.execute(sa.select(handoffs_table).where(handoffs_table.c.id == handoff_id)).first()
+        return _to_handoff(row) if row else None
+
+    def open_for(self, sender_id: str) -> Handoff | None:
+        """The customer's waiting or active handoff, if any."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(handoffs_table).where(
+                    handoffs_table.c.sender_id == sender_id, handoffs_table.c.status.in_(OPEN_STATES)
+                )
+            ).first()
+        return _to_handoff(row) if row else None
+
+    def _select(self, *conditions: Any, order: Any = None) -> list[Handoff]:
+        query = sa.select(handoffs_table).where(*conditions)
+        query = query.order_by(*(order if order is not None else (handoffs_table.c.created_at, handoffs_table.c.id)))
+        with self._engine.connect() as connection:
+            return [_to_handoff(row) for row in connection.execute(query).all()]
 
     def waiting(self) -> list[Handoff]:
         """Waiting conversations, longest-waiting first."""
-        with self._engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(handoffs_table)
-                .where(handoffs_table.c.status == WAITING)
-                .order_by(handoffs_table.c.created_at, handoffs_table.c.id)
-            ).all()
-        return [_to_handoff(row) for row in rows]
+        return self._select(handoffs_table.c.status == WAITING)
+
+    def active_for(self, agent: str) -> list[Handoff]:
+        """The conversations ``agent`` is talking in."""
+        return self._select(handoffs_table.c.status == ACTIVE, handoffs_table.c.claimed_by == agent)
+
+    def recent_closed(self, limit: int = 20) -> list[Handoff]:
+        """The latest ended conversations, newest first."""
+        ended = handoffs_table.c.status.notin_(OPEN_STATES)
+        return self._select(ended, order=(handoffs_table.c.closed_at.desc(), handoffs_table.c.id.desc()))[:limit]
 
     def position(self, handoff_id: int) -> int | None:
         """1 for the next customer to be served; None once no longer waiting."""
         ids = [h.id for h in self.waiting()]
         return ids.index(handoff_id) + 1 if handoff_id in ids else None
 
+    def _transition(self, handoff_id: int, from_states: tuple[str, ...], **values: Any) -> bool:
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                handoffs_table.update()
+                .where(handoffs_table.c.id == handoff_id, handoffs_table.c.status.in_(from_states))
+                .values(**values)
+            ).rowcount
+        return changed == 1
+
     def claim(self, handoff_id: int, agent: str) -> bool:
         """Gives the conversation to ``agent`` unless someone else got it first."""
+        return self._transition(handoff_id, (WAITING,), status=ACTIVE, claimed_by=agent, claimed_at=_now())
+
+    def _end(self, handoff_id: int, agent: str, status: str, resolution: str) -> bool:
         with self._engine.begin() as connection:
             changed = connection.execute(
                 handoffs_table.update()
-                .where(handoffs_table.c.id == handoff_id, handoffs_table.c.status == WAITING)
-                .values(status=ACTIVE, claimed_by=agent, claimed_at=_now())
+                .where(
+                    handoffs_table.c.id == handoff_id,
+                    handoffs_table.c.status == ACTIVE,
+                    handoffs_table.c.claimed_by == agent,
+                )
+                .values(status=status, closed_at=_now(), resolution=resolution[:MAX_TEXT])
             ).rowcount
         return changed == 1
 
-    def close(self, handoff_id: int, resolution: str) -> bool:
-        """Ends an active conversation with the agent's resolution."""
-        with self._engine.begin() as connection:
-            changed = connection.execute(
-                handoffs_table.update()
-                .where(handoffs_table.c.id == handoff_id, handoffs_table.c.status == ACTIVE)
-                .values(status=CLOSED, closed_at=_now(), resolution=resolution[:5000])
-            ).rowcount
-        return changed == 1
+    def close(self, handoff_id: int, agent: str, resolution: str) -> bool:
+        """Ends ``agent``'s conversation with their resolution; the customer is then asked for CSAT."""
+        return self._end(handoff_id, agent, CLOSED, resolution)
 
-    def expire_unclaimed(self, waited_since: datetime) -> list[Handoff]:
-        """Takes out of the queue everyone waiting since before ``waited_since``."""
-        expired = []
-        for handoff in self.waiting():
-            if handoff.created_at >= waited_since:
-                continue
-            with self._engine.begin() as connection:
-                changed = connection.execute(
-                    handoffs_table.update()
-                    .where(handoffs_table.c.id == handoff.id, handoffs_table.c.status == WAITING)
-                    .values(status=EXPIRED, closed_at=_now())
-                ).rowcount
-            if changed:
-                expired.append(self.get(handoff.id))
-        return expired
+    def hand_back(self, handoff_id: int, agent: str, resolution: str = "") -> bool:
+        """Returns ``agent``'s conversation to the bot."""
+        return self._end(handoff_id, agent, RETURNED, resolution)
 
-    def record_csat(self, handoff_id: int, score: int) -> None:
-        """Stores the customer's 1-5 rating of a closed conversation."""
-        if not 1 <= score <= 5:
-            raise ValueError("CSAT is a score from 1 to 5")
+    def cancel(self, handoff_id: int) -> bool:
+        """The customer no longer wants to wait."""
+        return self._transition(handoff_id, (WAITING,), status=CANCELLED, closed_at=_now())
+
+    def expire(self, handoff_id: int) -> bool:
+        """Takes an unclaimed conversation out of the queue (unless claimed or cancelled first)."""
+        return self._transition(handoff_id, (WAITING,), status=EXPIRED, closed_at=_now())
+
+    def note_ticket(self, handoff_id: int, ticket_code: str) -> None:
+        """The ticket made instead of a live conversation."""
+        self._transition(handoff_id, (EXPIRED,), ticket_code=ticket_code)
+
+    def overdue(self, waited_since: datetime) -> list[Handoff]:
+        """Waiting conversations queued before ``waited_since``."""
+        return [h for h in self.waiting() if h.created_at < waited_since]
+
+    def set_told_position(self, handoff_id: int, position: int) -> None:
+        self._transition(handoff_id, (WAITING,), told_position=position)
+
+    def mark_first_reply(self, handoff_id: int) -> None:
+        """Remembers when the agent first answered (for response-time figures)."""
         with self._engine.begin() as connection:
             connection.execute(
                 handoffs_table.update()
-                .where(handoffs_table.c.id == handoff_id, handoffs_table.c.status == CLOSED)
-                .values(csat=score)
+                .where(handoffs_table.c.id == handoff_id, handoffs_table.c.first_reply_at.is_(None))
+                .values(first_reply_at=_now())
             )
+
+    def add_message(
+        self, handoff_id: int, role: str, text: str, sent_at: float, author: str | None = None
+    ) -> Message | None:
+        """Appends a transcript line; None when that exact event is already there."""
+        values = {"handoff_id": handoff_id, "role": role, "author": author, "text": text[:MAX_TEXT], "sent_at": sent_at}
+        try:
+            with self._engine.begin() as connection:
+                new_id = connection.execute(messages_table.insert().values(**values)).inserted_primary_key[0]
+        except sa.exc.IntegrityError:
+            return None
+        return Message(id=new_id, **values)
+
+    def messages(self, handoff_id: int) -> list[Message]:
+        """The transcript in the order it was written."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(messages_table)
+                .where(messages_table.c.handoff_id == handoff_id)
+                .order_by(messages_table.c.sent_at, messages_table.c.id)
+            ).all()
+        return [Message(r.id, r.handoff_id, r.role, r.author, r.text, r.sent_at) for r in rows]
+
+    def record_csat(self, sender_id: str, score: int) -> Handoff | None:
+        """Stores the 1-5 rating on the customer's latest closed, unrated conversation.
+
+        None when there is nothing to rate (no conversation closed by an agent in the last day).
+        """
+        if not 1 <= score <= 5:
+            raise ValueError("CSAT is a score from 1 to 5")
+        candidates = self._select(
+            handoffs_table.c.sender_id == sender_id,
+            handoffs_table.c.status == CLOSED,
+            handoffs_table.c.csat.is_(None),
+            handoffs_table.c.closed_at >= _now() - CSAT_WINDOW,
+            order=(handoffs_table.c.closed_at.desc(),),
+        )
+        if not candidates or not self._transition(candidates[0].id, (CLOSED,), csat=score):
+            return None
+        return self.get(candidates[0].id)

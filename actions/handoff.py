@@ -1,0 +1,181 @@
+"""Handing a conversation to a human agent.
+
+Every trigger ends here: the customer asking (button or words), a complaint,
+two misunderstood messages in a row, a form that failed repeatedly. The desk
+service (bot/desk) gets the channel, the customer id, the transcript, the
+collected details (phone masked), the reason and a summary, so the agent never
+asks again. When the desk queues the customer the bot pauses itself (Rasa's
+``ConversationPaused``) and only the agent answers; when nobody can take the
+conversation now (closed, no agent online, desk unreachable) the request
+becomes a ticket and the customer hears when the shop will call back.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+import requests
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.records import file_ticket, reset_form_slots
+from actions.services import desk_endpoint
+from bot.privacy import mask_email, mask_phone
+from bot.shop_policy import render_text
+from bot.support import issue_type_or_fallback
+
+logger = logging.getLogger(__name__)
+
+DESK_TIMEOUT_SECONDS = 3
+TRANSCRIPT_LINES = 40
+REASON_BY_INTENT = {"request_human": "customer_request", "complain": "complaint"}
+REASON_TEXT = {
+    "customer_request": "Khách yêu cầu gặp nhân viên.",
+    "complaint": "Khách đang không hài lòng.",
+    "not_understood": "Bot không hiểu khách hai lần liên tiếp.",
+    "form_failed": "Khách không hoàn tất được yêu cầu với bot (mã đơn hoặc thông tin xác minh không khớp).",
+}
+RECORDED = "Mình đã ghi nhận yêu cầu gặp nhân viên của bạn (mã {code}) cùng những thông tin bạn đã cung cấp. "
+CLOSED = "Hiện ngoài giờ làm việc của nhân viên; ca tiếp theo bắt đầu {opens}. "
+NO_AGENT = "Hiện chưa có nhân viên nào trực tuyến. "
+CALLBACK = "Nhân viên sẽ liên hệ lại với bạn {callback}. Trong lúc chờ, bạn vẫn có thể hỏi mình những câu khác nhé."
+UNREACHABLE = (
+    "Hiện mình chưa kết nối được tới nhân viên. Bạn liên hệ nhân viên qua hotline {shop.hotline} "
+    "hoặc Zalo OA “{shop.zalo_oa}” ({hours.agents}), hay email {shop.email} nhé."
+)
+NOT_RECORDED = "Xin lỗi bạn, mình chưa ghi nhận được yêu cầu. "
+
+
+def transcript(tracker: Tracker) -> list[dict[str, Any]]:
+    """The latest customer and bot messages, with Rasa's timestamps."""
+    lines = [
+        {
+            "role": "customer" if event["event"] == "user" else "bot",
+            "text": event["text"],
+            "sent_at": event["timestamp"],
+        }
+        for event in tracker.events
+        if event.get("event") in ("user", "bot") and event.get("text")
+    ]
+    return lines[-TRANSCRIPT_LINES:]
+
+
+def collected_details(tracker: Tracker) -> dict[str, Any]:
+    """What the bot knows, ready to show an agent: phone and e-mail masked."""
+    issue_key = tracker.get_slot("issue_type")
+    phone = tracker.get_slot("contact_phone") or next(tracker.get_latest_entity_values("phone"), None)
+    email = next(tracker.get_latest_entity_values("email"), None)
+    details = {
+        "order_number": tracker.get_slot("order_number"),
+        "issue_type": issue_type_or_fallback(issue_key).label if issue_key else None,
+        "issue_type_key": issue_key,
+        "issue_description": tracker.get_slot("issue_description"),
+        "phone": mask_phone(phone) if phone else None,
+        "email": mask_email(email) if email else None,
+    }
+    return {key: value for key, value in details.items() if value}
+
+
+def summary(tracker: Tracker, reason: str) -> str:
+    """Two or three sentences an agent reads before anything else."""
+    details = collected_details(tracker)
+    parts = [REASON_TEXT.get(reason, reason)]
+    if details.get("order_number"):
+        parts.append(f"Đơn hàng: {details['order_number']}.")
+    if details.get("issue_type"):
+        parts.append(f"Vấn đề: {details['issue_type']}.")
+    if details.get("issue_description"):
+        parts.append(f"Mô tả: {details['issue_description'][:300]}")
+    last = next((line["text"] for line in reversed(transcript(tracker)) if line["role"] == "customer"), None)
+    if last:
+        parts.append(f"Tin nhắn cuối: “{last[:300]}”")
+    return " ".join(parts)
+
+
+def _ask_desk(payload: dict[str, Any]) -> dict[str, Any]:
+    url, token = desk_endpoint()
+    try:
+        reply = requests.post(
+            f"{url}/api/handoffs",
+            json=payload,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=DESK_TIMEOUT_SECONDS,
+        )
+        reply.raise_for_status()
+        return reply.json()
+    except (requests.RequestException, ValueError) as error:
+        logger.warning("human desk unreachable: %s", type(error).__name__)
+        return {"status": "unreachable"}
+
+
+async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
+    """Queues the customer for an agent (and pauses the bot) or records a ticket; returns the events."""
+    payload = {
+        "channel": tracker.get_latest_input_channel() or "rest",
+        "sender_id": tracker.sender_id,
+        "reason": reason,
+        "summary": summary(tracker, reason),
+        "slots": collected_details(tracker),
+        "contact_phone": tracker.get_slot("contact_phone"),
+        "transcript": transcript(tracker),
+    }
+    desk = await asyncio.to_thread(_ask_desk, payload)
+    if desk.get("status") in ("queued", "active"):
+        dispatcher.utter_message(text=desk["text"])
+        return [*reset_form_slots(), ConversationPaused()]
+    issue_key = tracker.get_slot("issue_type") or "other"
+    ticket = file_ticket(tracker, issue_key, payload["summary"])
+    said = RECORDED.format(code=ticket.code) if ticket else NOT_RECORDED
+    if desk.get("status") == "closed":
+        said += CLOSED.format(opens=desk["opens"])
+    elif desk.get("status") == "no_agent":
+        said += NO_AGENT
+    if ticket and desk.get("status") in ("closed", "no_agent"):
+        dispatcher.utter_message(text=said + CALLBACK.format(callback=desk["callback"]))
+    else:
+        dispatcher.utter_message(text=said + render_text(UNREACHABLE))
+    return reset_form_slots()
+
+
+class ActionHandoff(Action):
+    """The customer asked for a person, or complained: hand the conversation over."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return await hand_off(dispatcher, tracker, REASON_BY_INTENT.get(intent, "customer_request"))
+
+
+class ActionRecordCsat(Action):
+    """Stores the customer's 1-5 rating of the agent conversation and thanks them."""
+
+    def name(self) -> str:
+        return "action_record_csat"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        score = next(tracker.get_latest_entity_values("csat_score"), None)
+        if score is None:
+            score = next((ch for ch in tracker.latest_message.get("text") or "" if ch in "12345"), None)
+        if score is None:
+            dispatcher.utter_message(response="utter_ask_csat_again")
+            return []
+        url, token = desk_endpoint()
+        try:
+            reply = await asyncio.to_thread(
+                requests.post, f"{url}/api/csat", json={"sender_id": tracker.sender_id, "score": int(score)},
+                headers={"Authorization": f"Bearer {token}"}, timeout=DESK_TIMEOUT_SECONDS,
+            )  # fmt: skip
+            nothing_to_rate = reply.ok and reply.json().get("recorded") is False
+        except (requests.RequestException, ValueError) as error:
+            logger.warning("CSAT not stored: %s", type(error).__name__)
+            nothing_to_rate = False
+        # a "5" with no agent conversation to rate was not meant as a rating
+        dispatcher.utter_message(response="utter_ask_rephrase" if nothing_to_rate else "utter_thanks_for_rating")
+        return []

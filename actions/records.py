@@ -1,0 +1,39 @@
+"""What every action may need to leave behind: a ticket, and a clean slate of form slots."""
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from actions.services import ticket_store
+from bot.tickets import Ticket
+
+logger = logging.getLogger(__name__)
+
+FORM_BOOKKEEPING = [
+    "ownership_answer", "ownership_failures", "order_lookup_failures", "order_backend_down",
+    "order_not_cancellable", "confirm_cancel", "confirm_ticket", "issue_type", "issue_description",
+]  # fmt: skip
+
+
+def reset_form_slots() -> list[dict[str, Any]]:
+    """Clears what one form run collected, keeping the order number for context."""
+    return [SlotSet(slot, None) for slot in FORM_BOOKKEEPING]
+
+
+def file_ticket(tracker: Tracker, issue_type: str, description: str) -> Ticket | None:
+    """Persists a ticket; None (and a log line) if it could not be written."""
+    try:
+        return ticket_store().create(
+            channel=tracker.get_latest_input_channel() or "rest",
+            sender_id=tracker.sender_id,
+            issue_type=issue_type,
+            description=description,
+            order_number=tracker.get_slot("order_number"),
+            contact_phone=tracker.get_slot("contact_phone"),
+        )
+    except sa.exc.SQLAlchemyError as error:
+        logger.error("ticket not saved: %s", type(error).__name__)
+        return None

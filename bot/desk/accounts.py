@@ -1,0 +1,219 @@
+"""Agent accounts, console sessions and who is online.
+
+Passwords are hashed with scrypt from the standard library (a memory-hard KDF,
+no extra dependency); session cookies are random and only their SHA-256 is
+stored, so a leaked database holds no usable login. Sessions live in the
+project database: restarting the console logs nobody out.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from bot.paths import VAR_DIR
+
+AGENT, ADMIN = "agent", "admin"
+SESSION_IDLE = timedelta(minutes=60)
+SESSION_MAX = timedelta(hours=12)
+ONLINE_WINDOW = timedelta(seconds=90)
+FIRST_ADMIN = "admin"
+FIRST_ADMIN_PASSWORD_FILE = VAR_DIR / "admin_password.secret"
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+metadata = sa.MetaData()
+agents_table = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True)),
+)
+sessions_table = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), sa.ForeignKey("agents.username"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Agent:
+    username: str
+    display_name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Session:
+    agent: Agent
+    csrf_token: str
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def hash_password(password: str) -> str:
+    """``scrypt$n$r$p$salt$hash``: the parameters travel with the hash so they can be raised later."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        candidate = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(candidate, base64.b64decode(digest))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccountStore:
+    """Agents and their sessions in the project database."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self._engine = engine
+        metadata.create_all(engine)
+
+    def add_agent(self, username: str, password: str, display_name: str, role: str = AGENT) -> Agent:
+        if role not in (AGENT, ADMIN):
+            raise ValueError(f"role must be {AGENT} or {ADMIN}")
+        if len(password) < 10:
+            raise ValueError("password must have at least 10 characters")
+        with self._engine.begin() as connection:
+            connection.execute(
+                agents_table.insert().values(
+                    username=username, display_name=display_name, role=role,
+                    password_hash=hash_password(password), created_at=_now(),
+                )
+            )  # fmt: skip
+        return Agent(username, display_name, role)
+
+    def has_agents(self) -> bool:
+        with self._engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(agents_table)).scalar_one() > 0
+
+    def agent(self, username: str) -> Agent | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(sa.select(agents_table).where(agents_table.c.username == username)).first()
+        return Agent(row.username, row.display_name, row.role) if row else None
+
+    def authenticate(self, username: str, password: str) -> Agent | None:
+        """The agent when the password matches; the KDF runs even for unknown names (no timing hint)."""
+        with self._engine.connect() as connection:
+            row = connection.execute(sa.select(agents_table).where(agents_table.c.username == username)).first()
+        stored = row.password_hash if row else hash_password(secrets.token_hex(8))
+        if verify_password(password, stored) and row:
+            return Agent(row.username, row.display_name, row.role)
+        return None
+
+    def start_session(self, agent: Agent) -> tuple[str, Session]:
+        """A new cookie value and its session."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now = _now()
+        with self._engine.begin() as connection:
+            connection.execute(
+                sessions_table.insert().values(
+                    token_hash=_token_hash(token), username=agent.username, csrf_token=csrf,
+                    created_at=now, expires_at=now + SESSION_IDLE,
+                )
+            )  # fmt: skip
+        self.seen(agent.username)
+        return token, Session(agent, csrf)
+
+    def session(self, token: str | None) -> Session | None:
+        """The live session for a cookie, extended while in use; None when unknown or expired."""
+        if not token:
+            return None
+        now = _now()
+        with self._engine.begin() as connection:
+            row = connection.execute(
+                sa.select(sessions_table, agents_table.c.display_name, agents_table.c.role)
+                .join(agents_table, agents_table.c.username == sessions_table.c.username)
+                .where(sessions_table.c.token_hash == _token_hash(token))
+            ).first()
+            if row is None:
+                return None
+            if _utc(row.expires_at) <= now or _utc(row.created_at) + SESSION_MAX <= now:
+                connection.execute(sessions_table.delete().where(sessions_table.c.token_hash == row.token_hash))
+                return None
+            connection.execute(
+                sessions_table.update()
+                .where(sessions_table.c.token_hash == row.token_hash)
+                .values(expires_at=min(now + SESSION_IDLE, _utc(row.created_at) + SESSION_MAX))
+            )
+        self.seen(row.username)
+        return Session(Agent(row.username, row.display_name, row.role), row.csrf_token)
+
+    def end_session(self, token: str | None) -> None:
+        if token:
+            with self._engine.begin() as connection:
+                connection.execute(sessions_table.delete().where(sessions_table.c.token_hash == _token_hash(token)))
+
+    def seen(self, username: str) -> None:
+        """Marks the agent present (any console request or the live stream's heartbeat)."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                agents_table.update().where(agents_table.c.username == username).values(last_seen=_now())
+            )
+
+    def offline(self, username: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(agents_table.update().where(agents_table.c.username == username).values(last_seen=None))
+
+    def online_count(self) -> int:
+        """Agents seen in the console within the last ``ONLINE_WINDOW``."""
+        with self._engine.connect() as connection:
+            return connection.execute(
+                sa.select(sa.func.count())
+                .select_from(agents_table)
+                .where(agents_table.c.last_seen >= _now() - ONLINE_WINDOW)
+            ).scalar_one()
+
+
+def ensure_first_admin(store: AccountStore) -> str | None:
+    """Creates the ``admin`` account on first start; returns its password when it was generated.
+
+    The password comes from ``CSKH_ADMIN_PASSWORD`` or is generated and kept in
+    ``var/admin_password.secret`` (mode 600) so ``make run`` can show it.
+    """
+    if not store.has_agents():
+        password = os.environ.get("CSKH_ADMIN_PASSWORD")
+        if not password:
+            password = secrets.token_urlsafe(12)
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            FIRST_ADMIN_PASSWORD_FILE.write_text(password)
+            FIRST_ADMIN_PASSWORD_FILE.chmod(0o600)
+        store.add_agent(FIRST_ADMIN, password, "CSKH", role=ADMIN)
+    if FIRST_ADMIN_PASSWORD_FILE.exists():
+        return FIRST_ADMIN_PASSWORD_FILE.read_text().strip()
+    return None

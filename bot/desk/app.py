@@ -1,0 +1,100 @@
+"""The desk process: the agents' console and the service API on one sanic app.
+
+``python -m bot.serve desk`` runs it; it binds 127.0.0.1 unless ``CSKH_HOST``
+says otherwise, and talks to Rasa with the same token the other processes use.
+"""
+
+import asyncio
+import logging
+import os
+from datetime import datetime, timezone
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Request, Sanic, response
+from sanic.response import HTTPResponse
+
+from bot.database import database_url, engine_for
+from bot.desk.accounts import AccountStore, ensure_first_admin
+from bot.desk.api import api
+from bot.desk.console import console
+from bot.desk.hours import DeskConfigFile
+from bot.desk.live import LiveHub
+from bot.desk.queue import HandoffQueue
+from bot.desk.rasa_client import RasaClient
+from bot.desk.service import Desk
+from bot.paths import PROJECT_ROOT
+from bot.settings import Settings
+from bot.tickets import TicketStore
+
+logger = logging.getLogger(__name__)
+DESK_DIR = PROJECT_ROOT / "bot" / "desk"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _templates(config_timezone) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(DESK_DIR / "templates"), autoescape=select_autoescape(["html"], default=True)
+    )
+    environment.filters["clock"] = lambda moment: (
+        (moment if isinstance(moment, datetime) else datetime.fromtimestamp(moment, timezone.utc))
+        .astimezone(config_timezone)
+        .strftime("%H:%M %d/%m")
+    )
+    return environment
+
+
+def create_app(settings: Settings) -> Sanic:
+    """The console and API, wired to the project database and the Rasa server in ``settings``."""
+    app = Sanic("cskh_desk")
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    app.config.RESPONSE_TIMEOUT = 24 * 3600  # live streams stay open
+    config_file = DeskConfigFile()
+    app.ctx.templates = _templates(config_file.current().timezone)
+    app.ctx.service_token = settings.desk_token
+    app.ctx.secure_cookies = os.environ.get("CSKH_SECURE_COOKIES") == "1"
+    app.static("/static", str(DESK_DIR / "static"))
+    app.blueprint(api)
+    app.blueprint(console)
+    tick_seconds = float(os.environ.get("CSKH_DESK_TICK_SECONDS", "5"))
+
+    @app.get("/health")
+    async def health(request: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    @app.middleware("response")
+    async def security_headers(request: Request, reply: HTTPResponse) -> None:
+        reply.headers.update(SECURITY_HEADERS)
+
+    @app.listener("before_server_start")
+    async def start_desk(app: Sanic, loop) -> None:
+        engine = engine_for(database_url())
+        accounts = AccountStore(engine)
+        ensure_first_admin(accounts)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+        app.ctx.desk = Desk(HandoffQueue(engine), accounts, TicketStore(engine), rasa, config_file, LiveHub())
+
+    @app.listener("after_server_start")
+    async def start_timer(app: Sanic, loop) -> None:
+        async def every_few_seconds() -> None:
+            while True:
+                await asyncio.sleep(tick_seconds)
+                try:
+                    await app.ctx.desk.tick()
+                except Exception:  # the timer must outlive a bad tick (e.g. the database restarting)
+                    logger.exception("desk timer")
+
+        app.add_task(every_few_seconds())
+
+    @app.listener("before_server_stop")
+    async def stop_desk(app: Sanic, loop) -> None:
+        await app.ctx.desk.rasa.close()
+
+    return app

@@ -1,0 +1,285 @@
+"""The agents' web console: login, queue, conversation, live updates by SSE.
+
+Pages are rendered server-side by Jinja2 with autoescaping, and the small
+script adds live lines with ``textContent``, so whatever a customer types is
+shown as text. Every state-changing request carries the session's CSRF token;
+the session cookie is HttpOnly and SameSite=Strict.
+"""
+
+import asyncio
+import hmac
+import json
+import secrets
+import time
+from collections import defaultdict
+from functools import wraps
+from typing import Any
+
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
+
+from bot.desk import texts
+from bot.desk.accounts import SESSION_IDLE, Session
+from bot.desk.live import QUEUE_TOPIC, handoff_topic
+from bot.desk.queue import WAITING, Handoff
+from bot.desk.service import DeskError
+
+console = Blueprint("desk_console")
+SESSION_COOKIE = "cskh_session"
+LOGIN_CSRF_COOKIE = "cskh_login_csrf"
+HEARTBEAT_SECONDS = 15
+LOGIN_ATTEMPTS, LOGIN_LOCK_SECONDS = 5, 300
+NOTICES = {
+    "taken": "Cuộc trò chuyện này đã được nhân viên khác nhận hoặc khách đã rời hàng chờ.",
+    "closed": "Đã đóng cuộc trò chuyện và gửi câu hỏi đánh giá cho khách.",
+    "returned": "Đã trả cuộc trò chuyện lại cho bot.",
+}
+_failed_logins: dict[str, list[float]] = defaultdict(list)
+
+
+def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
+    page = request.app.ctx.templates.get_template(template).render(**context)
+    return response.html(page, status=status)
+
+
+def _set_cookie(request: Request, reply: HTTPResponse, name: str, value: str, max_age: int) -> None:
+    reply.cookies[name] = value
+    cookie = reply.cookies[name]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = "/"
+    cookie["max-age"] = max_age
+    if request.app.ctx.secure_cookies:
+        cookie["secure"] = True
+
+
+def _session(request: Request) -> Session | None:
+    return request.app.ctx.desk.accounts.session(request.cookies.get(SESSION_COOKIE))
+
+
+def _csrf_ok(request: Request, session: Session) -> bool:
+    provided = request.headers.get("X-CSRF-Token") or (request.form.get("csrf_token") if request.form else "")
+    return bool(provided) and hmac.compare_digest(provided.encode(), session.csrf_token.encode())
+
+
+def agent_required(handler):
+    """Pages need a live session (else the login page); changes also need its CSRF token."""
+
+    @wraps(handler)
+    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        session = _session(request)
+        if session is None:
+            if request.method == "GET" and not request.path.endswith((".json", "/stream")):
+                return response.redirect("/login")
+            return response.json({"error": "Phiên đăng nhập đã hết hạn, bạn đăng nhập lại nhé."}, status=401)
+        if request.method == "POST" and not _csrf_ok(request, session):
+            return response.json({"error": "Yêu cầu không hợp lệ (CSRF). Bạn tải lại trang nhé."}, status=403)
+        return await handler(request, session, *args, **kwargs)
+
+    return wrapper
+
+
+# --- login ----------------------------------------------------------------------------------------
+
+
+@console.get("/login")
+async def login_page(request: Request) -> HTTPResponse:
+    token = secrets.token_urlsafe(32)
+    reply = _render(request, "login.html", csrf_token=token, error=None)
+    _set_cookie(request, reply, LOGIN_CSRF_COOKIE, token, 600)
+    return reply
+
+
+def _locked(username: str) -> bool:
+    recent = [t for t in _failed_logins[username] if time.monotonic() - t < LOGIN_LOCK_SECONDS]
+    _failed_logins[username] = recent
+    return len(recent) >= LOGIN_ATTEMPTS
+
+
+@console.post("/login")
+async def login(request: Request) -> HTTPResponse:
+    form = request.form or {}
+    username, password = (form.get("username") or "").strip(), form.get("password") or ""
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    provided = form.get("csrf_token") or ""
+    token = secrets.token_urlsafe(32)
+
+    def refuse(message: str, status: int) -> HTTPResponse:
+        reply = _render(request, "login.html", status=status, csrf_token=token, error=message)
+        _set_cookie(request, reply, LOGIN_CSRF_COOKIE, token, 600)
+        return reply
+
+    if not expected or not hmac.compare_digest(expected.encode(), provided.encode()):
+        return refuse("Trang đăng nhập đã cũ, bạn thử lại nhé.", 403)
+    if _locked(username):
+        return refuse("Sai mật khẩu quá nhiều lần. Bạn đợi 5 phút rồi thử lại.", 429)
+    agent = request.app.ctx.desk.accounts.authenticate(username, password)
+    if agent is None:
+        _failed_logins[username].append(time.monotonic())
+        return refuse("Sai tên đăng nhập hoặc mật khẩu.", 401)
+    _failed_logins.pop(username, None)
+    cookie, _ = request.app.ctx.desk.accounts.start_session(agent)
+    reply = response.redirect("/")
+    _set_cookie(request, reply, SESSION_COOKIE, cookie, int(SESSION_IDLE.total_seconds()))
+    del reply.cookies[LOGIN_CSRF_COOKIE]
+    return reply
+
+
+@console.post("/logout")
+@agent_required
+async def logout(request: Request, session: Session) -> HTTPResponse:
+    request.app.ctx.desk.accounts.end_session(request.cookies.get(SESSION_COOKIE))
+    request.app.ctx.desk.accounts.offline(session.agent.username)
+    reply = response.redirect("/login")
+    del reply.cookies[SESSION_COOKIE]
+    return reply
+
+
+# --- queue ----------------------------------------------------------------------------------------
+
+
+def _queue_row(handoff: Handoff) -> dict[str, Any]:
+    return {
+        "id": handoff.id, "channel": handoff.channel, "reason": texts.REASON_LABELS.get(handoff.reason, handoff.reason),
+        "summary": handoff.summary, "created_at": handoff.created_at.timestamp(), "claimed_by": handoff.claimed_by,
+        "status": handoff.status,
+    }  # fmt: skip
+
+
+def _queue_state(request: Request, session: Session) -> dict[str, Any]:
+    queue = request.app.ctx.desk.queue
+    return {
+        "waiting": [_queue_row(h) for h in queue.waiting()],
+        "mine": [_queue_row(h) for h in queue.active_for(session.agent.username)],
+        "now": time.time(),
+    }
+
+
+@console.get("/")
+@agent_required
+async def queue_page(request: Request, session: Session) -> HTTPResponse:
+    state = _queue_state(request, session)
+    notice = NOTICES.get(request.args.get("notice", ""))
+    return _render(request, "queue.html", session=session, state=state, notice=notice)
+
+
+@console.get("/queue.json")
+@agent_required
+async def queue_json(request: Request, session: Session) -> HTTPResponse:
+    return response.json(_queue_state(request, session))
+
+
+@console.get("/stream")
+@agent_required
+async def stream(request: Request, session: Session) -> HTTPResponse:
+    """Server-sent events: queue changes, and the lines of one conversation when ``?handoff=`` is given."""
+    desk = request.app.ctx.desk
+    topics = [QUEUE_TOPIC]
+    handoff = request.args.get("handoff", "")
+    if handoff.isdigit():
+        topics.append(handoff_topic(int(handoff)))
+    reply = await request.respond(
+        content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
+    with desk.hub.subscribe(*topics) as updates:
+        await reply.send(": connected\n\n")
+        while True:
+            try:
+                event, data = await asyncio.wait_for(updates.get(), timeout=HEARTBEAT_SECONDS)
+            except asyncio.TimeoutError:
+                desk.accounts.seen(session.agent.username)
+                await reply.send(": heartbeat\n\n")
+                continue
+            await reply.send(f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n")
+
+
+# --- one conversation -----------------------------------------------------------------------------
+
+
+def _handoff_or_404(request: Request, handoff_id: int) -> Handoff | None:
+    return request.app.ctx.desk.queue.get(handoff_id)
+
+
+@console.post("/handoffs/<handoff_id:int>/claim")
+@agent_required
+async def claim(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    try:
+        await request.app.ctx.desk.claim(handoff_id, session.agent)
+    except DeskError:
+        return response.redirect("/?notice=taken")
+    return response.redirect(f"/handoffs/{handoff_id}")
+
+
+@console.get("/handoffs/<handoff_id:int>")
+@agent_required
+async def conversation_page(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    handoff = _handoff_or_404(request, handoff_id)
+    if handoff is None:
+        return _render(request, "missing.html", status=404, session=session)
+    desk = request.app.ctx.desk
+    slots = [(texts.SLOT_LABELS.get(k, k), v) for k, v in handoff.slots.items() if k in texts.SLOT_LABELS and v]
+    return _render(
+        request, "conversation.html", session=session, handoff=handoff, messages=desk.queue.messages(handoff_id),
+        slots=slots, reason=texts.REASON_LABELS.get(handoff.reason, handoff.reason),
+        mine=handoff.status == "active" and handoff.claimed_by == session.agent.username,
+        waiting=handoff.status == WAITING,
+    )  # fmt: skip
+
+
+@console.get("/handoffs/<handoff_id:int>/messages.json")
+@agent_required
+async def messages_json(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    return response.json([m.as_dict() for m in request.app.ctx.desk.queue.messages(handoff_id)])
+
+
+@console.get("/handoffs/<handoff_id:int>/suggestions.json")
+@agent_required
+async def suggestions_json(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    return response.json(await request.app.ctx.desk.suggestions(handoff_id))
+
+
+def _field(request: Request, name: str) -> str:
+    if request.form and request.form.get(name) is not None:
+        return request.form.get(name)
+    body = request.json if request.content_type.startswith("application/json") else None
+    return str(body.get(name, "")) if isinstance(body, dict) else ""
+
+
+@console.post("/handoffs/<handoff_id:int>/reply")
+@agent_required
+async def reply(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    try:
+        await request.app.ctx.desk.reply(handoff_id, session.agent, _field(request, "text"))
+    except DeskError as error:
+        return response.json({"error": str(error)}, status=409)
+    return response.json({"ok": True})
+
+
+@console.post("/handoffs/<handoff_id:int>/note")
+@agent_required
+async def note(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    try:
+        request.app.ctx.desk.note(handoff_id, session.agent, _field(request, "text"))
+    except DeskError as error:
+        return response.json({"error": str(error)}, status=409)
+    return response.json({"ok": True})
+
+
+@console.post("/handoffs/<handoff_id:int>/handback")
+@agent_required
+async def hand_back(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    try:
+        await request.app.ctx.desk.hand_back(handoff_id, session.agent)
+    except DeskError as error:
+        return response.json({"error": str(error)}, status=409)
+    return response.json({"ok": True, "next": "/?notice=returned"})
+
+
+@console.post("/handoffs/<handoff_id:int>/close")
+@agent_required
+async def close(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    try:
+        await request.app.ctx.desk.close(handoff_id, session.agent, _field(request, "resolution"))
+    except DeskError as error:
+        return response.json({"error": str(error)}, status=409)
+    return response.json({"ok": True, "next": "/?notice=closed"})

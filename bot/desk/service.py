@@ -1,0 +1,285 @@
+"""The human desk's behaviour, independent of HTTP: what happens when a handoff
+opens, a customer writes, an agent claims, replies, hands back or closes, and
+when nobody accepts in time.
+
+Every message to the customer goes through Rasa (``RasaClient.append``), so it
+is delivered on the customer's channel and recorded in their tracker. A state
+change that the customer must hear about (close, hand-back) only happens once
+Rasa took the message: a conversation is never left paused without a human.
+"""
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from bot.desk import texts
+from bot.desk.accounts import AccountStore, Agent
+from bot.desk.hours import DeskConfig, DeskConfigFile
+from bot.desk.live import QUEUE_TOPIC, LiveHub, handoff_topic
+from bot.desk.queue import ACTIVE, AGENT, BOT, CUSTOMER, NOTE, WAITING, Handoff, HandoffQueue, estimate_wait_minutes
+from bot.desk.rasa_client import RESUME, RasaClient, RasaUnavailableError, bot_message
+from bot.support import issue_type_or_fallback
+from bot.text.normalize import strip_diacritics
+from bot.tickets import TicketStore
+
+logger = logging.getLogger(__name__)
+
+MAX_REPLY = 2000
+SUGGESTIONS = 3
+
+
+class DeskError(Exception):
+    """A request the desk refuses; the message is shown to the agent as is."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _is_cancel(text: str) -> bool:
+    return " ".join(strip_diacritics(text).lower().replace("!", " ").replace(".", " ").split()) in texts.CANCEL_WORDS
+
+
+class Desk:
+    """Queue, accounts, tickets and Rasa wired together."""
+
+    def __init__(
+        self,
+        queue: HandoffQueue,
+        accounts: AccountStore,
+        tickets: TicketStore,
+        rasa: RasaClient,
+        config_file: DeskConfigFile,
+        hub: LiveHub,
+    ) -> None:
+        self.queue, self.accounts, self.tickets = queue, accounts, tickets
+        self.rasa, self.config_file, self.hub = rasa, config_file, hub
+        self._faq_answers: dict[str, str] = {}
+        self._unresumed: dict[int, list[dict[str, Any]]] = {}
+
+    @property
+    def config(self) -> DeskConfig:
+        return self.config_file.current()
+
+    # --- from the bot -------------------------------------------------------------------------
+
+    def open_handoff(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Queues the conversation if someone can take it; otherwise says why and when the shop calls back."""
+        now = _now()
+        issue = issue_type_or_fallback((request.get("slots") or {}).get("issue_type_key"))
+        callback = texts.callback_promise(self.config, now, issue.response_time)
+        if not self.config.is_open(now):
+            opening = texts.opening_phrase(self.config, now, self.config.next_opening(now))
+            return {"status": "closed", "opens": opening, "callback": callback}
+        agents_online = self.accounts.online_count()
+        if agents_online == 0:
+            return {"status": "no_agent", "callback": callback}
+        handoff = self.queue.open(
+            channel=request["channel"], sender_id=request["sender_id"], reason=request["reason"],
+            summary=request["summary"], slots=request.get("slots") or {}, transcript=request.get("transcript") or [],
+            contact_phone=request.get("contact_phone"),
+        )  # fmt: skip
+        position = self.queue.position(handoff.id) or 1
+        minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
+        self.queue.set_told_position(handoff.id, position)
+        self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
+        return {
+            "status": "queued" if handoff.status == WAITING else "active",
+            "handoff_id": handoff.id, "position": position, "eta_minutes": minutes,
+            "text": texts.QUEUED.format(wait=texts.wait_text(position, minutes)),
+        }  # fmt: skip
+
+    async def conversation_event(self, event: dict[str, Any]) -> None:
+        """A tracker event from the Rasa event broker: transcript lines of open handoffs."""
+        kind, sender_id, text = event.get("event"), event.get("sender_id"), event.get("text")
+        if kind not in ("user", "bot") or not sender_id or not text:
+            return
+        handoff = self.queue.open_for(sender_id)
+        if handoff is None:
+            return
+        author = (event.get("metadata") or {}).get("agent")
+        role = CUSTOMER if kind == "user" else AGENT if author else BOT
+        sent_at = float(event.get("timestamp") or _now().timestamp())
+        if role == CUSTOMER and handoff.status == WAITING and _is_cancel(text):
+            self._record(handoff.id, role, text, sent_at)
+            await self._customer_cancelled(handoff)
+            return
+        self._record(handoff.id, role, text, sent_at, author)
+
+    def _record(self, handoff_id: int, role: str, text: str, sent_at: float, author: str | None = None) -> None:
+        message = self.queue.add_message(handoff_id, role, text, sent_at, author)
+        if message:
+            self.hub.publish(handoff_topic(handoff_id), "message", message.as_dict())
+            if role == CUSTOMER:
+                self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff_id})
+
+    async def _customer_cancelled(self, handoff: Handoff) -> None:
+        if self.queue.cancel(handoff.id):
+            await self._say(handoff, [*RESUME, bot_message(texts.CANCELLED)])
+            self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
+            await self.update_positions()
+
+    def record_csat(self, sender_id: str, score: int) -> bool:
+        handoff = self.queue.record_csat(sender_id, score)
+        if handoff:
+            self.hub.publish(handoff_topic(handoff.id), "csat", {"score": score})
+        return handoff is not None
+
+    # --- from agents --------------------------------------------------------------------------
+
+    def _own(self, handoff_id: int, agent: Agent) -> Handoff:
+        handoff = self.queue.get(handoff_id)
+        if handoff is None:
+            raise DeskError("Không tìm thấy cuộc trò chuyện này.")
+        if handoff.status != ACTIVE or handoff.claimed_by != agent.username:
+            raise DeskError("Cuộc trò chuyện này không còn do bạn phụ trách.")
+        return handoff
+
+    async def _say(self, handoff: Handoff, events: list[dict[str, Any]]) -> None:
+        """Sends events to the customer's conversation and records the bot/agent lines at once."""
+        await self.rasa.append(handoff.sender_id, events)
+        for event in events:
+            if event.get("event") == "bot":
+                author = event["metadata"].get("agent")
+                self._record(handoff.id, AGENT if author else BOT, event["text"], event["timestamp"], author)
+
+    async def claim(self, handoff_id: int, agent: Agent) -> Handoff:
+        if not self.queue.claim(handoff_id, agent.username):
+            raise DeskError("Cuộc trò chuyện này đã được nhân viên khác nhận hoặc khách đã rời hàng chờ.")
+        handoff = self.queue.get(handoff_id)
+        try:
+            await self._say(handoff, [bot_message(texts.AGENT_JOINED.format(agent=agent.display_name))])
+        except RasaUnavailableError as error:
+            logger.warning("could not tell the customer an agent joined: %s", error)
+        self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff_id})
+        await self.update_positions()
+        return handoff
+
+    async def reply(self, handoff_id: int, agent: Agent, text: str) -> None:
+        text = text.strip()
+        if not text:
+            raise DeskError("Tin nhắn trống.")
+        if len(text) > MAX_REPLY:
+            raise DeskError(f"Tin nhắn dài quá {MAX_REPLY} ký tự, bạn chia nhỏ giúp nhé.")
+        handoff = self._own(handoff_id, agent)
+        try:
+            await self._say(handoff, [bot_message(text, agent=agent.display_name)])
+        except RasaUnavailableError as error:
+            raise DeskError("Chưa gửi được tin nhắn tới khách (máy chủ bot không phản hồi). Thử lại nhé.") from error
+        self.queue.mark_first_reply(handoff_id)
+
+    def note(self, handoff_id: int, agent: Agent, text: str) -> None:
+        """An internal note: kept with the transcript, never sent to the customer."""
+        if not text.strip():
+            raise DeskError("Ghi chú trống.")
+        self._own(handoff_id, agent)
+        self._record(handoff_id, NOTE, text.strip(), _now().timestamp(), agent.display_name)
+
+    async def hand_back(self, handoff_id: int, agent: Agent) -> None:
+        handoff = self._own(handoff_id, agent)
+        await self._finish(handoff, [*RESUME, bot_message(texts.HANDED_BACK.format(agent=agent.display_name))])
+        self.queue.hand_back(handoff_id, agent.username, "Trả lại cho bot")
+        self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff_id})
+
+    async def close(self, handoff_id: int, agent: Agent, resolution: str) -> None:
+        if not resolution.strip():
+            raise DeskError("Bạn ghi kết quả xử lý trước khi đóng nhé.")
+        handoff = self._own(handoff_id, agent)
+        events = [
+            bot_message(texts.CLOSED.format(agent=agent.display_name)),
+            *RESUME,
+            bot_message(texts.ASK_CSAT, buttons=texts.csat_buttons()),
+        ]
+        await self._finish(handoff, events)
+        self.queue.close(handoff_id, agent.username, resolution.strip())
+        self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff_id})
+
+    async def _finish(self, handoff: Handoff, events: list[dict[str, Any]]) -> None:
+        try:
+            await self._say(handoff, events)
+        except RasaUnavailableError as error:
+            raise DeskError("Máy chủ bot không phản hồi nên chưa trả được cuộc trò chuyện. Bạn thử lại nhé.") from error
+
+    async def suggestions(self, handoff_id: int) -> list[dict[str, Any]]:
+        """Agent assist: the FAQ answers the bot's model ranks highest for the customer's last message."""
+        last = next((m for m in reversed(self.queue.messages(handoff_id)) if m.role == CUSTOMER), None)
+        if last is None:
+            return []
+        try:
+            parsed = await self.rasa.parse(last.text)
+            if not self._faq_answers:
+                responses = await self.rasa.domain_responses()
+                self._faq_answers = {
+                    key.removeprefix("utter_"): (variants[0].get("text") or "")
+                    for key, variants in responses.items()
+                    if key.startswith("utter_faq/") and variants
+                }
+        except RasaUnavailableError as error:
+            logger.warning("no suggestions: %s", error)
+            return []
+        selector = parsed.get("response_selector") or {}
+        ranking = (selector.get("faq") or selector.get("default") or {}).get("ranking") or []
+        found = []
+        for item in ranking:
+            answer = self._faq_answers.get(item.get("intent_response_key", ""))
+            if answer:
+                found.append({"topic": item["intent_response_key"].split("/", 1)[-1],
+                              "confidence": round(float(item.get("confidence", 0)), 2), "text": answer})  # fmt: skip
+            if len(found) == SUGGESTIONS:
+                break
+        return found
+
+    # --- on a timer ---------------------------------------------------------------------------
+
+    async def update_positions(self) -> None:
+        """Tells each waiting customer their new place when it moved up."""
+        agents_online = self.accounts.online_count()
+        for position, handoff in enumerate(self.queue.waiting(), start=1):
+            if handoff.told_position is not None and position >= handoff.told_position:
+                continue
+            minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
+            try:
+                await self._say(handoff, [bot_message(texts.wait_text(position, minutes))])
+            except RasaUnavailableError as error:
+                logger.warning("queue position not sent: %s", error)
+                continue
+            self.queue.set_told_position(handoff.id, position)
+
+    async def expire_overdue(self) -> None:
+        """Nobody accepted in time: a ticket instead, the promised call-back, and the bot back on."""
+        now = _now()
+        for handoff in self.queue.overdue(now - timedelta(minutes=self.config.accept_timeout_minutes)):
+            if not self.queue.expire(handoff.id):
+                continue  # claimed or cancelled meanwhile
+            issue = issue_type_or_fallback(handoff.slots.get("issue_type_key"))
+            try:
+                ticket = self.tickets.create(
+                    channel=handoff.channel, sender_id=handoff.sender_id, issue_type=issue.key,
+                    description=handoff.summary, order_number=handoff.slots.get("order_number"),
+                    contact_phone=handoff.contact_phone,
+                )  # fmt: skip
+            except Exception as error:
+                logger.error("ticket for expired handoff %s not saved: %s", handoff.id, type(error).__name__)
+                text = texts.NOBODY_ACCEPTED_NO_TICKET
+            else:
+                self.queue.note_ticket(handoff.id, ticket.code)
+                callback = texts.callback_promise(self.config, now, issue.response_time)
+                text = texts.NOBODY_ACCEPTED.format(ticket_code=ticket.code, callback=callback)
+            self._unresumed[handoff.id] = [*RESUME, bot_message(text)]
+            self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
+        await self._resume_pending()
+
+    async def _resume_pending(self) -> None:
+        """Resumes expired conversations, retrying on the next tick while Rasa is unreachable."""
+        for handoff_id, events in list(self._unresumed.items()):
+            try:
+                await self._say(self.queue.get(handoff_id), events)
+            except RasaUnavailableError as error:
+                logger.error("expired handoff %s: customer not resumed yet: %s", handoff_id, error)
+            else:
+                del self._unresumed[handoff_id]
+
+    async def tick(self) -> None:
+        await self.expire_overdue()
+        await self.update_positions()
+

@@ -1,0 +1,183 @@
+// Live updates for the agents' console. Customer text is only ever set with
+// textContent, never as HTML.
+"use strict";
+
+const csrf = document.body.dataset.csrf;
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.error || "Có lỗi, bạn thử lại nhé.");
+  return data;
+}
+
+function showError(message) {
+  const box = document.getElementById("error");
+  if (!box) return;
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function clock(seconds) {
+  return new Date(seconds * 1000).toLocaleString("vi-VN", {
+    hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit",
+  });
+}
+
+function waited(since) {
+  const minutes = Math.max(0, Math.floor((Date.now() / 1000 - since) / 60));
+  return minutes < 1 ? "vừa xong" : `${minutes} phút`;
+}
+
+// --- queue page ---------------------------------------------------------------
+
+function renderQueue(state) {
+  const body = document.getElementById("waiting");
+  if (!body) return;
+  body.replaceChildren();
+  document.getElementById("waiting-count").textContent = state.waiting.length;
+  if (state.waiting.length === 0) {
+    const row = element("tr", "empty");
+    const cell = element("td", "", "Chưa có khách nào chờ.");
+    cell.colSpan = 5;
+    row.append(cell);
+    body.append(row);
+  }
+  for (const item of state.waiting) {
+    const row = element("tr");
+    row.dataset.id = item.id;
+    const since = element("td", "waited");
+    since.dataset.since = item.created_at;
+    since.textContent = waited(item.created_at);
+    const form = element("form");
+    form.method = "post";
+    form.action = `/handoffs/${item.id}/claim`;
+    const token = element("input");
+    token.type = "hidden";
+    token.name = "csrf_token";
+    token.value = csrf;
+    form.append(token, element("button", "", "Nhận"));
+    const action = element("td");
+    action.append(form);
+    row.append(element("td", "", item.channel), since, element("td", "", item.reason),
+               element("td", "summary", item.summary), action);
+    body.append(row);
+  }
+  const mine = document.getElementById("mine");
+  mine.replaceChildren();
+  for (const item of state.mine) {
+    const link = element("a", "", `#${item.id} · ${item.channel} · ${item.reason}`);
+    link.href = `/handoffs/${item.id}`;
+    const entry = element("li");
+    entry.append(link);
+    mine.append(entry);
+  }
+  if (state.mine.length === 0) mine.append(element("li", "empty", "Bạn chưa nhận cuộc trò chuyện nào."));
+}
+
+async function refreshQueue() {
+  const response = await fetch("/queue.json", { credentials: "same-origin" });
+  if (response.status === 401) { window.location = "/login"; return; }
+  renderQueue(await response.json());
+}
+
+function tickWaitTimes() {
+  for (const cell of document.querySelectorAll(".waited")) cell.textContent = waited(Number(cell.dataset.since));
+}
+
+// --- conversation page --------------------------------------------------------
+
+const conversation = document.getElementById("conversation");
+const handoffId = conversation ? conversation.dataset.handoff : null;
+
+function addMessage(message) {
+  const list = document.getElementById("messages");
+  if (list.querySelector(`[data-id="${message.id}"]`)) return;
+  const who = message.role === "customer" ? "Khách"
+    : message.role === "bot" ? "Bot"
+    : message.role === "note" ? `Ghi chú nội bộ · ${message.author}` : message.author;
+  const item = element("li", `msg ${message.role}`);
+  item.dataset.id = message.id;
+  item.append(element("span", "who", who), element("span", "text", message.text),
+              element("time", "", clock(message.sent_at)));
+  list.append(item);
+  item.scrollIntoView({ block: "end" });
+}
+
+async function refreshSuggestions() {
+  const list = document.getElementById("suggestions");
+  if (!list) return;
+  const response = await fetch(`/handoffs/${handoffId}/suggestions.json`, { credentials: "same-origin" });
+  const suggestions = response.ok ? await response.json() : [];
+  list.replaceChildren();
+  if (suggestions.length === 0) list.append(element("li", "empty", "Chưa có gợi ý."));
+  for (const suggestion of suggestions) {
+    const button = element("button", "suggestion secondary", suggestion.text);
+    button.type = "button";
+    button.title = `${suggestion.topic} (${Math.round(suggestion.confidence * 100)}%)`;
+    button.addEventListener("click", () => {
+      const box = document.getElementById("reply-text");
+      box.value = suggestion.text;
+      box.focus();
+    });
+    const entry = element("li");
+    entry.append(button);
+    list.append(entry);
+  }
+}
+
+function bindForm(id, url, field, after) {
+  const form = document.getElementById(id);
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const box = form.querySelector("textarea");
+    try {
+      const result = await post(url, { [field]: box.value });
+      showError("");
+      after(result, box);
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+}
+
+if (conversation && conversation.dataset.mine === "yes") {
+  const base = `/handoffs/${handoffId}`;
+  bindForm("reply-form", `${base}/reply`, "text", (_, box) => { box.value = ""; });
+  bindForm("note-form", `${base}/note`, "text", (_, box) => { box.value = ""; });
+  bindForm("close-form", `${base}/close`, "resolution", (result) => { window.location = result.next; });
+  document.getElementById("handback").addEventListener("click", async () => {
+    try {
+      const result = await post(`${base}/handback`, {});
+      window.location = result.next;
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+  refreshSuggestions();
+}
+
+// --- live stream --------------------------------------------------------------
+
+const stream = new EventSource(handoffId ? `/stream?handoff=${handoffId}` : "/stream");
+stream.addEventListener("queue", () => { if (!handoffId) refreshQueue(); });
+stream.addEventListener("message", (event) => {
+  const message = JSON.parse(event.data);
+  addMessage(message);
+  if (message.role === "customer") refreshSuggestions();
+});
+if (!handoffId) setInterval(tickWaitTimes, 15000);
+tickWaitTimes();

@@ -1,0 +1,61 @@
+"""Rasa's REST channel plus an inbox for messages that arrive later.
+
+REST is request/response: the webhook answers with the bot's replies to that
+message, but an agent's reply, a queue update or the CSAT question arrive
+while nobody is asking. The desk appends those to the customer's tracker
+(tagged ``source: desk``), and ``GET /webhooks/rest/inbox?sender=..&since=..``
+returns them, read from the tracker store so any Rasa replica can answer.
+The sender id is the customer's secret, as it already is for the webhook.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import BotUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.desk.rasa_client import DESK_SOURCE
+
+
+def desk_messages(events: Any, since: float) -> list[dict[str, Any]]:
+    """Bot messages the desk sent after ``since``, as the REST webhook would have returned them."""
+    found = []
+    for event in events:
+        if not isinstance(event, BotUttered) or event.timestamp <= since:
+            continue
+        if (event.metadata or {}).get("source") == DESK_SOURCE:
+            message: dict[str, Any] = {"recipient_id": None, "text": event.text, "timestamp": event.timestamp}
+            if event.data.get("buttons"):
+                message["buttons"] = event.data["buttons"]
+            if event.metadata.get("agent"):
+                message["agent"] = event.metadata["agent"]
+            found.append(message)
+    return found
+
+
+class RestWithInbox(RestInput):
+    """``/webhooks/rest/webhook`` as in Rasa, plus ``/webhooks/rest/inbox``."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+
+        async def inbox(request: Request) -> HTTPResponse:
+            sender_id = request.args.get("sender")
+            try:
+                since = float(request.args.get("since", "0"))
+            except ValueError:
+                return response.json({"error": "since must be a Unix timestamp"}, status=400)
+            if not sender_id:
+                return response.json({"error": "sender is required"}, status=400)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender_id)
+            messages = desk_messages(tracker.events if tracker else [], since)
+            for message in messages:
+                message["recipient_id"] = sender_id
+            return response.json({"messages": messages})
+
+        webhook.add_route(inbox, "/inbox", methods=["GET"])
+        return webhook

@@ -1,0 +1,66 @@
+"""Agent accounts and console sessions: real KDF, expiry, presence, first admin."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from bot.desk import accounts
+from bot.desk.accounts import AccountStore, ensure_first_admin, hash_password, verify_password
+
+
+@pytest.fixture
+def store(tmp_path) -> AccountStore:
+    return AccountStore(sa.create_engine(f"sqlite:///{tmp_path / 'desk.db'}", future=True))
+
+
+def test_passwords_are_stored_as_salted_scrypt_hashes() -> None:
+    first, second = hash_password("mat-khau-rat-dai"), hash_password("mat-khau-rat-dai")
+    assert first.startswith("scrypt$16384$8$1$") and "mat-khau" not in first
+    assert first != second  # salted
+    assert verify_password("mat-khau-rat-dai", first)
+    assert not verify_password("mat-khau-rat-dai!", first)
+    assert not verify_password("anything", "not-a-hash")
+
+
+def test_login_with_the_right_password_only(store) -> None:
+    store.add_agent("lan", "mat-khau-cua-lan", "Lan")
+    assert store.authenticate("lan", "mat-khau-cua-lan").display_name == "Lan"
+    assert store.authenticate("lan", "sai-mat-khau") is None
+    assert store.authenticate("khong-co", "mat-khau-cua-lan") is None
+    with pytest.raises(ValueError):
+        store.add_agent("minh", "ngan", "Minh")
+
+
+def test_sessions_expire_when_idle_and_at_logout(store, monkeypatch) -> None:
+    agent = store.add_agent("lan", "mat-khau-cua-lan", "Lan")
+    cookie, session = store.start_session(agent)
+    assert store.session(cookie).csrf_token == session.csrf_token
+    assert store.session("forged-cookie") is None
+    later = datetime.now(timezone.utc) + accounts.SESSION_IDLE + timedelta(minutes=1)
+    monkeypatch.setattr(accounts, "_now", lambda: later)
+    assert store.session(cookie) is None
+    monkeypatch.undo()
+    cookie, _ = store.start_session(agent)
+    store.end_session(cookie)
+    assert store.session(cookie) is None
+
+
+def test_an_agent_counts_as_online_only_while_seen_recently(store, monkeypatch) -> None:
+    agent = store.add_agent("lan", "mat-khau-cua-lan", "Lan")
+    assert store.online_count() == 0
+    store.start_session(agent)
+    assert store.online_count() == 1
+    later = datetime.now(timezone.utc) + accounts.ONLINE_WINDOW + timedelta(seconds=5)
+    monkeypatch.setattr(accounts, "_now", lambda: later)
+    assert store.online_count() == 0
+
+
+def test_the_first_admin_comes_from_the_environment_or_a_generated_secret(store, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(accounts, "FIRST_ADMIN_PASSWORD_FILE", tmp_path / "admin_password.secret")
+    monkeypatch.setattr(accounts, "VAR_DIR", tmp_path)
+    monkeypatch.delenv("CSKH_ADMIN_PASSWORD", raising=False)
+    password = ensure_first_admin(store)
+    assert len(password) >= 12 and store.authenticate("admin", password).role == "admin"
+    assert (tmp_path / "admin_password.secret").stat().st_mode & 0o077 == 0
+    assert ensure_first_admin(store) == password  # not replaced on the next start
