@@ -10,14 +10,14 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install train run shell test lint bench bench-nlu clean
+.PHONY: help install browser train run shell test lint bench bench-nlu bench-handoff clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
 	@echo "make test   - install, run the whole test suite"
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
-	@echo "make bench  - benchmarks (NLU accuracy and latency vs Rasa's default pipeline)"
+	@echo "make bench  - benchmarks (NLU vs Rasa's default pipeline; handoff delivery latency)"
 	@echo "make lint   - ruff"
 
 $(PY):
@@ -32,6 +32,15 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# Browser tests drive Debian's chromium through Playwright (no browser download).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) \
+	    apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
 train: install
 	$(PY) -m bot.training
 
@@ -41,17 +50,20 @@ run: install
 shell: install
 	$(PY) -m bot.chat
 
-test: install
+test: install browser
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
 
-bench: bench-nlu
+bench: bench-nlu bench-handoff
 
 bench-nlu: install
 	$(PY) -m bench.nlu
+
+bench-handoff: install
+	$(PY) -m bench.handoff
 
 clean:
 	rm -rf models .rasa results var/*.db
