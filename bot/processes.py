@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,24 +28,58 @@ class StartupError(RuntimeError):
     """A server did not become ready; the message names it and its log."""
 
 
+@dataclass(frozen=True)
+class Service:
+    """How to start one server and how to know it is ready."""
+
+    label: str
+    args: list[str]
+    ready_url: str
+
+
 @dataclass
 class Stack:
-    """The running processes, by role."""
+    """The running processes, by role; each can be restarted (the fault tests do)."""
 
+    env: dict[str, str]
+    output: Callable[[str], IO | None]
+    where: str
+    services: dict[str, Service] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def start(self, role: str, service: Service) -> None:
+        self.services[role] = service
+        self.processes[role] = _spawn(service.args, self.env, self.output(role))
+
+    def wait_ready(self, role: str, timeout: float) -> None:
+        service = self.services[role]
+        _wait_ready(service.label, service.ready_url, self.processes[role], timeout, self.where)
+
+    def kill(self, role: str) -> None:
+        """Stops one server, as a crash or a deploy would."""
+        _stop([self.processes[role]])
+
+    def restart(self, role: str, timeout: float = 180) -> None:
+        self.kill(role)
+        self.start(role, self.services[role])
+        self.wait_ready(role, timeout)
 
     def stop(self) -> None:
         """Asks every child to stop, then kills what is left."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        _stop(list(self.processes.values()))
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def _child_env(settings: Settings, extra: dict[str, str] | None) -> dict[str, str]:
@@ -107,8 +141,6 @@ def running_stack(
     With ``log_dir`` each process writes ``<name>.log`` there; without it they
     share the terminal.
     """
-    env = _child_env(settings, extra_env)
-    stack = Stack()
     logs: list[IO] = []
 
     def output(name: str) -> IO | None:
@@ -119,26 +151,19 @@ def running_stack(
         logs.append(handle)
         return handle
 
-    where = str(log_dir) if log_dir else "the output above"
+    stack = Stack(_child_env(settings, extra_env), output, str(log_dir) if log_dir else "the output above")
+    services = {
+        "actions": Service("action server", ["actions"], f"http://{settings.host}:{settings.action_port}/health"),
+        "desk": Service("agent console", ["desk"], f"{settings.desk_url}/health"),
+        "rasa": Service(
+            "Rasa server", ["rasa", "--model", str(model)], f"{settings.rasa_url}/status?token={settings.rasa_token}"
+        ),
+    }
     try:
-        stack.processes["actions"] = _spawn(["actions"], env, output("actions"))
-        stack.processes["desk"] = _spawn(["desk"], env, output("desk"))
-        stack.processes["rasa"] = _spawn(["rasa", "--model", str(model)], env, output("rasa"))
-        _wait_ready(
-            "action server",
-            f"http://{settings.host}:{settings.action_port}/health",
-            stack.processes["actions"],
-            timeout,
-            where,
-        )
-        _wait_ready("agent console", f"{settings.desk_url}/health", stack.processes["desk"], timeout, where)
-        _wait_ready(
-            "Rasa server",
-            f"{settings.rasa_url}/status?token={settings.rasa_token}",
-            stack.processes["rasa"],
-            timeout,
-            where,
-        )
+        for role, service in services.items():
+            stack.start(role, service)
+        for role in services:
+            stack.wait_ready(role, timeout)
         yield stack
     finally:
         stack.stop()

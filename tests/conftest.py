@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.processes import running_stack
+from bot.processes import Stack, running_stack
 from bot.settings import Settings
 from bot.training import ensure_model
 
@@ -36,6 +36,15 @@ def trained_model() -> Path:
 @contextmanager
 def stack_in(workdir: Path, model: Path, extra_env: dict[str, str] | None = None) -> Iterator[Settings]:
     """The real Rasa, action and desk servers on free loopback ports, their data under ``workdir``."""
+    with processes_in(workdir, model, extra_env) as (settings, _):
+        yield settings
+
+
+@contextmanager
+def processes_in(
+    workdir: Path, model: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[Settings, Stack]]:
+    """``stack_in`` with the processes themselves, for tests that stop or restart one."""
     settings = Settings(
         host="127.0.0.1",
         rasa_port=free_port(),
@@ -55,8 +64,8 @@ def stack_in(workdir: Path, model: Path, extra_env: dict[str, str] | None = None
         "CSKH_ADMIN_PASSWORD": ADMIN_PASSWORD,
         **(extra_env or {}),
     }
-    with running_stack(settings, model, log_dir=workdir / "logs", extra_env=backends):
-        yield settings
+    with running_stack(settings, model, log_dir=workdir / "logs", extra_env=backends) as stack:
+        yield settings, stack
 
 
 @pytest.fixture(scope="session")
@@ -67,11 +76,11 @@ def bot_stack(trained_model: Path, tmp_path_factory) -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="session")
-def desk_stack(trained_model: Path, tmp_path_factory) -> Iterator[tuple[Settings, Path]]:
+def desk_stack(trained_model: Path, tmp_path_factory) -> Iterator[tuple[Settings, Path, Stack]]:
     """A stack of its own for the human-desk tests: their agents being online must not change other tests."""
     workdir = tmp_path_factory.mktemp("desk-stack")
-    with stack_in(workdir, trained_model) as settings:
-        yield settings, workdir
+    with processes_in(workdir, trained_model) as (settings, stack):
+        yield settings, workdir, stack
 
 
 @pytest.fixture(scope="session")

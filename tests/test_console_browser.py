@@ -34,7 +34,7 @@ def browser() -> Iterator:
 
 
 def test_an_agent_logs_in_claims_replies_and_closes_in_the_browser(desk_stack, browser) -> None:
-    settings, _ = desk_stack
+    settings, _, _ = desk_stack
     page = browser.new_page()
     page.goto(f"{settings.desk_url}/")
     assert page.url.endswith("/login")

@@ -31,13 +31,13 @@ TICKET = re.compile(r"TK-\d{8}-\d{4}")
 
 @pytest.fixture(scope="module")
 def desk(desk_stack):
-    settings, workdir = desk_stack
+    settings, workdir, stack = desk_stack
     engine = sa.create_engine(f"sqlite:///{workdir / 'cskh.db'}", future=True)
     accounts = AccountStore(engine)
     for username, name in (("lan", "Lan"), ("minh", "Minh")):
         if accounts.agent(username) is None:
             accounts.add_agent(username, f"{username}-password-123", name)
-    yield settings, workdir, engine
+    yield settings, workdir, engine, stack
     engine.dispose()
 
 
@@ -60,7 +60,7 @@ def everyone_offline(engine: sa.engine.Engine) -> None:
 @pytest.fixture
 def desk_config(desk):
     """desk.yml of the running desk, restored after the test (the desk re-reads it on change)."""
-    _, workdir, _ = desk
+    _, workdir, _, _ = desk
     path: Path = workdir / "desk.yml"
 
     def write(text: str) -> None:
@@ -72,7 +72,7 @@ def desk_config(desk):
 
 
 def test_customer_talks_to_an_agent_and_rates_the_conversation(desk) -> None:
-    settings, _, engine = desk
+    settings, _, engine, _ = desk
     lan = login(settings, "lan")
     customer = new_customer(settings)
     assert "20.000đ" in customer.say("phí ship về Hà Nội bao nhiêu")[0]["text"]
@@ -122,7 +122,7 @@ def test_customer_talks_to_an_agent_and_rates_the_conversation(desk) -> None:
 
 
 def test_two_agents_claiming_at_once_never_both_get_the_customer(desk) -> None:
-    settings, _, _ = desk
+    settings, _, _, _ = desk
     lan, minh = login(settings, "lan"), login(settings, "minh")
     customer = new_customer(settings)
     customer.say("cho gặp nhân viên tư vấn giúp mình, đơn DH654321")
@@ -150,7 +150,7 @@ def test_two_agents_claiming_at_once_never_both_get_the_customer(desk) -> None:
 
 
 def test_hand_back_returns_the_customer_to_the_bot(desk) -> None:
-    settings, _, _ = desk
+    settings, _, _, _ = desk
     lan = login(settings, "lan")
     customer = new_customer(settings)
     customer.say("mình muốn nói chuyện với người thật, đơn DH222333")
@@ -162,7 +162,7 @@ def test_hand_back_returns_the_customer_to_the_bot(desk) -> None:
 
 
 def test_a_customer_who_stops_waiting_gets_the_bot_back(desk) -> None:
-    settings, _, engine = desk
+    settings, _, engine, _ = desk
     lan = login(settings, "lan")
     customer = new_customer(settings)
     customer.say("cho mình gặp nhân viên, đơn DH777888")
@@ -174,7 +174,7 @@ def test_a_customer_who_stops_waiting_gets_the_bot_back(desk) -> None:
 
 
 def test_a_complaint_goes_to_a_human_with_its_reason(desk) -> None:
-    settings, _, _ = desk
+    settings, _, _, _ = desk
     lan = login(settings, "lan")
     customer = new_customer(settings)
     [queued] = customer.say("shop làm ăn chán thật sự, tôi rất thất vọng")
@@ -186,7 +186,7 @@ def test_a_complaint_goes_to_a_human_with_its_reason(desk) -> None:
 
 
 def test_with_no_agent_online_the_customer_gets_a_ticket_and_a_call_back_time(desk) -> None:
-    settings, _, engine = desk
+    settings, _, engine, _ = desk
     everyone_offline(engine)
     customer = new_customer(settings)
     [answer] = customer.say("cho mình gặp nhân viên")
@@ -197,7 +197,7 @@ def test_with_no_agent_online_the_customer_gets_a_ticket_and_a_call_back_time(de
 
 
 def test_outside_business_hours_the_customer_learns_when_the_shop_opens(desk, desk_config) -> None:
-    settings, _, _ = desk
+    settings, _, _, _ = desk
     tomorrow = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=1)
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
     desk_config(f"timezone: Asia/Ho_Chi_Minh\nbusiness_hours:\n  {weekday}: ['08:00', '21:00']\n")
@@ -209,7 +209,7 @@ def test_outside_business_hours_the_customer_learns_when_the_shop_opens(desk, de
 
 
 def test_when_nobody_accepts_in_time_a_ticket_is_made_and_the_bot_resumes(desk, desk_config) -> None:
-    settings, _, engine = desk
+    settings, _, engine, _ = desk
     desk_config(ALWAYS_OPEN_DESK.replace("accept_timeout_minutes: 5", "accept_timeout_minutes: 0.05"))
     lan = login(settings, "lan")
     customer = new_customer(settings)
@@ -224,7 +224,7 @@ def test_when_nobody_accepts_in_time_a_ticket_is_made_and_the_bot_resumes(desk, 
 
 
 def test_console_and_service_api_refuse_the_unauthenticated(desk) -> None:
-    settings, _, _ = desk
+    settings, _, _, _ = desk
     anonymous = requests.Session()
     assert anonymous.get(f"{settings.desk_url}/", timeout=10).url.endswith("/login")
     assert anonymous.get(f"{settings.desk_url}/queue.json", timeout=10).status_code == 401
@@ -242,7 +242,7 @@ def test_console_and_service_api_refuse_the_unauthenticated(desk) -> None:
 
 
 def test_customer_html_is_shown_as_text_in_the_console(desk) -> None:
-    settings, _, _ = desk
+    settings, _, _, _ = desk
     lan = login(settings, "lan")
     customer = new_customer(settings)
     customer.say('<img src=x onerror="alert(1)">')
@@ -254,3 +254,38 @@ def test_customer_html_is_shown_as_text_in_the_console(desk) -> None:
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     lan.claim(row["id"])
     lan.post(row["id"], "close", resolution="test")
+
+
+def test_waiting_customers_hear_when_they_move_up_the_queue(desk) -> None:
+    settings, _, _, _ = desk
+    lan = login(settings, "lan")
+    first, second = new_customer(settings), new_customer(settings)
+    assert "vị trí số 1" in first.say("cho mình gặp nhân viên về đơn DH123456")[0]["text"]
+    assert "vị trí số 2" in second.say("cho mình gặp nhân viên về đơn DH654321")[0]["text"]
+    row = lan.waiting_for("DH123456")
+    lan.claim(row["id"])
+    moved = second.wait_for(lambda m: "vị trí số" in m["text"], timeout=10)
+    assert "vị trí số 1" in moved["text"] and "phút" in moved["text"]
+    lan.post(row["id"], "close", resolution="xong")
+    other = lan.waiting_for("DH654321")
+    lan.claim(other["id"])
+    lan.post(other["id"], "close", resolution="xong")
+
+
+def test_a_desk_restart_loses_neither_the_queue_nor_what_was_said_meanwhile(desk) -> None:
+    settings, _, _, stack = desk
+    lan = login(settings, "lan")
+    customer = new_customer(settings)
+    customer.say("cho mình gặp nhân viên về đơn DH777888")
+    row = lan.waiting_for("DH777888")
+    stack.kill("desk")
+    assert customer.say("mình gửi thêm ảnh sau nhé") == []  # still paused: the bot does not jump in
+    stack.restart("desk")
+    lan = login(settings, "lan")  # sessions live in the database, but log in fresh anyway
+    deadline = time.monotonic() + 10
+    while "mình gửi thêm ảnh sau nhé" not in [m["text"] for m in lan.messages(row["id"])]:
+        assert time.monotonic() < deadline, lan.messages(row["id"])
+        time.sleep(0.3)
+    assert lan.waiting_for("DH777888")["id"] == row["id"]
+    lan.claim(row["id"])
+    lan.post(row["id"], "close", resolution="xong")

@@ -197,6 +197,10 @@ class HandoffQueue:
         """Waiting conversations, longest-waiting first."""
         return self._select(handoffs_table.c.status == WAITING)
 
+    def active_agents_handoffs(self) -> list[Handoff]:
+        """Every conversation an agent is talking in."""
+        return self._select(handoffs_table.c.status == ACTIVE)
+
     def active_for(self, agent: str) -> list[Handoff]:
         """The conversations ``agent`` is talking in."""
         return self._select(handoffs_table.c.status == ACTIVE, handoffs_table.c.claimed_by == agent)

@@ -58,11 +58,10 @@ class RasaClient:
             events,
         )
 
-    async def tracker_slots(self, sender_id: str) -> dict[str, Any]:
-        tracker = await self._call(
-            "GET", f"/conversations/{quote(sender_id, safe='')}/tracker", {"include_events": "NONE"}
-        )
-        return tracker.get("slots") or {}
+    async def events(self, sender_id: str) -> list[dict[str, Any]]:
+        """The conversation's events since its last restart."""
+        tracker = await self._call("GET", f"/conversations/{quote(sender_id, safe='')}/tracker")
+        return tracker.get("events") or []
 
     async def parse(self, text: str) -> dict[str, Any]:
         return await self._call("POST", "/model/parse", body={"text": text})

@@ -56,6 +56,7 @@ class Desk:
         self.rasa, self.config_file, self.hub = rasa, config_file, hub
         self._faq_answers: dict[str, str] = {}
         self._unresumed: dict[int, list[dict[str, Any]]] = {}
+        self._caught_up = False
 
     @property
     def config(self) -> DeskConfig:
@@ -279,7 +280,21 @@ class Desk:
             else:
                 del self._unresumed[handoff_id]
 
+    async def catch_up(self) -> None:
+        """After a desk restart: messages written while the desk was down, read back from Rasa."""
+        for handoff in [*self.queue.waiting(), *self.queue.active_agents_handoffs()]:
+            since = handoff.created_at.timestamp()
+            for event in await self.rasa.events(handoff.sender_id):
+                if float(event.get("timestamp") or 0) >= since:
+                    await self.conversation_event({**event, "sender_id": handoff.sender_id})
+        self._caught_up = True
+
     async def tick(self) -> None:
+        if not self._caught_up:
+            try:
+                await self.catch_up()
+            except RasaUnavailableError as error:
+                logger.warning("transcripts not caught up yet: %s", error)
         await self.expire_overdue()
         await self.update_positions()
 
