@@ -52,6 +52,13 @@ def new_customer(settings: Settings) -> Customer:
     return Customer(settings.rasa_url, f"e2e-{uuid.uuid4().hex[:10]}")
 
 
+def waiting_customer(settings: Settings, agent: Agent, request: str, order: str) -> tuple[Customer, dict]:
+    """A new customer who asked for a human about ``order``, and their row in the agent's queue."""
+    customer = new_customer(settings)
+    customer.say(request)
+    return customer, agent.waiting_for(order)
+
+
 def everyone_offline(engine: sa.engine.Engine) -> None:
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE agents SET last_seen = NULL"))
@@ -124,9 +131,7 @@ def test_customer_talks_to_an_agent_and_rates_the_conversation(desk) -> None:
 def test_two_agents_claiming_at_once_never_both_get_the_customer(desk) -> None:
     settings, _, _, _ = desk
     lan, minh = login(settings, "lan"), login(settings, "minh")
-    customer = new_customer(settings)
-    customer.say("cho gặp nhân viên tư vấn giúp mình, đơn DH654321")
-    row = lan.waiting_for("DH654321")
+    _, row = waiting_customer(settings, lan, "cho gặp nhân viên tư vấn giúp mình, đơn DH654321", "DH654321")
     start, results = threading.Barrier(2), {}
 
     def claim(agent: Agent, name: str) -> None:
@@ -152,9 +157,7 @@ def test_two_agents_claiming_at_once_never_both_get_the_customer(desk) -> None:
 def test_hand_back_returns_the_customer_to_the_bot(desk) -> None:
     settings, _, _, _ = desk
     lan = login(settings, "lan")
-    customer = new_customer(settings)
-    customer.say("mình muốn nói chuyện với người thật, đơn DH222333")
-    row = lan.waiting_for("DH222333")
+    customer, row = waiting_customer(settings, lan, "mình muốn nói chuyện với người thật, đơn DH222333", "DH222333")
     lan.claim(row["id"])
     assert lan.post(row["id"], "handback").json()["next"] == "/?notice=returned"
     assert "trợ lý tự động" in customer.wait_for(lambda m: "chuyển bạn lại" in m["text"])["text"]
@@ -164,9 +167,7 @@ def test_hand_back_returns_the_customer_to_the_bot(desk) -> None:
 def test_a_customer_who_stops_waiting_gets_the_bot_back(desk) -> None:
     settings, _, engine, _ = desk
     lan = login(settings, "lan")
-    customer = new_customer(settings)
-    customer.say("cho mình gặp nhân viên, đơn DH777888")
-    row = lan.waiting_for("DH777888")
+    customer, row = waiting_customer(settings, lan, "cho mình gặp nhân viên, đơn DH777888", "DH777888")
     assert customer.say("huỷ") == []
     assert "huỷ yêu cầu gặp nhân viên" in customer.wait_for(lambda m: "huỷ" in m["text"])["text"]
     assert HandoffQueue(engine).get(row["id"]).status == "cancelled"
@@ -212,9 +213,7 @@ def test_when_nobody_accepts_in_time_a_ticket_is_made_and_the_bot_resumes(desk, 
     settings, _, engine, _ = desk
     desk_config(ALWAYS_OPEN_DESK.replace("accept_timeout_minutes: 5", "accept_timeout_minutes: 0.05"))
     lan = login(settings, "lan")
-    customer = new_customer(settings)
-    customer.say("cho mình gặp nhân viên, đơn DH111222")
-    row = lan.waiting_for("DH111222")
+    customer, row = waiting_customer(settings, lan, "cho mình gặp nhân viên, đơn DH111222", "DH111222")
     notice = customer.wait_for(lambda m: "đang bận" in m["text"], timeout=20)
     code = TICKET.search(notice["text"]).group(0)
     assert "liên hệ lại với bạn trong vòng" in notice["text"]
@@ -275,9 +274,7 @@ def test_waiting_customers_hear_when_they_move_up_the_queue(desk) -> None:
 def test_a_desk_restart_loses_neither_the_queue_nor_what_was_said_meanwhile(desk) -> None:
     settings, _, _, stack = desk
     lan = login(settings, "lan")
-    customer = new_customer(settings)
-    customer.say("cho mình gặp nhân viên về đơn DH777888")
-    row = lan.waiting_for("DH777888")
+    customer, row = waiting_customer(settings, lan, "cho mình gặp nhân viên về đơn DH777888", "DH777888")
     stack.kill("desk")
     assert customer.say("mình gửi thêm ảnh sau nhé") == []  # still paused: the bot does not jump in
     stack.restart("desk")

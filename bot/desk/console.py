@@ -12,6 +12,7 @@ import json
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import Awaitable
 from functools import wraps
 from typing import Any
 
@@ -245,41 +246,36 @@ def _field(request: Request, name: str) -> str:
     return str(body.get(name, "")) if isinstance(body, dict) else ""
 
 
+async def _outcome(change: Awaitable[None], done: dict[str, Any]) -> HTTPResponse:
+    """``done`` once the desk made the change; the desk's refusal, worded for the agent, otherwise."""
+    try:
+        await change
+    except DeskError as error:
+        return response.json({"error": str(error)}, status=409)
+    return response.json(done)
+
+
 @console.post("/handoffs/<handoff_id:int>/reply")
 @agent_required
 async def reply(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
-    try:
-        await request.app.ctx.desk.reply(handoff_id, session.agent, _field(request, "text"))
-    except DeskError as error:
-        return response.json({"error": str(error)}, status=409)
-    return response.json({"ok": True})
+    return await _outcome(request.app.ctx.desk.reply(handoff_id, session.agent, _field(request, "text")), {"ok": True})
 
 
 @console.post("/handoffs/<handoff_id:int>/note")
 @agent_required
 async def note(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
-    try:
-        request.app.ctx.desk.note(handoff_id, session.agent, _field(request, "text"))
-    except DeskError as error:
-        return response.json({"error": str(error)}, status=409)
-    return response.json({"ok": True})
+    return await _outcome(request.app.ctx.desk.note(handoff_id, session.agent, _field(request, "text")), {"ok": True})
 
 
 @console.post("/handoffs/<handoff_id:int>/handback")
 @agent_required
 async def hand_back(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
-    try:
-        await request.app.ctx.desk.hand_back(handoff_id, session.agent)
-    except DeskError as error:
-        return response.json({"error": str(error)}, status=409)
-    return response.json({"ok": True, "next": "/?notice=returned"})
+    change = request.app.ctx.desk.hand_back(handoff_id, session.agent)
+    return await _outcome(change, {"ok": True, "next": "/?notice=returned"})
 
 
 @console.post("/handoffs/<handoff_id:int>/close")
 @agent_required
 async def close(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
-    try:
-        await request.app.ctx.desk.close(handoff_id, session.agent, _field(request, "resolution"))
-    except DeskError as error:
-        return response.json({"error": str(error)}, status=409)
-    return response.json({"ok": True, "next": "/?notice=closed"})
+    change = request.app.ctx.desk.close(handoff_id, session.agent, _field(request, "resolution"))
+    return await _outcome(change, {"ok": True, "next": "/?notice=closed"})

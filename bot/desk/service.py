@@ -169,7 +169,7 @@ class Desk:
             raise DeskError("Chưa gửi được tin nhắn tới khách (máy chủ bot không phản hồi). Thử lại nhé.") from error
         self.queue.mark_first_reply(handoff_id)
 
-    def note(self, handoff_id: int, agent: Agent, text: str) -> None:
+    async def note(self, handoff_id: int, agent: Agent, text: str) -> None:
         """An internal note: kept with the transcript, never sent to the customer."""
         if not text.strip():
             raise DeskError("Ghi chú trống.")
