@@ -19,7 +19,7 @@ from typing import IO
 import requests
 
 from bot.paths import PROJECT_ROOT
-from bot.settings import Settings
+from bot.settings import CHANNEL_ENV_DEFAULTS, Settings
 
 STOP_GRACE_SECONDS = 10
 
@@ -83,7 +83,7 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 
 
 def _child_env(settings: Settings, extra: dict[str, str] | None) -> dict[str, str]:
-    env = dict(os.environ)
+    env = {**CHANNEL_ENV_DEFAULTS, **os.environ}
     env.update(
         {
             "CSKH_HOST": settings.host,

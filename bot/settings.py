@@ -57,3 +57,21 @@ def load_settings() -> Settings:
         desk_port=int(os.environ.get("DESK_PORT", "5006")),
         desk_token=os.environ.get("DESK_SERVICE_TOKEN") or _generated_secret("desk_token"),
     )
+
+
+# Channel secrets named in credentials.yml. Rasa refuses to start on an unset
+# ${VAR}, so each defaults to empty, which leaves that channel switched off
+# (its webhook answers 503) until the shop sets it (docs/CHANNELS.md).
+CHANNEL_ENV_DEFAULTS = {
+    "ZALO_APP_ID": "",
+    "ZALO_APP_SECRET": "",
+    "ZALO_OA_SECRET_KEY": "",
+    "ZALO_ACCESS_TOKEN": "",
+    "ZALO_REFRESH_TOKEN": "",
+    "ZALO_API_URL": "https://openapi.zalo.me",
+    "ZALO_OAUTH_URL": "https://oauth.zaloapp.com",
+    "FB_VERIFY_TOKEN": "",
+    "FB_APP_SECRET": "",
+    "FB_PAGE_ACCESS_TOKEN": "",
+    "FB_GRAPH_URL": "https://graph.facebook.com/v19.0",
+}

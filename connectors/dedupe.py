@@ -1,0 +1,55 @@
+"""Platforms redeliver webhooks they think failed: each message is answered once.
+
+Seen message ids live in the project database (SQLite by default, PostgreSQL in
+the scaled-out setup), so two Rasa replicas receiving the same redelivery
+still answer it once: the insert of a (channel, message id) pair succeeds for
+exactly one of them.
+"""
+
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+import sqlalchemy as sa
+
+from bot.database import database_url, engine_for
+
+KEEP_FOR = timedelta(days=3)  # longer than any platform retries (Messenger: up to 36 h)
+PRUNE_EVERY = timedelta(hours=1)
+
+metadata = sa.MetaData()
+seen_table = sa.Table(
+    "channel_seen_messages",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("message_id", sa.String(255), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+class SeenMessages:
+    """Remembers which platform message ids were already handled."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self._engine = engine
+        self._pruned_at: datetime | None = None
+        metadata.create_all(engine)
+
+    def first_time(self, channel: str, message_id: str) -> bool:
+        """True the first time this id is seen on this channel, False for every redelivery."""
+        now = datetime.now(timezone.utc)
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(seen_table.insert().values(channel=channel, message_id=message_id, seen_at=now))
+        except sa.exc.IntegrityError:
+            return False
+        if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
+            self._pruned_at = now  # forget what no platform will redeliver any more
+            with self._engine.begin() as connection:
+                connection.execute(seen_table.delete().where(seen_table.c.seen_at < now - KEEP_FOR))
+        return True
+
+
+@lru_cache(maxsize=1)
+def seen_messages() -> SeenMessages:
+    """The store for this process's project database."""
+    return SeenMessages(engine_for(database_url()))
