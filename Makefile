@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install browser train run shell test lint bench bench-nlu bench-handoff clean
+.PHONY: help install browser widget train run shell test lint bench bench-nlu bench-handoff clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
@@ -32,6 +32,14 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# The chat widget's one npm dependency (socket.io-client), pinned by package-lock.json.
+WIDGET_STAMP := widget/node_modules/.installed
+$(WIDGET_STAMP): widget/package.json widget/package-lock.json
+	cd widget && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(WIDGET_STAMP)
+
+widget: $(WIDGET_STAMP)
+
 # Browser tests drive Debian's chromium through Playwright (no browser download).
 CHROMIUM ?= /usr/bin/chromium
 browser:
@@ -44,13 +52,13 @@ browser:
 train: install
 	$(PY) -m bot.training
 
-run: install
+run: install widget
 	$(PY) -m bot.run
 
 shell: install
 	$(PY) -m bot.chat
 
-test: install browser
+test: install widget browser
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 

@@ -26,6 +26,7 @@ def _banner(settings: Settings, login: str) -> str:
             "cskh-bot is running:",
             f"  Rasa server (REST channel)  {settings.rasa_url}/webhooks/rest/webhook",
             f"  Action server               {settings.action_url}",
+            f"  Demo shop with chat widget  {settings.rasa_url}/webhooks/socketio/demo",
             f"  Agent console               {settings.desk_url}/",
             f"  Console login               {login}",
             "  Chat in a terminal:         make shell",

@@ -1,5 +1,6 @@
 """Shared fixtures: the model is trained at most once per session (cached by hash)."""
 
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,26 @@ def desk_stack(trained_model: Path, tmp_path_factory) -> Iterator[tuple[Settings
     workdir = tmp_path_factory.mktemp("desk-stack")
     with processes_in(workdir, trained_model) as (settings, stack):
         yield settings, workdir, stack
+
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Debian's chromium (installed by `make browser`), headless; Playwright never downloads a browser."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,36 +1,9 @@
-"""The agent console in a real browser: Playwright driving Debian's chromium, headless.
+"""The agent console in a real browser: Playwright driving Debian's chromium, headless."""
 
-`make test` installs chromium from Debian's packages (`make browser`); Playwright
-never downloads a browser of its own.
-"""
-
-import os
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.desk_clients import Customer
-
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def test_an_agent_logs_in_claims_replies_and_closes_in_the_browser(desk_stack, browser) -> None:
