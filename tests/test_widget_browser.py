@@ -39,6 +39,11 @@ def test_customer_chats_in_the_widget_across_reloads_and_hears_from_an_agent(des
     assert bot_texts(page) == before  # history and the open panel survive a reload
     assert page.locator(".cskh-panel").is_visible()
 
+    for message, expected in (("kiểm tra đơn DH123456", "số điện thoại"), ("0912345678", "đang giao")):
+        page.fill(".cskh-input", message)
+        page.click(".cskh-send")
+        page.locator(".cskh-bot .cskh-text", has_text=expected).last.wait_for(timeout=10_000)
+
     agent = Agent(settings.desk_url, "admin", ADMIN_PASSWORD)
     page.fill(".cskh-input", "cho mình gặp nhân viên về đơn DH654321")
     page.click(".cskh-send")
