@@ -1,0 +1,1 @@
+"""Admin tools: FAQ editing, retraining with a quality gate, analytics."""

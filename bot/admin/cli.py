@@ -1,0 +1,124 @@
+"""``cskh``: the admin's command line.
+
+    cskh faq list
+    cskh faq show shipping_fee
+    cskh faq add goi_qua --question "shop có gói quà không" --question "..." --answer "Có bạn nhé ..."
+    cskh faq edit shipping_fee --add-question "..." --remove-question "..." --answer "..."
+    cskh faq remove goi_qua
+    cskh faq export faq.csv          (UTF-8 with BOM: opens in Excel)
+    cskh faq import faq.csv
+    cskh faq discard                 (drop unpublished edits)
+
+Edits go to the draft (var/admin/draft); `cskh retrain` publishes them once the
+new model passes the quality gate.
+"""
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.admin import draft
+from bot.admin.audit import AuditLog
+from bot.admin.editor import FaqEditor, FaqRejectedError, Saved
+from bot.admin.faq import FaqConflictError, Topic, UnknownTopicError
+from bot.database import database_url, engine_for
+
+
+def _editor() -> FaqEditor:
+    return FaqEditor(draft.draft(), AuditLog(engine_for(database_url())))
+
+
+def _report(saved: Saved, what: str) -> None:
+    print(what)
+    for warning in saved.warnings:
+        print(f"  cảnh báo: {warning}")
+    print("Chưa áp dụng cho bot: chạy `cskh retrain` để huấn luyện và đưa vào sử dụng.")
+
+
+def _show(topic: Topic) -> None:
+    print(f"# {topic.name} ({len(topic.examples)} câu hỏi)")
+    for example in topic.examples:
+        print(f"- {example}")
+    print(f"\nTrả lời:\n{topic.answer}")
+
+
+def _faq(args: argparse.Namespace, actor: str) -> int:
+    editor = _editor()
+    if args.action == "list":
+        for topic in editor.files.topics():
+            print(f"{topic.name:24} {len(topic.examples):4} câu hỏi   {topic.answer.splitlines()[0][:60]}")
+        if draft.has_changes():
+            print("\n(bản nháp có thay đổi chưa áp dụng; `cskh retrain` để áp dụng)")
+    elif args.action == "show":
+        _show(editor.files.topic(args.topic))
+    elif args.action == "add":
+        saved = editor.save_topic(actor, Topic(args.topic, args.question, args.answer), None, new=True)
+        _report(saved, f"Đã thêm chủ đề {args.topic}.")
+    elif args.action == "edit":
+        version = editor.files.version()
+        topic = editor.files.topic(args.topic)
+        removed = {q.strip() for q in args.remove_question}
+        examples = [e for e in topic.examples if e not in removed] + args.add_question
+        answer = args.answer if args.answer is not None else topic.answer
+        _report(editor.save_topic(actor, Topic(topic.name, examples, answer), version), f"Đã sửa {args.topic}.")
+    elif args.action == "remove":
+        editor.remove_topic(actor, args.topic, None)
+        print(f"Đã xoá chủ đề {args.topic} khỏi bản nháp.")
+    elif args.action == "export":
+        Path(args.file).write_bytes(editor.export_csv())
+        print(f"Đã xuất {args.file}.")
+    elif args.action == "import":
+        _report(editor.import_csv(actor, Path(args.file).read_bytes(), None), f"Đã nhập {args.file}.")
+    elif args.action == "discard":
+        draft.discard()
+        print("Đã bỏ mọi thay đổi chưa áp dụng.")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="cskh", description="cskh-bot admin")
+    root.add_argument("--as", dest="actor", default=os.environ.get("USER") or getpass.getuser(), help="who is editing")
+    commands = root.add_subparsers(dest="command", required=True)
+    faq = commands.add_parser("faq", help="FAQ topics: questions and answers").add_subparsers(
+        dest="action", required=True
+    )
+    faq.add_parser("list")
+    for name in ("show", "remove"):
+        faq.add_parser(name).add_argument("topic")
+    add = faq.add_parser("add")
+    add.add_argument("topic")
+    add.add_argument("--question", action="append", default=[], required=True)
+    add.add_argument("--answer", required=True)
+    edit = faq.add_parser("edit")
+    edit.add_argument("topic")
+    edit.add_argument("--add-question", action="append", default=[])
+    edit.add_argument("--remove-question", action="append", default=[])
+    edit.add_argument("--answer")
+    for name in ("import", "export"):
+        faq.add_parser(name).add_argument("file")
+    faq.add_parser("discard")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return _faq(args, args.actor)
+    except FaqRejectedError as rejected:
+        print("Không lưu được:", file=sys.stderr)
+        for error in rejected.findings.errors:
+            print(f"  - {error}", file=sys.stderr)
+        return 1
+    except UnknownTopicError as error:
+        print(f"Không có chủ đề {error}. Xem `cskh faq list`.", file=sys.stderr)
+        return 1
+    except (FaqConflictError, OSError) as error:
+        print(f"Không lưu được: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
