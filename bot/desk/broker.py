@@ -51,7 +51,7 @@ class DeskEventBroker(EventBroker):
             async with self._session.post(self._url, json=event, headers=self._headers) as reply:
                 if reply.status >= 400:
                     self._warn(f"desk answered {reply.status}")
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             self._warn(f"desk unreachable ({type(error).__name__})")
 
     def _warn(self, message: str) -> None:

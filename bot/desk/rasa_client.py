@@ -5,6 +5,7 @@ customer's tracker with ``execute_side_effects``, so Rasa itself delivers them
 on the customer's own channel and the history stays whole.
 """
 
+import asyncio
 import time
 from typing import Any
 from urllib.parse import quote
@@ -46,7 +47,7 @@ class RasaClient:
                 if reply.status >= 400:
                     raise RasaUnavailableError(f"Rasa answered {reply.status} to {method} {path.split('?')[0]}")
                 return await reply.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise RasaUnavailableError(f"Rasa unreachable ({type(error).__name__})") from error
 
     async def append(self, sender_id: str, events: list[dict[str, Any]]) -> None:

@@ -1,0 +1,338 @@
+"""Facebook Messenger as a Rasa channel, served at ``/webhooks/messenger/webhook``.
+
+Rasa's built-in ``facebook`` channel checks the SHA-1 signature with ``==``,
+answers 200 to forged posts and reads only the first event of a post. This one
+checks ``X-Hub-Signature-256`` over the raw body in constant time (403 when it
+does not match), handles every entry and every messaging event, answers each
+message id once (``connectors.dedupe``: Facebook redelivers for up to 36 h),
+acknowledges at once and works afterwards (Facebook wants 200 within 5 s).
+
+Messenger lets a page answer only within 24 h of the person's last message;
+a human agent may answer for 7 days with the ``HUMAN_AGENT`` tag. The time of
+each person's last message is kept in the project database, so any Rasa
+replica sends an agent's reply (which arrives through Rasa's HTTP API, with no
+webhook request behind it) with the right messaging type.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.database import database_url, engine_for
+from connectors.dedupe import seen_messages
+from connectors.messenger_client import SendApi, masked, split_text, with_quick_replies
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "messenger"
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v19.0"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+TEXT_ONLY = "Xin lỗi bạn, mình chỉ đọc được tin nhắn chữ, bạn gõ câu hỏi giúp mình nhé."
+
+metadata = sa.MetaData()
+last_inbound_table = sa.Table(
+    "messenger_last_inbound",
+    metadata,
+    sa.Column("psid", sa.String(64), primary_key=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class MessagingWindow:
+    """When each person last wrote to the page, which decides what the page may still send them."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self._engine = engine
+        metadata.create_all(engine)
+
+    def record(self, psid: str, received_at: datetime) -> None:
+        """Notes a message from ``psid``; an older (redelivered, reordered) one never moves the time back."""
+        table = last_inbound_table
+        newer = table.update().where(table.c.psid == psid, table.c.received_at < received_at)
+        with self._engine.begin() as connection:
+            if connection.execute(newer.values(received_at=received_at)).rowcount:
+                return
+            try:
+                with connection.begin_nested():
+                    connection.execute(table.insert().values(psid=psid, received_at=received_at))
+            except sa.exc.IntegrityError:  # the row exists: newer already, or written meanwhile by another replica
+                connection.execute(newer.values(received_at=received_at))
+
+    def last_inbound(self, psid: str) -> datetime | None:
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                sa.select(last_inbound_table.c.received_at).where(last_inbound_table.c.psid == psid)
+            ).scalar()
+        if found is None:
+            return None
+        return found if found.tzinfo else found.replace(tzinfo=timezone.utc)  # SQLite keeps no zone: stored as UTC
+
+
+@lru_cache(maxsize=1)
+def messaging_window() -> MessagingWindow:
+    """The store for this process's project database."""
+    return MessagingWindow(engine_for(database_url()))
+
+
+def delivery(agent: bool, last_inbound: datetime | None, now: datetime) -> tuple[str, str | None] | None:
+    """Messaging type and tag for a message, or None when Messenger would refuse it anyway.
+
+    The bot answers within the standard window. An agent's reply after it goes
+    out tagged ``HUMAN_AGENT`` for up to 7 days. With no record of the person,
+    Facebook itself decides.
+    """
+    if not agent or last_inbound is None or now - last_inbound <= STANDARD_WINDOW:
+        return "RESPONSE", None
+    if now - last_inbound <= HUMAN_AGENT_WINDOW:
+        return "MESSAGE_TAG", "HUMAN_AGENT"
+    return None
+
+
+def valid_signature(app_secret: str, body: bytes, header: str) -> bool:
+    """``sha256=<hex HMAC-SHA256(app secret, raw body)>``, compared in constant time."""
+    scheme, _, given = header.partition("=")
+    if scheme.strip().lower() != "sha256" or not given:
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), given.strip().lower().encode("utf-8", "replace"))
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from a person: its text, or None when it carried only attachments."""
+
+    sender_id: str
+    message_id: str
+    text: str | None
+    received_at: datetime
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _received_at(timestamp: Any, now: datetime) -> datetime:
+    if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
+        return min(datetime.fromtimestamp(timestamp / 1000, timezone.utc), now)
+    return now
+
+
+def _inbound(event: dict[str, Any], now: datetime) -> Inbound | None:
+    sender = _mapping(event.get("sender")).get("id")
+    if not sender:
+        return None
+    sender, received_at = str(sender), _received_at(event.get("timestamp"), now)
+    if "message" in event:
+        message = _mapping(event["message"])
+        if message.get("is_echo") or not message.get("mid"):
+            return None
+        text = _mapping(message.get("quick_reply")).get("payload") or message.get("text")
+        if not text and not message.get("attachments"):
+            return None
+        return Inbound(sender, str(message["mid"]), str(text) if text else None, received_at)
+    if "postback" in event:
+        postback = _mapping(event["postback"])
+        payload = postback.get("payload") or postback.get("title")
+        if not payload:
+            return None
+        # older Graph versions send postbacks without a mid: the sender and time identify them as well
+        message_id = postback.get("mid") or f"postback:{sender}:{event.get('timestamp')}"
+        return Inbound(sender, str(message_id), str(payload), received_at)
+    return None  # delivery and read receipts, reactions, referrals: nothing to answer
+
+
+def inbound_messages(payload: dict[str, Any]) -> list[Inbound]:
+    """Every message and postback of every entry of a webhook post, echoes and receipts left out."""
+    now = datetime.now(timezone.utc)
+    found = []
+    for entry in payload.get("entry") or []:
+        for event in _mapping(entry).get("messaging") or []:
+            inbound = _inbound(_mapping(event), now)
+            if inbound is not None:
+                found.append(inbound)
+    return found
+
+
+class MessengerOutput(OutputChannel):
+    """Sends through the Send API: long texts split, buttons as quick replies, agents named."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    def __init__(self, api: SendApi) -> None:
+        self.api = api
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._deliver(recipient_id, text, [], kwargs.get("agent"))
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self._deliver(recipient_id, text, buttons, kwargs.get("agent"))
+
+    async def _deliver(self, recipient_id: str, text: str, buttons: list[dict[str, Any]], agent: str | None) -> None:
+        text, quick_replies = with_quick_replies(text or "", buttons)
+        if agent:
+            text = f"{agent}: {text}"  # the customer sees which person writes
+        last_inbound = await asyncio.to_thread(messaging_window().last_inbound, recipient_id) if agent else None
+        how = delivery(bool(agent), last_inbound, datetime.now(timezone.utc))
+        if how is None:
+            logger.warning("messenger: agent reply to %s not sent, last message over 7 days ago", masked(recipient_id))
+            return
+        pieces = split_text(text)
+        for number, piece in enumerate(pieces, start=1):
+            message: dict[str, Any] = {"text": piece}
+            if quick_replies and number == len(pieces):
+                message["quick_replies"] = quick_replies
+            if not await self.api.send_message(recipient_id, message, *how):
+                return  # the rest would fail the same way
+
+
+class MessengerInput(InputChannel):
+    """The webhook Facebook calls; off (503) until the app secret and page token are configured."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        return cls(
+            verify_token=str(credentials.get("verify_token") or ""),
+            app_secret=str(credentials.get("app_secret") or ""),
+            page_access_token=str(credentials.get("page_access_token") or ""),
+            graph_url=str(credentials.get("graph_url") or DEFAULT_GRAPH_URL),
+        )
+
+    def __init__(self, verify_token: str, app_secret: str, page_access_token: str, graph_url: str) -> None:
+        self._verify_token = verify_token
+        self._app_secret = app_secret
+        self._api = SendApi(graph_url, page_access_token) if app_secret and page_access_token else None
+        self._latest: dict[str, asyncio.Task] = {}  # per person, the newest work: the next post waits for it
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Used by Rasa's HTTP API (the desk's agent replies), where no webhook request exists."""
+        return MessengerOutput(self._api) if self._api else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("messenger_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self._api else "off"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            if self._api is None:
+                return _off()
+            token = request.args.get("hub.verify_token", "")
+            if (
+                request.args.get("hub.mode") == "subscribe"
+                and self._verify_token
+                and hmac.compare_digest(token.encode(), self._verify_token.encode())
+            ):
+                return response.text(request.args.get("hub.challenge", ""))
+            logger.warning("messenger: webhook verification refused, hub.verify_token does not match FB_VERIFY_TOKEN")
+            return response.json({"error": "verification failed"}, status=403)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            api = self._api
+            if api is None:
+                return _off()
+            if not valid_signature(self._app_secret, request.body, request.headers.get(SIGNATURE_HEADER, "")):
+                logger.warning("messenger: refused a post without a valid %s", SIGNATURE_HEADER)
+                return response.json({"error": "invalid signature"}, status=403)
+            try:
+                payload = json.loads(request.body)
+            except ValueError:
+                return response.json({"error": "body is not JSON"}, status=400)
+            if not isinstance(payload, dict) or payload.get("object") != "page":
+                return response.json({"error": "not a page subscription"}, status=404)
+            by_sender: dict[str, list[Inbound]] = {}
+            for inbound in inbound_messages(payload):
+                by_sender.setdefault(inbound.sender_id, []).append(inbound)
+            for sender_id, messages in by_sender.items():
+                self._in_background(sender_id, _answer(api, messages, on_new_message))
+            return response.text("EVENT_RECEIVED")
+
+        @webhook.listener("after_server_stop")
+        async def close(*_: Any) -> None:
+            if self._api is not None:
+                await self._api.close()
+
+        return webhook
+
+    def _in_background(self, sender_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Runs after the answer to the webhook; one person's posts in arrival order, different people at once."""
+        task = asyncio.get_running_loop().create_task(_after(self._latest.get(sender_id), work))
+        self._latest[sender_id] = task  # also keeps the task alive: the loop holds only weak references
+
+        def forget(done: asyncio.Task) -> None:
+            if self._latest.get(sender_id) is done:
+                del self._latest[sender_id]
+
+        task.add_done_callback(forget)
+
+
+async def _after(previous: asyncio.Task | None, work: Coroutine[Any, Any, None]) -> None:
+    if previous is not None:
+        await asyncio.wait([previous])  # how it ended is its own business
+    await work
+
+
+async def _answer(
+    api: SendApi, messages: list[Inbound], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+) -> None:
+    """One person's messages of a post, in order."""
+    for inbound in messages:
+        try:
+            await _answer_one(api, inbound, on_new_message)
+        except Exception as error:  # one failed message must not cost the person's next ones
+            logger.error(
+                "messenger: could not answer %s (%s)", masked(inbound.sender_id), type(error).__name__,
+                exc_info=logger.isEnabledFor(logging.DEBUG),
+            )  # fmt: skip
+
+
+async def _answer_one(api: SendApi, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    if not await asyncio.to_thread(seen_messages().first_time, CHANNEL, inbound.message_id):
+        logger.debug("messenger: %s redelivered, already answered", inbound.message_id)
+        return
+    await asyncio.to_thread(messaging_window().record, inbound.sender_id, inbound.received_at)
+    output = MessengerOutput(api)
+    await api.sender_action(inbound.sender_id, "typing_on")
+    try:
+        if inbound.text is None:
+            await output.send_text_message(inbound.sender_id, TEXT_ONLY)  # no NLU for pictures and stickers
+        else:
+            message = UserMessage(
+                inbound.text, output, inbound.sender_id, input_channel=CHANNEL, message_id=inbound.message_id
+            )
+            await on_new_message(message)
+    finally:
+        await api.sender_action(inbound.sender_id, "typing_off")
+
+
+def _off() -> HTTPResponse:
+    return response.json(
+        {"error": "Messenger is not configured: set FB_APP_SECRET and FB_PAGE_ACCESS_TOKEN"}, status=503
+    )

@@ -1,0 +1,248 @@
+"""Facebook's side of Messenger on loopback: a Send API server and signed webhook posts.
+
+The Send API follows the Messenger Platform documentation:
+
+- Send API reference, https://developers.facebook.com/docs/messenger-platform/reference/send-api :
+  ``POST /{version}/me/messages?access_token=…`` with ``recipient.id`` and either ``messaging_type``
+  (RESPONSE, UPDATE or MESSAGE_TAG) and ``message.text`` of at most 2,000 characters, or a
+  ``sender_action`` (typing_on, typing_off, mark_seen); success is ``{"recipient_id", "message_id"}``,
+  failure ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
+- Quick replies, https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies :
+  at most 13; ``content_type: "text"`` needs a title of at most 20 characters and a payload of at most 1,000.
+- Message tags, https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags :
+  MESSAGE_TAG needs a ``tag``; HUMAN_AGENT lets a person answer up to 7 days after the customer's last message.
+- Webhooks, https://developers.facebook.com/docs/messenger-platform/webhooks : the events ``webhook_post``
+  builds (``{"object": "page", "entry": [{"id", "time", "messaging": [...]}]}``) and their
+  ``X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app secret>``.
+
+Wrong input is answered as Facebook does (code 100, invalid parameter; code 190 for a wrong token);
+``fail_next`` makes it answer the documented errors: rate limit (613), invalid token (190), person
+unavailable (551), outside the messaging window (10 / 2018278); ``hang_seconds`` makes it slow.
+"""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+MESSAGING_TYPES = {"RESPONSE", "UPDATE", "MESSAGE_TAG"}
+TAGS = {"HUMAN_AGENT", "ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"}
+SENDER_ACTIONS = {"typing_on", "typing_off", "mark_seen"}
+
+# (code, subcode, type, message) as the Graph API sends them
+RATE_LIMIT = (613, None, "OAuthException", "Calls to this api have exceeded the rate limit.")
+INVALID_TOKEN = (190, None, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+USER_UNAVAILABLE = (551, 1545041, "OAuthException", "This person isn't available right now.")
+OUTSIDE_WINDOW = (10, 2018278, "OAuthException", "(#10) This message is sent outside of allowed window.")
+
+
+def invalid(message: str) -> tuple[int, None, str, str]:
+    return 100, None, "OAuthException", f"(#100) {message}"
+
+
+def problem(body: Any) -> str | None:
+    """What is wrong with a Send API body, in the Graph API's words, or None."""
+    if not isinstance(body, dict) or not isinstance(body.get("recipient"), dict) or not body["recipient"].get("id"):
+        return "param recipient must be non-empty."
+    if "sender_action" in body:
+        if body["sender_action"] not in SENDER_ACTIONS:
+            return "param sender_action must be one of {typing_on, typing_off, mark_seen}"
+        return "sender_action cannot be sent with message" if "message" in body else None
+    if body.get("messaging_type") not in MESSAGING_TYPES:
+        return "param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}"
+    if (body["messaging_type"] == "MESSAGE_TAG") != ("tag" in body):
+        return "tag is required with messaging_type MESSAGE_TAG, and only with it"
+    if "tag" in body and body["tag"] not in TAGS:
+        return "param tag must be a valid message tag"
+    message = body.get("message")
+    if not isinstance(message, dict) or not isinstance(message.get("text"), str) or not message["text"]:
+        return "param message must have a non-empty text"
+    if len(message["text"]) > 2000:
+        return "param message[text] must be UTF-8 encoded and have at most 2000 characters"
+    replies = message.get("quick_replies", [])
+    if not isinstance(replies, list) or len(replies) > 13:
+        return "param message[quick_replies] must have at most 13 elements"
+    for reply in replies:
+        if reply.get("content_type") != "text":
+            return "param message[quick_replies][content_type] must be one of {text, user_phone_number, user_email}"
+        if not reply.get("title") or len(reply["title"]) > 20:
+            return "param title must be non-empty and at most 20 characters"
+        if not reply.get("payload") or len(str(reply["payload"])) > 1000:
+            return "param payload must be non-empty and at most 1000 characters"
+    return None
+
+
+class FakeMessengerApi:
+    """Runs in a background thread; use as a context manager. Everything accepted is kept per recipient."""
+
+    def __init__(self, access_token: str, version: str = "v19.0") -> None:
+        self.access_token = access_token
+        self.version = version
+        self.calls = 0  # every request, refused ones included
+        self.hang_seconds = 0.0  # answer this late (longer than the client's timeout: it gives up)
+        self._accepted: list[dict[str, Any]] = []
+        self._failures: list[tuple[int, int | None, str, str]] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def graph_url(self) -> str:
+        """What FB_GRAPH_URL points at."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/{self.version}"
+
+    def __enter__(self) -> "FakeMessengerApi":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail_next(self, error: tuple[int, int | None, str, str], times: int = 1) -> None:
+        """The next ``times`` valid requests get ``error`` (e.g. ``RATE_LIMIT``) instead of success."""
+        with self._lock:
+            self._failures.extend([error] * times)
+
+    def sent(self, psid: str) -> list[dict[str, Any]]:
+        """Accepted request bodies for ``psid``, messages and sender actions, in order."""
+        with self._lock:
+            return [body for body in self._accepted if body["recipient"]["id"] == psid]
+
+    def messages(self, psid: str) -> list[dict[str, Any]]:
+        return [body for body in self.sent(psid) if "message" in body]
+
+    def texts(self, psid: str) -> list[str]:
+        return [body["message"]["text"] for body in self.messages(psid)]
+
+    def actions(self, psid: str) -> list[str]:
+        return [body["sender_action"] for body in self.sent(psid) if "sender_action" in body]
+
+    def wait_for_action(self, psid: str, action: str, count: int = 1, timeout: float = 30) -> None:
+        """Until ``action`` was sent to ``psid`` ``count`` times (typing_off: the bot finished a message)."""
+        deadline = time.monotonic() + timeout
+        while self.actions(psid).count(action) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{action} x{count} not sent to {psid} within {timeout} s: {self.sent(psid)}")
+            time.sleep(0.1)
+
+    def wait_for(
+        self, psid: str, predicate: Callable[[dict[str, Any]], bool], after: int = 0, timeout: float = 30
+    ) -> dict[str, Any]:
+        """The first message to ``psid`` (from number ``after`` on) matching ``predicate``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for body in self.messages(psid)[after:]:
+                if predicate(body):
+                    return body
+            time.sleep(0.1)
+        raise AssertionError(f"no such message to {psid} within {timeout} s; got {self.texts(psid)[after:]}")
+
+    def _answer(self, query: dict[str, list[str]], raw: bytes) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self.calls += 1
+        time.sleep(self.hang_seconds)
+        if query.get("access_token") != [self.access_token]:
+            return _error(INVALID_TOKEN)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _error(invalid("request body must be JSON"))
+        wrong = problem(body)
+        if wrong:
+            return _error(invalid(wrong))
+        with self._lock:
+            if self._failures:
+                return _error(self._failures.pop(0))
+            self._accepted.append(body)
+        if "sender_action" in body:
+            return 200, {"recipient_id": body["recipient"]["id"]}
+        return 200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_{uuid.uuid4().hex}"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                url = urlsplit(self.path)
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if url.path != f"/{api.version}/me/messages":
+                    status, payload = _error((803, None, "OAuthException", "(#803) Unknown path"))
+                else:
+                    status, payload = api._answer(parse_qs(url.query), raw)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+def _error(error: tuple[int, int | None, str, str]) -> tuple[int, dict[str, Any]]:
+    code, subcode, kind, message = error
+    details: dict[str, Any] = {"message": message, "type": kind, "code": code, "fbtrace_id": uuid.uuid4().hex[:11]}
+    if subcode is not None:
+        details["error_subcode"] = subcode
+    return 400, {"error": details}
+
+
+# --- what Facebook posts to the webhook -------------------------------------------------------------------
+
+
+def text_event(psid: str, text: str, page_id: str, mid: str | None = None, quick_reply: str | None = None) -> dict:
+    """A person's text message (or tap on a quick reply, whose title is the text)."""
+    message: dict[str, Any] = {"mid": mid or f"m_{uuid.uuid4().hex}", "text": text}
+    if quick_reply is not None:
+        message["quick_reply"] = {"payload": quick_reply}
+    return _event(psid, page_id, message=message)
+
+
+def attachment_event(psid: str, page_id: str, kind: str = "image") -> dict:
+    url = f"https://scontent.xx.fbcdn.net/v/{uuid.uuid4().hex}.jpg"
+    message = {"mid": f"m_{uuid.uuid4().hex}", "attachments": [{"type": kind, "payload": {"url": url}}]}
+    return _event(psid, page_id, message=message)
+
+
+def postback_event(psid: str, payload: str, title: str, page_id: str) -> dict:
+    return _event(psid, page_id, postback={"mid": f"m_{uuid.uuid4().hex}", "title": title, "payload": payload})
+
+
+def echo_event(psid: str, text: str, page_id: str) -> dict:
+    """The copy Facebook sends of the page's own message: from the page, to the person."""
+    return _event(page_id, psid, message={"mid": f"m_{uuid.uuid4().hex}", "text": text, "is_echo": True})
+
+
+def receipt_event(psid: str, page_id: str, kind: str = "delivery") -> dict:
+    """A delivery or read receipt."""
+    now = int(time.time() * 1000)
+    details = {"watermark": now} if kind == "read" else {"mids": [f"m_{uuid.uuid4().hex}"], "watermark": now}
+    return _event(psid, page_id, **{kind: details})
+
+
+def _event(sender: str, recipient: str, **content: Any) -> dict:
+    return {"sender": {"id": sender}, "recipient": {"id": recipient}, "timestamp": int(time.time() * 1000), **content}
+
+
+def webhook_post(page_id: str, *entries: list[dict]) -> bytes:
+    """The raw body of one webhook post, one entry per list of events."""
+    now = int(time.time() * 1000)
+    body = {"object": "page", "entry": [{"id": page_id, "time": now, "messaging": events} for events in entries]}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def signature(app_secret: str, raw: bytes) -> str:
+    """The X-Hub-Signature-256 value Facebook sends with ``raw``."""
+    return "sha256=" + hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()

@@ -1,0 +1,451 @@
+"""The Facebook Messenger channel: real Rasa, action and desk processes against a fake Send API.
+
+Facebook's side is tests/fakes/messenger_api.py: signed webhook posts in, a
+Send API that validates what the bot sends and records it per person. The
+pure parts (splitting, quick replies, the messaging window, Send API errors)
+are tested directly, without the stack.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from bot.paths import PROJECT_ROOT
+from bot.settings import Settings
+from connectors.messenger import TEXT_ONLY, MessagingWindow, MessengerOutput, delivery, last_inbound_table
+from connectors.messenger_client import MAX_TEXT, MORE_CHOICES, SendApi, split_text, with_quick_replies
+from tests.conftest import ADMIN_PASSWORD, free_port, processes_in
+from tests.desk_clients import Agent
+from tests.fakes.messenger_api import (
+    INVALID_TOKEN,
+    OUTSIDE_WINDOW,
+    RATE_LIMIT,
+    USER_UNAVAILABLE,
+    FakeMessengerApi,
+    attachment_event,
+    echo_event,
+    postback_event,
+    receipt_event,
+    signature,
+    text_event,
+    webhook_post,
+)
+
+PAGE_ID = "104857600123456"
+APP_SECRET = "app-secret-for-tests"
+VERIFY_TOKEN = "verify-token-for-tests"
+PAGE_TOKEN = "EAAGpage-token-for-tests"
+
+
+# --- without the stack ------------------------------------------------------------------------------------
+
+
+def test_long_text_is_split_at_paragraphs_then_sentences_then_words() -> None:
+    paragraph = "Shop giao hàng toàn quốc trong 2 đến 4 ngày làm việc. " * 20  # about 1,080 characters
+    pieces = split_text(f"{paragraph.strip()}\n\n{paragraph.strip()}\n\n{paragraph.strip()}")
+    assert len(pieces) == 3 and all(len(p) <= MAX_TEXT for p in pieces)
+    assert all(p.endswith("ngày làm việc.") for p in pieces)  # whole paragraphs
+
+    one_paragraph = split_text(paragraph * 3)
+    assert all(len(p) <= MAX_TEXT and p.endswith(".") for p in one_paragraph)  # whole sentences
+
+    words = split_text("hàng " * 900)
+    assert all(len(p) <= MAX_TEXT and p.endswith("hàng") for p in words)  # whole words
+    assert " ".join(words).split() == ["hàng"] * 900
+
+    assert split_text("x" * 4500) == ["x" * 2000, "x" * 2000, "x" * 500]
+    assert split_text("  Chào bạn!  ") == ["Chào bạn!"]
+
+
+def test_buttons_become_at_most_13_quick_replies_and_the_rest_a_numbered_list() -> None:
+    buttons = [{"title": f"Chủ đề số {n} về giao hàng nhanh", "payload": f"/topic{{\"n\":{n}}}"} for n in range(1, 16)]
+    text, replies = with_quick_replies("Bạn chọn chủ đề nhé:", buttons)
+    assert len(replies) == 13
+    assert all(r["content_type"] == "text" and len(r["title"]) <= 20 for r in replies)
+    assert replies[0] == {"content_type": "text", "title": "Chủ đề số 1 về giao…", "payload": '/topic{"n":1}'}
+    assert text == (
+        f"Bạn chọn chủ đề nhé:\n\n{MORE_CHOICES}\n"
+        "14. Chủ đề số 14 về giao hàng nhanh\n15. Chủ đề số 15 về giao hàng nhanh"
+    )
+    assert with_quick_replies("Chọn nhé", [{"title": "Có", "payload": "/affirm"}]) == (
+        "Chọn nhé", [{"content_type": "text", "title": "Có", "payload": "/affirm"}]
+    )
+
+
+def test_agents_may_answer_for_7_days_with_the_human_agent_tag_the_bot_for_24_hours() -> None:
+    now = datetime.now(timezone.utc)
+    assert delivery(False, now - timedelta(hours=30), now) == ("RESPONSE", None)
+    assert delivery(True, now - timedelta(hours=23), now) == ("RESPONSE", None)
+    assert delivery(True, now - timedelta(hours=30), now) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    assert delivery(True, now - timedelta(days=8), now) is None
+    assert delivery(True, None, now) == ("RESPONSE", None)  # no record: Facebook decides
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path: Path) -> Iterator[sa.engine.Engine]:
+    if request.param == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'window.db'}", future=True)
+    else:
+        engine = sa.create_engine(request.getfixturevalue("postgres_url"), future=True)
+    yield engine
+    engine.dispose()
+
+
+def test_the_last_message_time_never_moves_back(database: sa.engine.Engine) -> None:
+    window, now = MessagingWindow(database), datetime.now(timezone.utc)
+    assert window.last_inbound("psid-1") is None
+    window.record("psid-1", now - timedelta(hours=2))
+    window.record("psid-1", now)
+    window.record("psid-1", now - timedelta(hours=5))  # a late redelivery
+    assert window.last_inbound("psid-1") == now
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeMessengerApi]:
+    with FakeMessengerApi(PAGE_TOKEN) as api:
+        yield api
+
+
+def test_send_api_errors_retry_a_rate_limit_once_and_stop_otherwise(graph: FakeMessengerApi, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    psid = "psid-5551234567"
+
+    async def scenario() -> list[bool]:
+        api = SendApi(graph.graph_url, PAGE_TOKEN, retry_wait=0.01)
+        results = []
+        graph.fail_next(RATE_LIMIT)
+        results.append(await api.send_message(psid, {"text": "một"}))  # retried, delivered
+        graph.fail_next(RATE_LIMIT, times=2)
+        results.append(await api.send_message(psid, {"text": "hai"}))
+        for error in (USER_UNAVAILABLE, OUTSIDE_WINDOW, INVALID_TOKEN):
+            graph.fail_next(error)
+            results.append(await api.send_message(psid, {"text": "ba"}))
+        wrong_token = SendApi(graph.graph_url, "EAAGnot-the-token", retry_wait=0.01)
+        results.append(await wrong_token.send_message(psid, {"text": "bốn"}))
+        await api.close()
+        await wrong_token.close()
+        return results
+
+    assert asyncio.run(scenario()) == [True, False, False, False, False, False]
+    assert graph.texts(psid) == ["một"]
+    assert graph.calls == 2 + 2 + 3 + 1  # one retry for each rate limit, none for anything else
+    assert "cannot receive messages now" in caplog.text and "refused the message" in caplog.text
+    assert "token is invalid or expired" in caplog.text
+    assert PAGE_TOKEN not in caplog.text and "not-the-token" not in caplog.text and psid not in caplog.text
+
+
+def test_a_send_api_that_hangs_or_is_down_costs_a_timeout_not_an_error(graph: FakeMessengerApi, caplog) -> None:
+    async def scenario() -> list[bool]:
+        slow = SendApi(graph.graph_url, PAGE_TOKEN, timeout=0.3)
+        down = SendApi(f"http://127.0.0.1:{free_port()}/v19.0", PAGE_TOKEN)
+        graph.hang_seconds = 1.0
+        results = [await slow.send_message("psid-slow", {"text": "alo"})]
+        results.append(await down.sender_action("psid-down", "typing_on"))
+        graph.hang_seconds = 0
+        await slow.close()
+        await down.close()
+        return results
+
+    assert asyncio.run(scenario()) == [False, False]
+    assert "unreachable (TimeoutError)" in caplog.text and "unreachable (ClientConnectorError)" in caplog.text
+    assert PAGE_TOKEN not in caplog.text
+
+
+def test_a_failed_piece_stops_the_rest_of_a_long_message(graph: FakeMessengerApi) -> None:
+    async def scenario() -> None:
+        api = SendApi(graph.graph_url, PAGE_TOKEN)
+        graph.fail_next(USER_UNAVAILABLE)
+        await MessengerOutput(api).send_text_message("psid-gone", "Dài lắm. " * 600)
+        await MessengerOutput(api).send_text_message("psid-here", "Dài lắm. " * 600)
+        await api.close()
+
+    asyncio.run(scenario())
+    assert graph.calls == 1 + 3
+    assert [len(t) <= MAX_TEXT for t in graph.texts("psid-here")] == [True, True, True]
+
+
+OFF_SERVER = """
+import sys
+from rasa.core.channels.channel import register
+from sanic import Sanic
+from connectors.messenger import MessengerInput
+
+app = Sanic("messenger_off")
+channel = MessengerInput.from_credentials({"verify_token": "", "app_secret": "", "page_access_token": ""})
+register([channel], app, "/webhooks/")  # as Rasa mounts channels
+app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False, motd=False)
+"""
+
+
+def test_without_its_secrets_the_channel_is_off() -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", OFF_SERVER, str(port)], cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/webhooks/messenger"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert requests.get(f"{base}/", timeout=2).json() == {"status": "off"}
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and server.poll() is None, "the test server did not start"
+                time.sleep(0.3)
+        raw = webhook_post(PAGE_ID, [text_event("psid-off", "alo", PAGE_ID)])
+        headers = {"X-Hub-Signature-256": signature("", raw)}
+        posted = requests.post(f"{base}/webhook", data=raw, headers=headers, timeout=5)
+        assert posted.status_code == 503 and "FB_APP_SECRET" in posted.json()["error"]
+        verify = {"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"}
+        assert requests.get(f"{base}/webhook", params=verify, timeout=5).status_code == 503
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+# --- with the stack ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def facebook() -> Iterator[FakeMessengerApi]:
+    with FakeMessengerApi(PAGE_TOKEN) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def stack(facebook: FakeMessengerApi, trained_model: Path, tmp_path_factory) -> Iterator[tuple[Settings, Path]]:
+    workdir = tmp_path_factory.mktemp("messenger-stack")
+    channel = {
+        "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_APP_SECRET": APP_SECRET,
+        "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN, "FB_GRAPH_URL": facebook.graph_url,
+    }  # fmt: skip
+    with processes_in(workdir, trained_model, channel) as (settings, _):
+        yield settings, workdir
+
+
+def webhook(settings: Settings) -> str:
+    return f"{settings.rasa_url}/webhooks/messenger/webhook"
+
+
+def post(settings: Settings, raw: bytes, headers: dict[str, str] | None = None) -> requests.Response:
+    """A webhook post as Facebook signs it, unless ``headers`` say otherwise."""
+    if headers is None:
+        headers = {"X-Hub-Signature-256": signature(APP_SECRET, raw)}
+    headers = {"Content-Type": "application/json", **headers}
+    return requests.post(webhook(settings), data=raw, headers=headers, timeout=5)
+
+
+def user_texts(settings: Settings, psid: str) -> list[str]:
+    """What Rasa recorded the person saying."""
+    tracker = requests.get(
+        f"{settings.rasa_url}/conversations/{psid}/tracker", params={"token": settings.rasa_token}, timeout=10
+    ).json()
+    return [event["text"] for event in tracker["events"] if event["event"] == "user"]
+
+
+class Person:
+    """Someone writing to the shop's page."""
+
+    def __init__(self, settings: Settings, facebook: FakeMessengerApi) -> None:
+        self.settings, self.facebook = settings, facebook
+        self.psid = f"{uuid.uuid4().int % 10**16:016d}"
+
+    def send(self, event: dict[str, Any]) -> int:
+        """Posts one event; returns how many messages the person had before, to wait for the answer after."""
+        before = len(self.facebook.messages(self.psid))
+        reply = post(self.settings, webhook_post(PAGE_ID, [event]))
+        assert reply.status_code == 200, reply.text
+        return before
+
+    def says(self, text: str, expect: str) -> dict[str, Any]:
+        """Sends ``text``, returns the first answer containing ``expect``."""
+        before = self.send(text_event(self.psid, text, PAGE_ID))
+        return self.facebook.wait_for(self.psid, lambda m: expect in m["message"]["text"], after=before)
+
+
+def test_webhook_verification_echoes_the_challenge_only_for_the_right_token(stack) -> None:
+    settings, _ = stack
+    ok = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    answer = requests.get(webhook(settings), params=ok, timeout=5)
+    assert (answer.status_code, answer.text) == (200, "1158201444")
+    for wrong in ({**ok, "hub.verify_token": "guess"}, {**ok, "hub.mode": "unsubscribe"}, {"hub.challenge": "1"}):
+        refused = requests.get(webhook(settings), params=wrong, timeout=5)
+        assert refused.status_code == 403 and "1158201444" not in refused.text
+
+
+def test_posts_without_a_valid_signature_are_refused_and_never_processed(stack, facebook) -> None:
+    settings, _ = stack
+    person = Person(settings, facebook)
+    forged = webhook_post(PAGE_ID, [text_event(person.psid, "phí ship bao nhiêu", PAGE_ID)])
+    tampered = forged.replace(b"ship", b"SHIP")
+    sha1_only = {"X-Hub-Signature": "sha1=" + hmac.new(APP_SECRET.encode(), forged, hashlib.sha1).hexdigest()}
+    for raw, headers in [
+        (forged, {"X-Hub-Signature-256": "sha256=" + "0" * 64}),
+        (forged, {}),
+        (forged, sha1_only),
+        (tampered, {"X-Hub-Signature-256": signature(APP_SECRET, forged)}),
+        (forged, {"X-Hub-Signature-256": signature("another-app-secret", forged)}),
+    ]:
+        assert post(settings, raw, headers).status_code == 403
+    person.says("chính sách đổi trả thế nào", "đổi")
+    facebook.wait_for_action(person.psid, "typing_off")
+    assert user_texts(settings, person.psid) == ["chính sách đổi trả thế nào"]
+    assert facebook.actions(person.psid) == ["typing_on", "typing_off"]
+
+
+def test_every_entry_and_every_event_of_a_post_is_answered_echoes_and_receipts_ignored(stack, facebook) -> None:
+    settings, _ = stack
+    lan, minh, hoa = (Person(settings, facebook) for _ in range(3))
+    raw = webhook_post(
+        PAGE_ID,
+        [text_event(lan.psid, "phí ship về Hà Nội bao nhiêu", PAGE_ID), text_event(minh.psid, "chào shop", PAGE_ID),
+         echo_event(minh.psid, "tin nhắn của trang", PAGE_ID), receipt_event(lan.psid, PAGE_ID)],
+        [text_event(lan.psid, "chính sách đổi trả thế nào", PAGE_ID),
+         postback_event(hoa.psid, "Bao lâu thì nhận được hàng?", "Thời gian giao hàng", PAGE_ID),
+         receipt_event(hoa.psid, PAGE_ID, "read")],
+    )  # fmt: skip
+    assert post(settings, raw).text == "EVENT_RECEIVED"
+    facebook.wait_for(lan.psid, lambda m: "20.000đ" in m["message"]["text"])
+    facebook.wait_for(lan.psid, lambda m: "đổi" in m["message"]["text"].lower())
+    facebook.wait_for(minh.psid, lambda m: "Chào bạn" in m["message"]["text"])
+    facebook.wait_for(hoa.psid, lambda m: "ngày" in m["message"]["text"])
+    for person, count in ((lan, 2), (minh, 1), (hoa, 1)):
+        facebook.wait_for_action(person.psid, "typing_off", count)
+        assert facebook.actions(person.psid).count("typing_on") == count  # receipts and echoes start nothing
+    assert user_texts(settings, lan.psid) == ["phí ship về Hà Nội bao nhiêu", "chính sách đổi trả thế nào"]
+    assert facebook.sent(PAGE_ID) == []  # the page's own echo was not answered
+
+
+def test_the_typing_indicator_is_on_while_the_bot_answers(stack, facebook) -> None:
+    settings, _ = stack
+    person = Person(settings, facebook)
+    person.says("phí ship nội thành bao nhiêu", "20.000đ")
+    facebook.wait_for_action(person.psid, "typing_off")
+    sent = facebook.sent(person.psid)
+    assert sent[0]["sender_action"] == "typing_on" and sent[-1]["sender_action"] == "typing_off"
+    assert all(body["messaging_type"] == "RESPONSE" for body in sent[1:-1])
+
+
+def test_a_redelivered_message_is_answered_once(stack, facebook) -> None:
+    settings, _ = stack
+    person = Person(settings, facebook)
+    first = text_event(person.psid, "phí ship về Đà Nẵng bao nhiêu", PAGE_ID, mid="m_" + uuid.uuid4().hex)
+    assert post(settings, webhook_post(PAGE_ID, [first])).status_code == 200
+    later = text_event(person.psid, "chính sách bảo hành thế nào", PAGE_ID)
+    assert post(settings, webhook_post(PAGE_ID, [first, later], [first])).status_code == 200
+    facebook.wait_for_action(person.psid, "typing_off", 2)  # one person's posts are answered in order
+    assert user_texts(settings, person.psid) == ["phí ship về Đà Nẵng bao nhiêu", "chính sách bảo hành thế nào"]
+    assert facebook.actions(person.psid).count("typing_on") == 2
+
+
+def test_not_understood_offers_topics_as_quick_replies_and_a_tap_sends_the_payload(stack, facebook) -> None:
+    settings, _ = stack
+    person = Person(settings, facebook)
+    question = person.says("qwzx plorb vvk", "chưa hiểu")
+    replies = question["message"]["quick_replies"]
+    assert 0 < len(replies) <= 13 and all(len(r["title"]) <= 20 and r["content_type"] == "text" for r in replies)
+    shipping = next(r for r in replies if r["title"] == "Phí giao hàng")
+    before = person.send(text_event(person.psid, shipping["title"], PAGE_ID, quick_reply=shipping["payload"]))
+    facebook.wait_for(person.psid, lambda m: "20.000đ" in m["message"]["text"], after=before)
+    assert user_texts(settings, person.psid)[-1] == shipping["payload"]
+
+
+def test_a_postback_sends_its_payload(stack, facebook) -> None:
+    settings, _ = stack
+    person = Person(settings, facebook)
+    before = person.send(postback_event(person.psid, "Chính sách đổi trả thế nào?", "Đổi trả hàng", PAGE_ID))
+    facebook.wait_for(person.psid, lambda m: "đổi" in m["message"]["text"].lower(), after=before)
+    assert user_texts(settings, person.psid) == ["Chính sách đổi trả thế nào?"]
+
+
+def test_a_picture_or_sticker_gets_a_polite_request_for_text_without_nlu(stack, facebook) -> None:
+    settings, _ = stack
+    person = Person(settings, facebook)
+    person.send(attachment_event(person.psid, PAGE_ID, "image"))
+    person.send(attachment_event(person.psid, PAGE_ID, "sticker"))
+    facebook.wait_for_action(person.psid, "typing_off", 2)
+    assert facebook.texts(person.psid) == [TEXT_ONLY, TEXT_ONLY]
+    assert user_texts(settings, person.psid) == []
+
+
+def admin_agent(settings: Settings) -> Agent:
+    admin = Agent(settings.desk_url, "admin", ADMIN_PASSWORD)
+    assert admin.status == 200 and admin.csrf
+    return admin
+
+
+def test_an_agent_answers_after_24_hours_with_the_human_agent_tag(stack, facebook) -> None:
+    settings, workdir = stack
+    admin = admin_agent(settings)
+    person = Person(settings, facebook)
+    person.says("cho mình gặp nhân viên về đơn DH246810", "vị trí số")
+    handoff_id = admin.waiting_for("DH246810")["id"]
+    admin.claim(handoff_id)
+    facebook.wait_for(person.psid, lambda m: "Nhân viên CSKH đã tham gia" in m["message"]["text"])
+    engine = sa.create_engine(f"sqlite:///{workdir / 'cskh.db'}", future=True)
+
+    def last_wrote(ago: timedelta) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                last_inbound_table.update()
+                .where(last_inbound_table.c.psid == person.psid)
+                .values(received_at=datetime.now(timezone.utc) - ago)
+            )
+
+    last_wrote(timedelta(hours=30))
+    assert admin.post(handoff_id, "reply", text="Xin lỗi bạn vì trả lời muộn, đơn đã được giao lại").json()["ok"]
+    tagged = facebook.wait_for(person.psid, lambda m: "trả lời muộn" in m["message"]["text"])
+    assert (tagged["messaging_type"], tagged["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    assert tagged["message"]["text"] == "CSKH: Xin lỗi bạn vì trả lời muộn, đơn đã được giao lại"
+
+    last_wrote(timedelta(days=8))  # too late even for a human: Messenger would refuse, so nothing is sent
+    assert admin.post(handoff_id, "reply", text="Bạn còn cần hỗ trợ không ạ?").json()["ok"]
+    # no wait needed: Rasa delivers before it answers the desk, and the desk before it answers the agent
+    assert not any("còn cần hỗ trợ" in text for text in facebook.texts(person.psid))
+    admin.post(handoff_id, "close", resolution="Đã giao lại đơn")
+    engine.dispose()
+
+
+def test_a_whole_conversation_faq_order_status_then_an_agent(stack, facebook) -> None:
+    settings, _ = stack
+    admin = admin_agent(settings)
+    person = Person(settings, facebook)
+    person.says("phí ship về Hà Nội bao nhiêu", "20.000đ")
+    person.says("kiểm tra đơn DH123456", "số điện thoại")
+    status = person.says("0912345678", "đang giao")
+    assert "DH123456" in status["message"]["text"]
+    queued = person.says("cho mình gặp nhân viên về đơn DH123456", "vị trí số")
+    assert queued["messaging_type"] == "RESPONSE"
+
+    row = admin.waiting_for("DH123456")
+    assert row["channel"] == "messenger"
+    admin.claim(row["id"])
+    facebook.wait_for(person.psid, lambda m: "Nhân viên CSKH đã tham gia" in m["message"]["text"])
+    assert admin.post(row["id"], "reply", text="Chào bạn, đơn DH123456 sẽ tới trong hôm nay nhé").json()["ok"]
+    reply = facebook.wait_for(person.psid, lambda m: m["message"]["text"].startswith("CSKH: "))
+    assert reply["message"]["text"] == "CSKH: Chào bạn, đơn DH123456 sẽ tới trong hôm nay nhé"
+    assert reply["messaging_type"] == "RESPONSE" and "tag" not in reply
+    assert all(len(text) <= MAX_TEXT for text in facebook.texts(person.psid))
+
+    person.send(text_event(person.psid, "cảm ơn shop nhiều", PAGE_ID))  # reaches the agent, not the bot
+    deadline = time.monotonic() + 10
+    while "cảm ơn shop nhiều" not in [m["text"] for m in admin.messages(row["id"])]:
+        assert time.monotonic() < deadline, admin.messages(row["id"])
+        time.sleep(0.2)
+    admin.post(row["id"], "close", resolution="Đã báo thời gian giao")
+    csat = facebook.wait_for(person.psid, lambda m: "đánh giá" in m["message"]["text"])
+    assert [r["title"] for r in csat["message"]["quick_replies"]] == [f"{n} ⭐" for n in range(1, 6)]
