@@ -20,6 +20,10 @@ from sanic.response import HTTPResponse
 
 from bot.desk.rasa_client import DESK_SOURCE
 
+# Channels whose customers read later messages here: REST clients and the website widget
+# (whose session id is a random secret kept in the browser).
+INBOX_CHANNELS = frozenset({"rest", "socketio"})
+
 
 def desk_messages(events: Any, since: float) -> list[dict[str, Any]]:
     """Bot messages the desk sent after ``since``, as the REST webhook would have returned them."""
@@ -52,6 +56,9 @@ class RestWithInbox(RestInput):
             if not sender_id:
                 return response.json({"error": "sender is required"}, status=400)
             tracker = await request.app.ctx.agent.tracker_store.retrieve(sender_id)
+            if tracker and tracker.get_latest_input_channel() not in INBOX_CHANNELS:
+                # a Zalo or Messenger user id is no secret: their messages are not served here
+                return response.json({"messages": []})
             messages = desk_messages(tracker.events if tracker else [], since)
             for message in messages:
                 message["recipient_id"] = sender_id

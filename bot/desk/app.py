@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse
 
 from bot.database import database_url, engine_for
 from bot.desk.accounts import AccountStore, ensure_first_admin
+from bot.desk.admin_pages import RetrainRunner, admin
 from bot.desk.api import api
 from bot.desk.console import console
 from bot.desk.hours import DeskConfigFile
@@ -59,10 +60,12 @@ def create_app(settings: Settings) -> Sanic:
     config_file = DeskConfigFile()
     app.ctx.templates = _templates(config_file.current().timezone)
     app.ctx.service_token = settings.desk_token
+    app.ctx.tracker_db = settings.tracker_db
     app.ctx.secure_cookies = os.environ.get("CSKH_SECURE_COOKIES") == "1"
     app.static("/static", str(DESK_DIR / "static"))
     app.blueprint(api)
     app.blueprint(console)
+    app.blueprint(admin)
     tick_seconds = float(os.environ.get("CSKH_DESK_TICK_SECONDS", "5"))
 
     @app.get("/health")
@@ -76,6 +79,8 @@ def create_app(settings: Settings) -> Sanic:
     @app.listener("before_server_start")
     async def start_desk(app: Sanic, loop) -> None:
         engine = engine_for(database_url())
+        app.ctx.engine = engine
+        app.ctx.retrain = RetrainRunner()
         accounts = AccountStore(engine)
         ensure_first_admin(accounts)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
@@ -91,10 +96,11 @@ def create_app(settings: Settings) -> Sanic:
                 except Exception:  # the timer must outlive a bad tick (e.g. the database restarting)
                     logger.exception("desk timer")
 
-        app.add_task(every_few_seconds())
+        app.ctx.timer = loop.create_task(every_few_seconds())
 
     @app.listener("before_server_stop")
     async def stop_desk(app: Sanic, loop) -> None:
+        app.ctx.timer.cancel()
         await app.ctx.desk.rasa.close()
 
     return app

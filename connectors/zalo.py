@@ -1,0 +1,389 @@
+"""Zalo Official Account channel: ``/webhooks/zalo/webhook`` in, OA consultation messages out.
+
+Zalo signs each webhook (``X-ZEvent-Signature: mac=<sha256 of app id, raw body,
+timestamp and secret>``) and sends it again unless it gets HTTP 200 within
+about two seconds. So a request is checked, recorded as seen (redeliveries are
+dropped by ``msg_id``) and answered at once; Rasa handles the message in the
+background and replies through the OA API (connectors/zalo_client.py).
+
+Zalo's consultation text messages have no buttons: the bot's buttons become a
+numbered list, and a customer who answers with just the number ("2", "số 2")
+sends that button's payload. Only text reaches the NLU; for pictures, stickers
+and files the bot asks the customer to type instead, unless an agent has the
+conversation, who then sees what was sent.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.database import database_url, engine_for
+from bot.privacy import redact
+from connectors.dedupe import seen_messages
+from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig, masked
+
+logger = logging.getLogger(__name__)
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+TEXT_EVENT = "user_send_text"
+FOLLOW_EVENT = "follow"
+# What the customer sent, as the bot names it ("Mình đã nhận được hình ảnh ...").
+MEDIA_KINDS = {
+    "user_send_image": "hình ảnh",
+    "user_send_gif": "ảnh động",
+    "user_send_sticker": "nhãn dán",
+    "user_send_file": "tệp",
+    "user_send_audio": "tin nhắn thoại",
+    "user_send_video": "video",
+    "user_send_location": "vị trí",
+    "user_send_link": "đường link",
+    "user_send_business_card": "danh thiếp",
+}
+GREET = "/greet"  # a new follower hears the bot's own greeting
+
+ONLY_TEXT = (
+    "Mình đã nhận được {kind} bạn gửi, nhưng hiện mình chỉ đọc được tin nhắn chữ thôi ạ. "
+    "Bạn gõ câu hỏi giúp mình nhé. Nếu cần nhân viên xem hình ảnh hay tệp, bạn nhắn “gặp nhân viên”, "
+    "khi nhân viên vào hỗ trợ thì bạn gửi lại giúp mình nha."
+)
+CHOOSE_BY_NUMBER = "(Bạn nhắn số thứ tự để chọn nhé.)"
+SOMETHING_WENT_WRONG = (
+    "Xin lỗi bạn, mình đang gặp chút trục trặc nên chưa trả lời được. Bạn nhắn lại giúp mình sau ít phút nhé."
+)
+
+CHOICE = re.compile(r"^(?:(?:số|so|chọn|chon)\s*)?(\d{1,2})\s*[.)]?$")
+# Where a long message may be cut, best first: paragraph, line, sentence end, space.
+BREAKS = (
+    (re.compile(r"\n\s*\n"), "start"),
+    (re.compile(r"\n"), "start"),
+    (re.compile(r"[.!?…](?=\s)"), "end"),
+    (re.compile(r"\s"), "start"),
+)
+
+
+def mac_for(config: ZaloConfig, raw_body: bytes, timestamp: str) -> str:
+    """The signature Zalo puts in ``X-ZEvent-Signature``: plain SHA-256, not an HMAC."""
+    signed = config.app_id.encode() + raw_body + timestamp.encode() + config.oa_secret_key.encode()
+    return "mac=" + hashlib.sha256(signed).hexdigest()
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """``text`` in parts of at most ``limit`` characters, cut between paragraphs, sentences or words."""
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = _cut_point(rest, limit)
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def _cut_point(text: str, limit: int) -> int:
+    window = text[: limit + 1]
+    for minimum in (limit // 3, 1):  # the best kind of break that fills a third of a message; else any break
+        for pattern, side in BREAKS:
+            cuts = [m.start() if side == "start" else m.end() for m in pattern.finditer(window)]
+            cuts = [cut for cut in cuts if minimum <= cut <= limit]
+            if cuts:
+                return cuts[-1]
+    return limit  # one word longer than a whole message (a long link): nothing better exists
+
+
+def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
+    """The message with its buttons as a list the customer answers by number."""
+    lines = [f"{number}. {button.get('title') or button.get('payload')}" for number, button in enumerate(buttons, 1)]
+    return "\n\n".join([text, "\n".join(lines), CHOOSE_BY_NUMBER])
+
+
+def chosen(text: str, buttons: list[dict[str, Any]]) -> str:
+    """The payload of the button the customer picked by number, or their text unchanged."""
+    found = CHOICE.match(unicodedata.normalize("NFC", text).strip().lower())
+    if found and 1 <= int(found.group(1)) <= len(buttons):
+        return str(buttons[int(found.group(1)) - 1].get("payload") or text)
+    return text
+
+
+choices_metadata = sa.MetaData()
+choices_table = sa.Table(
+    "zalo_choices",
+    choices_metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("buttons", sa.Text, nullable=False),
+    sa.Column("saved_at", sa.Float, nullable=False),
+)
+
+
+class ChoiceStore:
+    """The buttons last offered to each customer, valid for their next message (synchronous)."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self._engine = engine
+        choices_metadata.create_all(engine)
+
+    def offer(self, user_id: str, buttons: list[dict[str, Any]]) -> None:
+        values = {"buttons": json.dumps(buttons, ensure_ascii=False), "saved_at": time.time()}
+        update = choices_table.update().where(choices_table.c.user_id == user_id).values(**values)
+        with self._engine.begin() as connection:
+            if connection.execute(update).rowcount:
+                return
+            try:
+                with connection.begin_nested():
+                    connection.execute(choices_table.insert().values(user_id=user_id, **values))
+            except sa.exc.IntegrityError:  # offered concurrently: the later one wins
+                connection.execute(update)
+
+    def take(self, user_id: str) -> list[dict[str, Any]]:
+        """The offered buttons, forgotten at once: a number in any later message is just a number."""
+        where = choices_table.c.user_id == user_id
+        with self._engine.begin() as connection:
+            stored = connection.execute(sa.select(choices_table.c.buttons).where(where)).scalar()
+            if stored is None:
+                return []
+            connection.execute(choices_table.delete().where(where))
+        return json.loads(stored)
+
+
+class ZaloOutput(OutputChannel):
+    """Texts to one customer through the OA API; agents' messages carry the agent's name."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "zalo"
+
+    def __init__(self, client: ZaloClient, choices: ChoiceStore, text_limit: int) -> None:
+        self._client = client
+        self._choices = choices
+        self._text_limit = text_limit
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        if kwargs.get("agent"):
+            text = f"{kwargs['agent']}: {text}"
+        for part in split_text(text, self._text_limit):
+            if not await self._client.send_text(recipient_id, part):
+                return  # the rest would arrive without its beginning
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        if buttons:  # Rasa's send_elements passes elements without buttons too
+            await asyncio.to_thread(self._choices.offer, recipient_id, buttons)
+            text = numbered(text, buttons)
+        await self.send_text_message(recipient_id, text, **kwargs)
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, image)  # Zalo shows the link; Rasa's default adds English
+
+    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, str(attachment))
+
+    async def send_custom_json(self, recipient_id: str, json_message: Any, **kwargs: Any) -> None:
+        logger.warning("zalo: a custom payload for %s was not sent (text only on Zalo)", masked(recipient_id))
+
+
+class RejectedError(Exception):
+    """A webhook request that is not from Zalo, or no longer fresh."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+class ZaloInput(InputChannel):
+    """The channel named in credentials.yml as ``connectors.zalo.ZaloInput``."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "zalo"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "ZaloInput":
+        return cls(ZaloConfig.from_mapping(credentials or {}))
+
+    def __init__(self, config: ZaloConfig) -> None:
+        self.config = config
+        self._latest: dict[str, asyncio.Task] = {}  # each customer's newest work, which waits for the one before
+        self._client: ZaloClient | None = None
+        self._choices: ChoiceStore | None = None
+        if config.enabled:
+            engine = engine_for(database_url())
+            tokens = TokenStore(engine, config.app_id, config.access_token, config.refresh_token)
+            self._client = ZaloClient(config, tokens)
+            self._choices = ChoiceStore(engine)
+
+    def get_output_channel(self) -> ZaloOutput | None:
+        """Also what Rasa uses for agents' replies (``output_channel=latest``), outside any request."""
+        if self._client is None or self._choices is None:
+            return None
+        return ZaloOutput(self._client, self._choices, self.config.text_limit)
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        webhook = Blueprint("zalo_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.config.enabled else "not configured"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.config.enabled:
+                return response.json({"error": "the Zalo channel is not configured"}, status=503)
+            try:
+                event = self.verified_event(request.body, request.headers.get(SIGNATURE_HEADER, ""))
+            except RejectedError as rejected:
+                logger.warning("zalo: webhook rejected: %s", rejected.reason)
+                return response.json({"error": rejected.reason}, status=rejected.status)
+            sender, work = self._work_for(event, request.app, on_new_message)
+            if work is None:
+                return response.json({"status": "ignored"})
+            try:
+                first = await asyncio.to_thread(seen_messages().first_time, self.name(), _delivery_id(event))
+            except sa.exc.SQLAlchemyError as error:
+                work.close()
+                logger.error("zalo: could not record the delivery (%s); Zalo will send it again", type(error).__name__)
+                return response.json({"error": "temporarily unavailable"}, status=500)
+            if first:
+                self._run_in_order(sender, work)  # after the 200: Zalo waits about 2 s only
+            else:
+                work.close()
+            return response.json({"status": "ok"})
+
+        @webhook.listener("after_server_stop")
+        async def close_client(_: Sanic, __: Any) -> None:
+            if self._client is not None:
+                await self._client.close()
+
+        return webhook
+
+    def verified_event(self, raw_body: bytes, signature: str) -> dict[str, Any]:
+        """The webhook's event if Zalo signed it within ``max_age_seconds``; raises ``RejectedError`` otherwise."""
+        try:
+            event = json.loads(raw_body)
+        except (ValueError, UnicodeDecodeError):
+            raise RejectedError(400, "the body is not JSON") from None
+        if not isinstance(event, dict):
+            raise RejectedError(400, "the body is not a JSON object")
+        timestamp = str(event.get("timestamp", ""))
+        if not hmac.compare_digest(signature.strip().encode(), mac_for(self.config, raw_body, timestamp).encode()):
+            raise RejectedError(401, "missing or wrong signature")
+        try:
+            age = time.time() - int(timestamp) / 1000
+        except ValueError:
+            raise RejectedError(400, "the timestamp is not a number") from None
+        if abs(age) > self.config.max_age_seconds:
+            raise RejectedError(403, "stale request")
+        return event
+
+    def _work_for(
+        self, event: dict[str, Any], app: Sanic, on_new_message: OnNewMessage
+    ) -> tuple[str, Coroutine[Any, Any, None] | None]:
+        """Whose event it is and what to do once it is acknowledged; no work for receipts and the like."""
+        name = event.get("event_name")
+        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        who = event.get("follower") if name == FOLLOW_EVENT else event.get("sender")
+        sender = str((who if isinstance(who, dict) else {}).get("id") or "")
+        if not sender:
+            return sender, None
+        if name == FOLLOW_EVENT:
+            return sender, self._deliver(on_new_message, sender, GREET, _delivery_id(event))
+        if name == TEXT_EVENT and str(message.get("text") or "").strip():
+            return sender, self._answer_text(on_new_message, sender, str(message["text"]), _delivery_id(event))
+        if name in MEDIA_KINDS:
+            return sender, self._answer_media(app, on_new_message, sender, name, message, _delivery_id(event))
+        return sender, None
+
+    def _run_in_order(self, sender: str, work: Coroutine[Any, Any, None]) -> None:
+        """Starts ``work`` after the same customer's earlier work: their messages reach Rasa in order."""
+        task = asyncio.create_task(_after(self._latest.get(sender), work))
+        self._latest[sender] = task
+
+        def forget(done: asyncio.Task) -> None:
+            if self._latest.get(sender) is done:
+                del self._latest[sender]
+
+        task.add_done_callback(forget)
+
+    async def _answer_text(self, on_new_message: OnNewMessage, sender: str, text: str, message_id: str) -> None:
+        offered = await asyncio.to_thread(self._choices.take, sender)
+        await self._deliver(on_new_message, sender, chosen(text, offered), message_id)
+
+    async def _answer_media(
+        self, app: Sanic, on_new_message: OnNewMessage, sender: str, name: str,
+        message: dict[str, Any], message_id: str,
+    ) -> None:  # fmt: skip
+        tracker = await app.ctx.agent.tracker_store.retrieve(sender)
+        if tracker is not None and tracker.is_paused():  # an agent (or the queue) has it: show them, no NLU
+            note = _media_note(MEDIA_KINDS[name], message)
+            parsed = {"text": note, "intent": {"name": "nlu_fallback", "confidence": 1.0}, "entities": []}
+            await self._deliver(on_new_message, sender, note, message_id, parsed)
+            return
+        output = self.get_output_channel()
+        await output.send_text_message(sender, ONLY_TEXT.format(kind=MEDIA_KINDS[name]))
+
+    async def _deliver(
+        self, on_new_message: OnNewMessage, sender: str, text: str, message_id: str,
+        parse_data: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        output = self.get_output_channel()
+        message = UserMessage(
+            text, output, sender, parse_data=parse_data, input_channel=self.name(), message_id=message_id
+        )
+        try:
+            await on_new_message(message)
+        except Exception as error:  # the customer gets an apology, never the error
+            problem = f"{type(error).__name__}: {redact(str(error))}"
+            logger.error("zalo: message from %s not handled: %s", masked(sender), problem)
+            logger.debug("zalo: handling failed", exc_info=True)
+            await output.send_text_message(sender, SOMETHING_WENT_WRONG)
+
+
+async def _after(previous: asyncio.Task | None, work: Coroutine[Any, Any, None]) -> None:
+    """Runs acknowledged work once ``previous`` is done; nobody awaits it, so a failure is logged here."""
+    if previous is not None:
+        await asyncio.wait({previous})
+    try:
+        await work
+    except Exception as error:
+        logger.error("zalo: an acknowledged event was not handled: %s", type(error).__name__)
+        logger.debug("zalo: event handling failed", exc_info=True)
+
+
+def _delivery_id(event: dict[str, Any]) -> str:
+    """Zalo's message id; follows (which have none) by follower and time."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    if message.get("msg_id"):
+        return str(message["msg_id"])
+    who = (event.get("sender") or event.get("follower") or {}).get("id")
+    return f"{event.get('event_name')}:{who}:{event.get('timestamp')}"
+
+
+def _media_note(kind: str, message: dict[str, Any]) -> str:
+    """A transcript line for the agent: what was sent and where to see it."""
+    found = []
+    for attachment in message.get("attachments") or []:
+        payload = (attachment.get("payload") if isinstance(attachment, dict) else None) or {}
+        if payload.get("url"):
+            found.append(str(payload["url"]))
+        elif isinstance(payload.get("coordinates"), dict):
+            found.append(f"{payload['coordinates'].get('latitude')}, {payload['coordinates'].get('longitude')}")
+    return " ".join([f"[Khách gửi {kind}]", *found, str(message.get("text") or "")]).strip()

@@ -1,0 +1,316 @@
+"""Zalo Official Account API: consultation (CS) text messages and the OA token pair.
+
+Zalo answers errors with HTTP 200 and a non-zero ``error`` in the body, so every
+reply is read. An OA access token lives about 25 hours; the refresh token that
+renews it is single-use and comes back rotated with every refresh. The pair is
+kept in the project database, so every Rasa replica and every restart uses the
+newest one, and a refresh is claimed there first (a lease on the row), so two
+replicas never spend the same refresh token. Error codes and limits that are
+not confirmed by Zalo's own pages are configuration (``ZaloConfig``).
+"""
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import sqlalchemy as sa
+
+logger = logging.getLogger(__name__)
+
+# Error codes of /v3.0/oa/message/cs (Zalo's error table and community SDKs).
+INVALID_TOKEN, EXPIRED_TOKEN = -216, -220
+RATE_LIMITED = -32
+NOT_INTERACTING, NOT_FOLLOWER = -230, -213
+TOKEN_ERRORS = (INVALID_TOKEN, EXPIRED_TOKEN)
+UNREACHABLE = {
+    NOT_INTERACTING: "the customer has not written to the OA in the last 7 days",
+    NOT_FOLLOWER: "the customer does not follow the OA",
+}
+EXPIRY_MARGIN_SECONDS = 60  # refresh a little before Zalo would refuse the token
+LEASE_POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class ZaloConfig:
+    """The ``connectors.zalo.ZaloInput`` block of credentials.yml, values from the environment."""
+
+    app_id: str = ""
+    app_secret: str = ""
+    oa_secret_key: str = ""  # the secret in X-ZEvent-Signature (reported as OA secret key or app secret)
+    access_token: str = ""
+    refresh_token: str = ""
+    api_url: str = "https://openapi.zalo.me"
+    oauth_url: str = "https://oauth.zaloapp.com"
+    text_limit: int = 2000
+    max_age_seconds: float = 300.0
+    rate_limit_wait_seconds: float = 1.0
+    timeout_seconds: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        """Without the app id and the signature secret no webhook can be trusted: the channel is off."""
+        return bool(self.app_id and self.oa_secret_key)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "ZaloConfig":
+        """Reads credentials.yml values; empty ones keep the defaults where a default exists."""
+        given: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            value = values.get(field.name)
+            if value is not None and value != "":
+                given[field.name] = type(field.default)(str(value).strip())
+        return cls(**given)
+
+
+def masked(user_id: str) -> str:
+    """A Zalo user id shortened for logs: enough to tell customers apart, not to message them."""
+    return f"{user_id[:3]}…{user_id[-2:]}" if len(user_id) > 8 else "…"
+
+
+class RefreshRefusedError(Exception):
+    """Zalo answered a refresh without a new pair: the refresh token is spent, expired or not this app's."""
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_at: float | None  # Unix time; None when unknown (tokens from the environment)
+
+    def usable(self, now: float) -> bool:
+        return bool(self.access_token) and (self.expires_at is None or now < self.expires_at - EXPIRY_MARGIN_SECONDS)
+
+
+metadata = sa.MetaData()
+tokens_table = sa.Table(
+    "zalo_tokens",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("access_token", sa.Text, nullable=False),
+    sa.Column("refresh_token", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.Float),
+    sa.Column("seed", sa.String(64), nullable=False),  # SHA-256 of the environment's refresh token it came from
+    sa.Column("lease_until", sa.Float),  # a refresh in progress somewhere, until then
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+
+def _seed_of(refresh_token: str) -> str:
+    return hashlib.sha256(refresh_token.encode()).hexdigest()
+
+
+class TokenStore:
+    """The OA's token pair in the project database, one row per app (synchronous; call via a thread)."""
+
+    def __init__(self, engine: sa.engine.Engine, app_id: str, access_token: str, refresh_token: str) -> None:
+        self._engine = engine
+        self._app_id = app_id
+        self._initial = Tokens(access_token, refresh_token, None)
+        metadata.create_all(engine)
+
+    def _where(self, refresh_token: str | None = None) -> Any:
+        condition = tokens_table.c.app_id == self._app_id
+        return condition if refresh_token is None else condition & (tokens_table.c.refresh_token == refresh_token)
+
+    def load(self) -> Tokens:
+        """The current pair; the environment's pair while the table has none."""
+        with self._engine.begin() as connection:
+            row = connection.execute(sa.select(tokens_table).where(self._where())).first()
+            if row is None:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(tokens_table.insert().values(app_id=self._app_id, **self._initial_row()))
+                except sa.exc.IntegrityError:  # another process seeded it first
+                    pass
+                row = connection.execute(sa.select(tokens_table).where(self._where())).first()
+        return Tokens(row.access_token, row.refresh_token, row.expires_at)
+
+    def adopt_initial(self, dead_refresh_token: str) -> Tokens | None:
+        """The environment's pair in place of a refused one, if the shop has set a new pair since the last seed.
+
+        Only after a refusal: during a rolling deploy, replicas still holding the old
+        environment would otherwise put the old pair back.
+        """
+        if not self._initial.refresh_token:
+            return None
+        initial = self._initial_row()
+        newer = self._where(dead_refresh_token) & (tokens_table.c.seed != initial["seed"])
+        with self._engine.begin() as connection:
+            adopted = connection.execute(tokens_table.update().where(newer).values(**initial)).rowcount == 1
+        return self._initial if adopted else None
+
+    def _initial_row(self) -> dict[str, Any]:
+        return {
+            "access_token": self._initial.access_token, "refresh_token": self._initial.refresh_token,
+            "expires_at": None, "seed": _seed_of(self._initial.refresh_token), "lease_until": None,
+            "updated_at": time.time(),
+        }  # fmt: skip
+
+    def claim_refresh(self, refresh_token: str, lease_seconds: float) -> bool:
+        """True for exactly one caller while ``refresh_token`` is current and nobody else is refreshing."""
+        now = time.time()
+        free = tokens_table.c.lease_until.is_(None) | (tokens_table.c.lease_until < now)
+        with self._engine.begin() as connection:
+            claimed = connection.execute(
+                tokens_table.update().where(self._where(refresh_token) & free).values(lease_until=now + lease_seconds)
+            )
+        return claimed.rowcount == 1
+
+    def save_refreshed(self, old_refresh_token: str, tokens: Tokens) -> bool:
+        """Replaces the pair in one statement, only if nobody replaced ``old_refresh_token`` meanwhile."""
+        with self._engine.begin() as connection:
+            saved = connection.execute(
+                tokens_table.update()
+                .where(self._where(old_refresh_token))
+                .values(
+                    access_token=tokens.access_token, refresh_token=tokens.refresh_token,
+                    expires_at=tokens.expires_at, lease_until=None, updated_at=time.time(),
+                )
+            )  # fmt: skip
+        return saved.rowcount == 1
+
+    def release(self, refresh_token: str) -> None:
+        """Gives up a claimed refresh that failed, so the next send may try again."""
+        with self._engine.begin() as connection:
+            connection.execute(tokens_table.update().where(self._where(refresh_token)).values(lease_until=None))
+
+
+class ZaloClient:
+    """Sends OA consultation messages, refreshing the token pair when Zalo asks for it."""
+
+    def __init__(self, config: ZaloConfig, tokens: TokenStore) -> None:
+        self._config = config
+        self._tokens = tokens
+        self._session: aiohttp.ClientSession | None = None
+        self._refreshing = asyncio.Lock()  # one refresh at a time in this process; the lease covers the others
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._config.timeout_seconds))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def send_text(self, user_id: str, text: str) -> bool:
+        """Delivers one text (at most ``text_limit`` characters); False, logged, when Zalo did not take it."""
+        tokens = await self._usable_tokens()
+        if tokens is None:
+            return False
+        error = await self._post_text(tokens.access_token, user_id, text)
+        if error in TOKEN_ERRORS:
+            tokens = await self._refresh(tokens)
+            if tokens is None:
+                return False
+            error = await self._post_text(tokens.access_token, user_id, text)
+        elif error == RATE_LIMITED:
+            await asyncio.sleep(self._config.rate_limit_wait_seconds)
+            error = await self._post_text(tokens.access_token, user_id, text)
+        if error == 0:
+            return True
+        if error in UNREACHABLE:
+            logger.info("zalo: message to %s not sent: %s (error %s)", masked(user_id), UNREACHABLE[error], error)
+        elif error is not None:
+            logger.warning("zalo: message to %s refused with error %s", masked(user_id), error)
+        return False
+
+    async def _post_text(self, access_token: str, user_id: str, text: str) -> int | None:
+        """Zalo's error code (0 on success), or None when the request itself failed."""
+        body = {"recipient": {"user_id": user_id}, "message": {"text": text}}
+        try:
+            async with self._http().post(
+                f"{self._config.api_url.rstrip('/')}/v3.0/oa/message/cs", json=body,
+                headers={"access_token": access_token},
+            ) as reply:  # fmt: skip
+                if reply.status != 200:
+                    logger.warning("zalo: message API answered HTTP %s", reply.status)
+                    return None
+                answer = await reply.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:  # not TimeoutError before 3.11
+            logger.warning("zalo: message API unreachable (%s)", type(error).__name__)
+            return None
+        try:
+            return int(answer.get("error", 0))
+        except (AttributeError, TypeError, ValueError):
+            logger.warning("zalo: message API answered something unexpected")
+            return None
+
+    async def _usable_tokens(self) -> Tokens | None:
+        tokens = await asyncio.to_thread(self._tokens.load)
+        if tokens.usable(time.time()):
+            return tokens
+        return await self._refresh(tokens)
+
+    async def _refresh(self, stale: Tokens) -> Tokens | None:
+        """A working pair after ``stale`` was refused or ran out; at most one refresh call per refresh token."""
+        async with self._refreshing:
+            current = await asyncio.to_thread(self._tokens.load)
+            if current.access_token != stale.access_token and current.usable(time.time()):
+                return current  # someone refreshed while this caller waited
+            if not current.refresh_token:
+                logger.error("zalo: the access token is not valid and there is no refresh token (ZALO_REFRESH_TOKEN)")
+                return None
+            lease = 3 * self._config.timeout_seconds
+            if not await asyncio.to_thread(self._tokens.claim_refresh, current.refresh_token, lease):
+                return await self._refreshed_elsewhere(current.refresh_token, lease)
+            try:
+                fresh = await self._request_new_pair(current.refresh_token)
+            except RefreshRefusedError as refused:
+                return await self._after_refusal(current.refresh_token, refused)
+            if fresh is None:
+                await asyncio.to_thread(self._tokens.release, current.refresh_token)
+                return None
+            if not await asyncio.to_thread(self._tokens.save_refreshed, current.refresh_token, fresh):
+                logger.warning("zalo: the token pair changed during a refresh; the newer one from the database wins")
+            return fresh
+
+    async def _after_refusal(self, refused_token: str, refusal: RefreshRefusedError) -> Tokens | None:
+        """The environment's pair if the shop authorized the OA again; otherwise someone has to."""
+        adopted = await asyncio.to_thread(self._tokens.adopt_initial, refused_token)
+        if adopted is not None:
+            logger.warning("zalo: %s; using the new token pair from the environment", refusal)
+            return adopted
+        await asyncio.to_thread(self._tokens.release, refused_token)
+        logger.error("zalo: %s; authorize the OA again and set ZALO_ACCESS_TOKEN and ZALO_REFRESH_TOKEN", refusal)
+        return None
+
+    async def _refreshed_elsewhere(self, old_refresh_token: str, lease: float) -> Tokens | None:
+        """Waits for the process holding the lease to store the new pair."""
+        deadline = time.monotonic() + lease
+        while time.monotonic() < deadline:
+            tokens = await asyncio.to_thread(self._tokens.load)
+            if tokens.refresh_token != old_refresh_token:
+                return tokens
+            await asyncio.sleep(LEASE_POLL_SECONDS)
+        logger.warning("zalo: another process did not finish refreshing the token in time")
+        return None
+
+    async def _request_new_pair(self, refresh_token: str) -> Tokens | None:
+        """The next pair; None when Zalo could not be asked, ``RefreshRefusedError`` when it said no."""
+        form = {"refresh_token": refresh_token, "app_id": self._config.app_id, "grant_type": "refresh_token"}
+        try:
+            async with self._http().post(
+                f"{self._config.oauth_url.rstrip('/')}/v4/oa/access_token", data=form,
+                headers={"secret_key": self._config.app_secret},
+            ) as reply:  # fmt: skip
+                answer = await reply.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:  # not TimeoutError before 3.11
+            logger.error("zalo: token refresh failed (%s)", type(error).__name__)
+            return None
+        if not isinstance(answer, dict) or not answer.get("access_token") or not answer.get("refresh_token"):
+            raise RefreshRefusedError(
+                f"token refresh refused (error {answer.get('error') if isinstance(answer, dict) else None})"
+            )
+        try:
+            expires_at: float | None = time.time() + float(answer.get("expires_in"))
+        except (TypeError, ValueError):
+            expires_at = None
+        logger.info("zalo: access token refreshed")
+        return Tokens(str(answer["access_token"]), str(answer["refresh_token"]), expires_at)

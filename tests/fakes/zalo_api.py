@@ -1,0 +1,172 @@
+"""Zalo's OA message API and OAuth token endpoint on loopback, for the Zalo channel's tests.
+
+Follows the formats of Zalo's documentation and of open-source clients:
+
+- consultation text: https://developers.zalo.me/docs/official-account/tin-nhan/tin-tu-van/gui-tin-tu-van-dang-van-ban
+  ``POST /v3.0/oa/message/cs``, bare ``access_token`` header, JSON
+  ``{"recipient": {"user_id"}, "message": {"text"}}`` →
+  ``{"error": 0, "message": "Success", "data": {"message_id", "user_id"}}``; errors come with HTTP 200 and a
+  non-zero ``error`` (-216 invalid token, -220 expired token, -230 user not interacting for 7 days, -32 rate
+  limit, -201 invalid parameter: community error tables, e.g. chatwoot ``app/services/zalo/*``).
+- token refresh: https://developers.zalo.me/docs/official-account/bat-dau/xac-thuc-va-uy-quyen-cho-ung-dung-new
+  ``POST /v4/oa/access_token``, header ``secret_key``, form ``refresh_token, app_id, grant_type=refresh_token`` →
+  ``{"access_token", "refresh_token", "expires_in": "<seconds as a string>"}``; the refresh token is single-use
+  and rotates. A refused refresh answers ``{"error", "error_name", "error_description"}`` (codes as community
+  clients report them, e.g. -14014; unconfirmed).
+
+Rotating the pair here also invalidates the previous access token, so a delivered message proves the new one
+was used. Texts longer than Zalo's 2,000 characters are refused like any invalid parameter.
+"""
+
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+MAX_TEXT = 2000
+INVALID_TOKEN, EXPIRED_TOKEN, NOT_INTERACTING, RATE_LIMITED, INVALID_PARAMETER = -216, -220, -230, -32, -201
+REFRESH_TOKEN_USED, WRONG_SECRET, WRONG_REQUEST = -14014, -14002, -14003
+
+
+class FakeZaloApi:
+    """Runs in a background thread; use as a context manager. Thread-safe state for the test to inspect."""
+
+    def __init__(self, app_id: str, app_secret: str) -> None:
+        self.app_id, self.app_secret = app_id, app_secret
+        self.access_token = "zat-" + secrets.token_hex(8)
+        self.refresh_token = "zrt-" + secrets.token_hex(8)
+        self.used_refresh_tokens: set[str] = set()
+        self.expired_tokens: set[str] = set()
+        self.unreachable_users: set[str] = set()
+        self.fail_next: list[int] = []  # error codes the next sends answer with, in order
+        self.refresh_delay = 0.0
+        self.hang_seconds = 0.0  # every request waits this long first (a Zalo outage)
+        self.refresh_calls = 0
+        self.messages: dict[str, list[str]] = {}
+        self.sends: list[tuple[str, int]] = []  # (user id, error) for every message request
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> "FakeZaloApi":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- what a test tells it --------------------------------------------------------------------------
+
+    def revoke_access_token(self) -> str:
+        """The current access token answers -216 from now on (as after a revocation); returns it."""
+        with self._lock:
+            revoked, self.access_token = self.access_token, "zat-revoked-" + secrets.token_hex(8)
+            return revoked
+
+    def expire_access_token(self) -> None:
+        """The current access token answers -220 (expired) from now on."""
+        with self._lock:
+            self.expired_tokens.add(self.access_token)
+
+    def texts(self, user_id: str) -> list[str]:
+        with self._lock:
+            return list(self.messages.get(user_id, []))
+
+    def wait_for(self, user_id: str, predicate: Callable[[str], bool], timeout: float = 20) -> str:
+        """The first text to ``user_id`` matching ``predicate`` (polling); fails the test after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for text in self.texts(user_id):
+                if predicate(text):
+                    return text
+            time.sleep(0.1)
+        raise AssertionError(f"no such message to {user_id} within {timeout} s; got {self.texts(user_id)}")
+
+    # --- the two endpoints -----------------------------------------------------------------------------
+
+    def _send_message(self, access_token: str, body: dict) -> dict:
+        recipient = str((body.get("recipient") or {}).get("user_id") or "")
+        text = (body.get("message") or {}).get("text")
+        with self._lock:
+            if access_token != self.access_token:
+                error, name = INVALID_TOKEN, "Access token is invalid"
+            elif access_token in self.expired_tokens:
+                error, name = EXPIRED_TOKEN, "Access token has expired"
+            elif self.fail_next:
+                error, name = self.fail_next.pop(0), "Failure requested by the test"
+            elif not recipient or not isinstance(text, str) or not text or len(text) > MAX_TEXT:
+                error, name = INVALID_PARAMETER, "Parameters are invalid"
+            elif recipient in self.unreachable_users:
+                error, name = NOT_INTERACTING, "User has not interacted with the OA in the last 7 days"
+            else:
+                error, name = 0, "Success"
+                self.messages.setdefault(recipient, []).append(text)
+            self.sends.append((recipient, error))
+        if error:
+            return {"error": error, "message": name}
+        return {"error": 0, "message": "Success", "data": {"message_id": uuid.uuid4().hex, "user_id": recipient}}
+
+    def _refresh(self, secret_key: str, form: dict[str, str]) -> dict:
+        time.sleep(self.refresh_delay)
+        with self._lock:
+            self.refresh_calls += 1
+            if secret_key != self.app_secret:
+                return {"error": WRONG_SECRET, "error_name": "Invalid secret key", "error_description": "secret_key"}
+            if form.get("app_id") != self.app_id or form.get("grant_type") != "refresh_token":
+                return {"error": WRONG_REQUEST, "error_name": "Invalid request", "error_description": "app_id"}
+            if form.get("refresh_token") != self.refresh_token:
+                return {
+                    "error": REFRESH_TOKEN_USED,
+                    "error_name": "Invalid refresh token",
+                    "error_description": "the refresh token was used already or never issued",
+                }
+            self.used_refresh_tokens.add(self.refresh_token)
+            self.access_token = "zat-" + secrets.token_hex(8)
+            self.refresh_token = "zrt-" + secrets.token_hex(8)
+            return {"access_token": self.access_token, "refresh_token": self.refresh_token, "expires_in": "90000"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output quiet
+                pass
+
+            def _send(self, status: int, payload: dict) -> None:
+                body = json.dumps(payload, ensure_ascii=False).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (hang_seconds)
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(api.hang_seconds)
+                if self.path == "/v3.0/oa/message/cs":
+                    try:
+                        body = json.loads(raw)
+                    except ValueError:
+                        body = {}
+                    self._send(200, api._send_message(self.headers.get("access_token", ""), body))
+                elif self.path == "/v4/oa/access_token":
+                    form = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
+                    self._send(200, api._refresh(self.headers.get("secret_key", ""), form))
+                else:
+                    self._send(404, {"error": INVALID_PARAMETER, "message": "Unknown endpoint"})
+
+        return Handler
