@@ -25,3 +25,8 @@ def engine_for(url: str) -> sa.engine.Engine:
         # wait for a concurrent writer instead of failing at once
         return sa.create_engine(url, future=True, connect_args={"timeout": 15})
     return sa.create_engine(url, future=True, pool_pre_ping=True)
+
+
+def tracker_engine(tracker_db: str) -> sa.engine.Engine:
+    """Rasa's tracker store (its ``events`` table), read for analytics: a SQLite path or a database URL."""
+    return engine_for(tracker_db if "://" in tracker_db else f"sqlite:///{tracker_db}")

@@ -8,6 +8,9 @@
     cskh faq export faq.csv          (UTF-8 with BOM: opens in Excel)
     cskh faq import faq.csv
     cskh faq discard                 (drop unpublished edits)
+    cskh retrain                     (train on the draft; deploy if it passes the quality gate)
+    cskh releases                    (the last deployed versions)
+    cskh rollback 3                  (serve release 3 again)
 
 Edits go to the draft (var/admin/draft); `cskh retrain` publishes them once the
 new model passes the quality gate.
@@ -20,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.admin import draft
+from bot.admin import draft, retrain
 from bot.admin.audit import AuditLog
 from bot.admin.editor import FaqEditor, FaqRejectedError, Saved
 from bot.admin.faq import FaqConflictError, Topic, UnknownTopicError
@@ -78,6 +81,17 @@ def _faq(args: argparse.Namespace, actor: str) -> int:
     return 0
 
 
+def _releases(args: argparse.Namespace, actor: str) -> int:
+    if args.command == "retrain":
+        return retrain.main(["--as", actor])
+    if args.command == "rollback":
+        print(f"Đang dùng lại bản phát hành {args.number}: {retrain.rollback(args.number, actor)}")
+        return 0
+    for release in retrain.load_releases():
+        print(f"{release['number']:3}  {release['at'][:19]}  {release['actor']:12} {release['accuracy']:.1%}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cskh", description="cskh-bot admin")
     root.add_argument("--as", dest="actor", default=os.environ.get("USER") or getpass.getuser(), help="who is editing")
@@ -100,13 +114,16 @@ def parser() -> argparse.ArgumentParser:
     for name in ("import", "export"):
         faq.add_parser(name).add_argument("file")
     faq.add_parser("discard")
+    commands.add_parser("retrain", help="train on the draft and deploy it if it passes the quality gate")
+    commands.add_parser("releases", help="the last deployed versions")
+    commands.add_parser("rollback", help="serve an earlier release again").add_argument("number", type=int)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return _faq(args, args.actor)
+        return _faq(args, args.actor) if args.command == "faq" else _releases(args, args.actor)
     except FaqRejectedError as rejected:
         print("Không lưu được:", file=sys.stderr)
         for error in rejected.findings.errors:
@@ -115,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnknownTopicError as error:
         print(f"Không có chủ đề {error}. Xem `cskh faq list`.", file=sys.stderr)
         return 1
-    except (FaqConflictError, OSError) as error:
+    except (FaqConflictError, OSError, retrain.RetrainError) as error:
         print(f"Không lưu được: {error}", file=sys.stderr)
         return 1
 

@@ -20,7 +20,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from bot.desk import texts
-from bot.desk.accounts import SESSION_IDLE, Session
+from bot.desk.accounts import ADMIN, SESSION_IDLE, Session
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
 from bot.desk.queue import WAITING, Handoff
 from bot.desk.service import DeskError
@@ -38,7 +38,7 @@ NOTICES = {
 _failed_logins: dict[str, list[float]] = defaultdict(list)
 
 
-def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
     page = request.app.ctx.templates.get_template(template).render(**context)
     return response.html(page, status=status)
 
@@ -80,13 +80,25 @@ def agent_required(handler):
     return wrapper
 
 
+def admin_required(handler):
+    """Admin pages: a live session of an account with the admin role."""
+
+    @wraps(handler)
+    async def wrapper(request: Request, session: Session, *args: Any, **kwargs: Any) -> HTTPResponse:
+        if session.agent.role != ADMIN:
+            return render(request, "forbidden.html", status=403, session=session)
+        return await handler(request, session, *args, **kwargs)
+
+    return agent_required(wrapper)
+
+
 # --- login ----------------------------------------------------------------------------------------
 
 
 @console.get("/login")
 async def login_page(request: Request) -> HTTPResponse:
     token = secrets.token_urlsafe(32)
-    reply = _render(request, "login.html", csrf_token=token, error=None)
+    reply = render(request, "login.html", csrf_token=token, error=None)
     _set_cookie(request, reply, LOGIN_CSRF_COOKIE, token, 600)
     return reply
 
@@ -106,7 +118,7 @@ async def login(request: Request) -> HTTPResponse:
     token = secrets.token_urlsafe(32)
 
     def refuse(message: str, status: int) -> HTTPResponse:
-        reply = _render(request, "login.html", status=status, csrf_token=token, error=message)
+        reply = render(request, "login.html", status=status, csrf_token=token, error=message)
         _set_cookie(request, reply, LOGIN_CSRF_COOKIE, token, 600)
         return reply
 
@@ -161,7 +173,7 @@ def _queue_state(request: Request, session: Session) -> dict[str, Any]:
 async def queue_page(request: Request, session: Session) -> HTTPResponse:
     state = _queue_state(request, session)
     notice = NOTICES.get(request.args.get("notice", ""))
-    return _render(request, "queue.html", session=session, state=state, notice=notice)
+    return render(request, "queue.html", session=session, state=state, notice=notice)
 
 
 @console.get("/queue.json")
@@ -216,10 +228,10 @@ async def claim(request: Request, session: Session, handoff_id: int) -> HTTPResp
 async def conversation_page(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
     handoff = _handoff_or_404(request, handoff_id)
     if handoff is None:
-        return _render(request, "missing.html", status=404, session=session)
+        return render(request, "missing.html", status=404, session=session)
     desk = request.app.ctx.desk
     slots = [(texts.SLOT_LABELS.get(k, k), v) for k, v in handoff.slots.items() if k in texts.SLOT_LABELS and v]
-    return _render(
+    return render(
         request, "conversation.html", session=session, handoff=handoff, messages=desk.queue.messages(handoff_id),
         slots=slots, reason=texts.REASON_LABELS.get(handoff.reason, handoff.reason),
         mine=handoff.status == "active" and handoff.claimed_by == session.agent.username,

@@ -1,0 +1,298 @@
+"""Admin pages of the console: edit FAQ topics, retrain with the quality gate, releases.
+
+Edits go to the draft through the same FaqEditor as the ``cskh`` CLI; the
+live model is asked how it would file each new question, so a question the bot
+would send to another topic is shown as a warning before training. Retraining
+runs ``python -m bot.admin.retrain --json`` in the background; the page polls
+its stage and percent.
+"""
+
+import asyncio
+import json
+import sys
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
+
+from bot.admin import analytics, draft, retrain
+from bot.admin.analytics import SHOP_TIMEZONE
+from bot.admin.audit import AuditLog
+from bot.admin.editor import FaqEditor, FaqRejectedError
+from bot.admin.faq import FaqConflictError, Topic, UnknownTopicError
+from bot.admin.unanswered import unanswered
+from bot.database import tracker_engine
+from bot.desk.accounts import Session
+from bot.desk.console import admin_required, render
+from bot.desk.rasa_client import RasaUnavailableError
+from bot.desk.texts import REASON_LABELS
+from bot.paths import PROJECT_ROOT
+
+admin = Blueprint("desk_admin", url_prefix="/admin")
+NOTICES = {
+    "saved": "Đã lưu vào bản nháp. Bấm “Huấn luyện & áp dụng” để bot dùng thay đổi.",
+    "removed": "Đã xoá chủ đề khỏi bản nháp.",
+    "discarded": "Đã bỏ mọi thay đổi chưa áp dụng.",
+    "imported": "Đã nhập tệp CSV vào bản nháp.",
+    "rolled_back": "Đã quay lại bản phát hành đã chọn.",
+}
+
+
+class RetrainRunner:
+    """At most one background retrain per console, with its latest progress and outcome."""
+
+    def __init__(self) -> None:
+        self.progress: dict[str, Any] | None = None
+        self.outcome: dict[str, Any] | None = None
+        self.running = False
+
+    async def start(self, actor: str) -> None:
+        self.running, self.progress, self.outcome = True, {"stage": "prepare", "percent": 0, "label": "Bắt đầu"}, None
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.admin.retrain", "--as", actor, "--json",
+            cwd=PROJECT_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        asyncio.get_running_loop().create_task(self._follow(process))
+
+    async def _follow(self, process: asyncio.subprocess.Process) -> None:
+        try:
+            async for raw in process.stdout:
+                try:
+                    event = json.loads(raw)
+                except ValueError:
+                    continue
+                if event.get("event") == "progress":
+                    self.progress = event
+                elif event.get("event") == "done":
+                    self.outcome = event
+            await process.wait()
+            if self.outcome is None:
+                self.outcome = {"status": "failed", "message": "Quá trình huấn luyện dừng bất thường.", "worse": []}
+        finally:
+            self.running = False
+
+
+def _editor(request: Request) -> FaqEditor:
+    return FaqEditor(draft.draft(), AuditLog(request.app.ctx.engine))
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip().removeprefix("- ").strip() for line in text.splitlines() if line.strip()]
+
+
+async def _model_opinions(request: Request, questions: list[str]) -> dict[str, dict[str, Any]]:
+    """How the live model parses each question (empty when Rasa is unreachable)."""
+    try:
+        return {q: await request.app.ctx.desk.rasa.parse(q) for q in questions[:200]}
+    except RasaUnavailableError:
+        return {}
+
+
+@admin.get("/faq")
+@admin_required
+async def faq_list(request: Request, session: Session) -> HTTPResponse:
+    files = draft.draft()
+    return render(
+        request, "admin_faq.html", session=session, topics=files.topics(), changed=draft.has_changes(),
+        notice=NOTICES.get(request.args.get("notice", "")), runner=request.app.ctx.retrain,
+        releases=list(reversed(retrain.load_releases())),
+    )  # fmt: skip
+
+
+@admin.get("/faq/new")
+@admin_required
+async def faq_new(request: Request, session: Session) -> HTTPResponse:
+    prefill = Topic("", request.args.getlist("q") or [])
+    version = draft.draft().version()
+    return render(request, "admin_topic.html", session=session, topic=prefill, new=True, version=version)
+
+
+@admin.get("/faq/<name:str>")
+@admin_required
+async def faq_topic(request: Request, session: Session, name: str) -> HTTPResponse:
+    files = draft.draft()
+    try:
+        topic = files.topic(name)
+    except UnknownTopicError:
+        return render(request, "missing.html", status=404, session=session)
+    return render(request, "admin_topic.html", session=session, topic=topic, new=False, version=files.version())
+
+
+@admin.post("/faq/<name:str>")
+@admin_required
+async def faq_save(request: Request, session: Session, name: str) -> HTTPResponse:
+    form = request.form
+    new = name == "new"
+    topic = Topic((form.get("name") or "").strip() if new else name, _lines(form.get("questions") or ""),
+                  form.get("answer") or "")  # fmt: skip
+    editor = _editor(request)
+    opinions = await _model_opinions(request, topic.examples)
+    editor.parse = (lambda text: opinions.get(text) or {}) if opinions else None
+    try:
+        saved = editor.save_topic(session.agent.username, topic, form.get("version"), new=new)
+    except (FaqRejectedError, FaqConflictError) as error:
+        errors = error.findings.errors if isinstance(error, FaqRejectedError) else [str(error)]
+        return render(
+            request, "admin_topic.html", status=422, session=session, topic=topic, new=new,
+            version=form.get("version"), errors=errors,
+        )  # fmt: skip
+    if saved.warnings:
+        return render(
+            request, "admin_topic.html", session=session, topic=editor.files.topic(topic.name), new=False,
+            version=saved.version, warnings=saved.warnings, saved=True,
+        )  # fmt: skip
+    return response.redirect("/admin/faq?notice=saved")
+
+
+@admin.post("/faq/<name:str>/delete")
+@admin_required
+async def faq_delete(request: Request, session: Session, name: str) -> HTTPResponse:
+    try:
+        _editor(request).remove_topic(session.agent.username, name, request.form.get("version"))
+    except (FaqConflictError, UnknownTopicError):
+        return response.redirect(f"/admin/faq/{name}")
+    return response.redirect("/admin/faq?notice=removed")
+
+
+@admin.post("/faq-discard")
+@admin_required
+async def faq_discard(request: Request, session: Session) -> HTTPResponse:
+    draft.discard()
+    AuditLog(request.app.ctx.engine).record(session.agent.username, "faq_discard", "draft")
+    return response.redirect("/admin/faq?notice=discarded")
+
+
+@admin.get("/faq.csv")
+@admin_required
+async def faq_export(request: Request, session: Session) -> HTTPResponse:
+    return response.raw(
+        _editor(request).export_csv(), content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="faq.csv"'},
+    )  # fmt: skip
+
+
+@admin.post("/faq-import")
+@admin_required
+async def faq_import(request: Request, session: Session) -> HTTPResponse:
+    upload = request.files.get("file") if request.files else None
+    if upload is None:
+        return response.redirect("/admin/faq")
+    try:
+        _editor(request).import_csv(session.agent.username, upload.body, None)
+    except FaqRejectedError as rejected:
+        return render(
+            request, "admin_faq.html", status=422, session=session, topics=draft.draft().topics(),
+            changed=draft.has_changes(), errors=rejected.findings.errors, runner=request.app.ctx.retrain,
+            releases=list(reversed(retrain.load_releases())),
+        )  # fmt: skip
+    return response.redirect("/admin/faq?notice=imported")
+
+
+@admin.post("/retrain")
+@admin_required
+async def start_retrain(request: Request, session: Session) -> HTTPResponse:
+    runner: RetrainRunner = request.app.ctx.retrain
+    if not runner.running:
+        await runner.start(session.agent.username)
+    return response.json({"started": True})
+
+
+@admin.get("/retrain.json")
+@admin_required
+async def retrain_state(request: Request, session: Session) -> HTTPResponse:
+    runner: RetrainRunner = request.app.ctx.retrain
+    return response.json({"running": runner.running, "progress": runner.progress, "outcome": runner.outcome})
+
+
+@admin.post("/releases/<number:int>/rollback")
+@admin_required
+async def rollback(request: Request, session: Session, number: int) -> HTTPResponse:
+    try:
+        await asyncio.to_thread(retrain.rollback, number, session.agent.username)
+    except retrain.RetrainError as error:
+        return response.json({"error": str(error)}, status=409)
+    return response.redirect("/admin/faq?notice=rolled_back")
+
+
+def _range(request: Request) -> tuple[date, date]:
+    """The ``from``/``to`` filter (shop dates); the last 14 days by default."""
+    today = datetime.now(SHOP_TIMEZONE).date()
+    try:
+        end = date.fromisoformat(request.args.get("to") or today.isoformat())
+        start = date.fromisoformat(request.args.get("from") or (end - timedelta(days=13)).isoformat())
+    except ValueError:
+        start, end = today - timedelta(days=13), today
+    if start > end:
+        start, end = end, start
+    return max(start, end - timedelta(days=366)), end
+
+
+def _trackers(request: Request):
+    return tracker_engine(request.app.ctx.tracker_db)
+
+
+@admin.get("/analytics")
+@admin_required
+async def analytics_page(request: Request, session: Session) -> HTTPResponse:
+    start, end = _range(request)
+    figures = await asyncio.to_thread(analytics.compute, _trackers(request), request.app.ctx.engine, start, end)
+    return render(
+        request, "admin_analytics.html", session=session, f=figures,
+        reason_rows=[(REASON_LABELS.get(r, r), n) for r, n in figures.handoff_reasons.most_common()],
+        csat_rows=[(f"{score} sao", n) for score, n in figures.csat_distribution.items()],
+    )  # fmt: skip
+
+
+@admin.get("/analytics.csv")
+@admin_required
+async def analytics_csv(request: Request, session: Session) -> HTTPResponse:
+    start, end = _range(request)
+    figures = await asyncio.to_thread(analytics.compute, _trackers(request), request.app.ctx.engine, start, end)
+    return response.raw(
+        analytics.daily_csv(figures), content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="analytics-{start}-{end}.csv"'},
+    )  # fmt: skip
+
+
+@admin.get("/unanswered")
+@admin_required
+async def unanswered_page(request: Request, session: Session) -> HTTPResponse:
+    start, end = _range(request)
+    groups = await asyncio.to_thread(unanswered, _trackers(request), start, end)
+    return render(
+        request, "admin_unanswered.html", session=session, groups=groups, start=start, end=end,
+        topics=[t.name for t in draft.draft().topics()], notice=NOTICES.get(request.args.get("notice", "")),
+    )  # fmt: skip
+
+
+@admin.post("/unanswered/add")
+@admin_required
+async def unanswered_add(request: Request, session: Session) -> HTTPResponse:
+    """Adds a group's wordings to an existing topic (in the draft) and opens that topic."""
+    name, texts = request.form.get("topic") or "", request.form.getlist("text") or []
+    editor = _editor(request)
+    try:
+        topic = editor.files.topic(name)
+        saved = editor.save_topic(
+            session.agent.username, Topic(name, [*topic.examples, *texts], topic.answer), request.form.get("version")
+        )
+    except UnknownTopicError:
+        return response.redirect("/admin/unanswered")
+    except (FaqRejectedError, FaqConflictError) as error:
+        errors = error.findings.errors if isinstance(error, FaqRejectedError) else [str(error)]
+        topic = editor.files.topic(name)
+        return render(
+            request, "admin_topic.html", status=422, session=session, new=False, errors=errors,
+            topic=Topic(name, [*topic.examples, *texts], topic.answer), version=editor.files.version(),
+        )  # fmt: skip
+    return render(
+        request, "admin_topic.html", session=session, topic=editor.files.topic(name), new=False,
+        version=saved.version, warnings=saved.warnings, saved=True,
+    )  # fmt: skip
+
+
+@admin.get("/audit")
+@admin_required
+async def audit_page(request: Request, session: Session) -> HTTPResponse:
+    return render(request, "admin_audit.html", session=session, entries=AuditLog(request.app.ctx.engine).latest(200))

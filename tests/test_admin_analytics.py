@@ -1,0 +1,100 @@
+"""Analytics on seeded conversations whose counts are known; grouping of unanswered messages."""
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+
+from bot.admin.analytics import SHOP_TIMEZONE, compute, daily_csv
+from bot.admin.unanswered import group_similar, unanswered
+from bot.desk.queue import HandoffQueue
+
+DAY1, DAY2 = date(2026, 11, 20), date(2026, 11, 21)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHOP_TIMEZONE)
+
+
+def user_event(sender: str, moment: datetime, intent: str, text: str, topic: str | None = None) -> dict:
+    parse = {"intent": {"name": intent}}
+    if topic:
+        parse["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{topic}"}}}
+    return {"sender_id": sender, "type_name": "user", "timestamp": moment.timestamp(), "intent_name": intent,
+            "action_name": None, "data": json.dumps({"event": "user", "text": text, "parse_data": parse})}  # fmt: skip
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    trackers = sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}", future=True)
+    SQLTrackerStore.Base.metadata.create_all(trackers)
+    rows = [
+        user_event("a", at(DAY1, 9), "faq", "phí ship bao nhiêu", "shipping_fee"),
+        user_event("a", at(DAY1, 9, 1), "faq", "ship ra Huế nhiêu", "shipping_fee"),
+        user_event("b", at(DAY1, 10), "nlu_fallback", "có gói quà ko"),
+        user_event("b", at(DAY1, 10, 1), "request_human", "cho gặp nhân viên"),
+        user_event("c", at(DAY1, 23, 30), "greet", "chào shop"),  # 16:30 UTC: still DAY1 in Hà Nội
+        user_event("a", at(DAY2, 8), "faq", "hoàn tiền bao lâu", "refund"),
+        user_event("d", at(DAY2, 11), "nlu_fallback", "co goi qua khong"),
+        user_event("x", at(DAY2 + timedelta(days=1), 9), "greet", "ngoài khoảng"),
+    ]
+    with trackers.begin() as connection:
+        connection.execute(SQLTrackerStore.SQLEvent.__table__.insert(), rows)
+    project = sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}", future=True)
+    queue = HandoffQueue(project)
+    served = queue.open(channel="rest", sender_id="b", reason="customer_request", summary="", slots={}, transcript=[])
+    waiting = queue.open(channel="rest", sender_id="d", reason="not_understood", summary="", slots={}, transcript=[])
+    opened = at(DAY1, 10, 1).astimezone(timezone.utc)
+    with project.begin() as connection:
+        table = sa.table("handoffs", sa.column("id"), sa.column("created_at"), sa.column("claimed_at"),
+                         sa.column("first_reply_at"), sa.column("closed_at"), sa.column("status"), sa.column("csat"),
+                         sa.column("claimed_by"))  # fmt: skip
+        connection.execute(table.update().where(table.c.id == served.id).values(
+            created_at=opened, claimed_at=opened + timedelta(minutes=2), first_reply_at=opened + timedelta(minutes=3),
+            closed_at=opened + timedelta(minutes=10), status="closed", csat=4, claimed_by="lan",
+        ))  # fmt: skip
+        connection.execute(table.update().where(table.c.id == waiting.id).values(
+            created_at=at(DAY2, 11, 1).astimezone(timezone.utc)))  # fmt: skip
+    return trackers, project
+
+
+def test_figures_match_the_seeded_conversations(seeded) -> None:
+    figures = compute(*seeded, DAY1, DAY2)
+    assert [(d.conversations, d.contained, d.handoffs, d.messages, d.fallbacks) for d in figures.days] == [
+        (3, 2, 1, 5, 1), (2, 1, 1, 2, 1),
+    ]  # fmt: skip
+    assert figures.conversations == 5
+    assert (figures.containment, figures.handoff_rate) == (pytest.approx(0.6), pytest.approx(0.4))
+    assert figures.fallback_rate == pytest.approx(2 / 7)
+    assert figures.top_faq == [("shipping_fee", 2), ("refund", 1)]
+    assert dict(figures.handoff_reasons) == {"customer_request": 1, "not_understood": 1}
+    assert figures.csat_average == 4 and figures.csat_distribution == {1: 0, 2: 0, 3: 0, 4: 1, 5: 0}
+    assert (figures.wait_minutes_median, figures.first_response_minutes_median) == (2.0, 3.0)
+    assert figures.first_contact_resolution == 1.0
+
+
+def test_a_narrower_range_counts_only_its_days_and_exports_them(seeded) -> None:
+    figures = compute(*seeded, DAY2, DAY2)
+    assert figures.conversations == 2 and figures.top_faq == [("refund", 1)]
+    rows = daily_csv(figures).decode("utf-8-sig").splitlines()
+    assert rows == ["ngay,hoi_thoai,bot_tu_xu_ly,chuyen_nhan_vien,tin_nhan,khong_hieu", "2026-11-21,2,1,1,2,1"]
+
+
+def test_unanswered_messages_are_grouped_by_meaning_with_counts(seeded) -> None:
+    trackers, _ = seeded
+    [group] = unanswered(trackers, DAY1, DAY2)
+    assert group.count == 2 and set(group.texts) == {"có gói quà ko", "co goi qua khong"}
+
+
+def test_grouping_keeps_different_needs_apart() -> None:
+    groups = group_similar([
+        "có gói quà ko", "co goi qua khong", "shop gói quà được không", "có gói quà ko",
+        "shop có bán sỉ không", "shop có bán sỉ ko ạ", "shop có tuyển cộng tác viên không", "/greet",
+    ])  # fmt: skip
+    assert [(g.count, sorted(g.texts)) for g in groups] == [
+        (4, sorted(["co goi qua khong", "có gói quà ko", "shop gói quà được không"])),
+        (2, sorted(["shop có bán sỉ ko ạ", "shop có bán sỉ không"])),
+        (1, ["shop có tuyển cộng tác viên không"]),
+    ]

@@ -1,0 +1,80 @@
+"""The admin pages of the console over HTTP: role checks, FAQ editing into the draft, analytics, unanswered."""
+
+import re
+
+import pytest
+import requests
+
+from bot.admin import draft
+from tests.conftest import ADMIN_PASSWORD
+from tests.desk_clients import CSRF_FIELD, Agent
+
+
+@pytest.fixture(scope="module")
+def admin(desk_stack) -> Agent:
+    settings, _, _ = desk_stack
+    return Agent(settings.desk_url, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def restore_draft():
+    """The console edits the checkout's draft (var/admin/draft): leave it as it was."""
+    existed = draft.DRAFT_DIR.exists()
+    saved = {p.name: p.read_bytes() for p in draft.DRAFT_DIR.glob("*.yml")} if existed else {}
+    yield
+    draft.discard()
+    if existed:
+        draft.DRAFT_DIR.mkdir(parents=True, exist_ok=True)
+        for name, content in saved.items():
+            (draft.DRAFT_DIR / name).write_bytes(content)
+
+
+def test_agents_without_the_admin_role_cannot_open_admin_pages(desk_stack) -> None:
+    settings, workdir, _ = desk_stack
+    import sqlalchemy as sa
+
+    from bot.desk.accounts import AccountStore
+
+    accounts = AccountStore(sa.create_engine(f"sqlite:///{workdir / 'cskh.db'}", future=True))
+    if accounts.agent("hoa") is None:
+        accounts.add_agent("hoa", "hoa-password-123", "Hoa")
+    hoa = Agent(settings.desk_url, "hoa", "hoa-password-123")
+    for path in ("/admin/faq", "/admin/analytics", "/admin/unanswered", "/admin/faq.csv"):
+        assert hoa.http.get(f"{settings.desk_url}{path}", timeout=10).status_code == 403
+    assert hoa.http.post(f"{settings.desk_url}/admin/retrain", headers={"X-CSRF-Token": hoa.csrf},
+                         timeout=10).status_code == 403  # fmt: skip
+    assert requests.get(f"{settings.desk_url}/admin/faq", timeout=10).url.endswith("/login")
+
+
+def test_an_admin_edits_a_topic_and_a_bad_edit_is_explained(desk_stack, admin, restore_draft) -> None:
+    settings, _, _ = desk_stack
+    page = admin.http.get(f"{settings.desk_url}/admin/faq/shipping_fee", timeout=10)
+    version = re.search(r'name="version" value="([^"]+)"', page.text).group(1)
+    questions = re.search(r'<textarea name="questions"[^>]*>(.*?)</textarea>', page.text, re.S).group(1)
+    form = {"csrf_token": CSRF_FIELD.search(page.text).group(1), "version": version,
+            "answer": "Phí ship nội thành là {shipping.fee_inner_city} bạn nhé."}  # fmt: skip
+    bad = admin.http.post(f"{settings.desk_url}/admin/faq/shipping_fee",
+                          data={**form, "questions": questions + "\ncho gặp nhân viên"}, timeout=30)  # fmt: skip
+    assert bad.status_code == 422 and "đã thuộc về “request_human”" in bad.text
+    good = admin.http.post(f"{settings.desk_url}/admin/faq/shipping_fee",
+                           data={**form, "questions": questions + "\nphí ship đi Côn Đảo bao nhiêu"}, timeout=30)
+    assert good.status_code == 200 and "Đã lưu vào bản nháp" in good.text
+    assert draft.draft().topic("shipping_fee").answer == "Phí ship nội thành là {shipping.fee_inner_city} bạn nhé."
+    stale = admin.http.post(f"{settings.desk_url}/admin/faq/shipping_fee",
+                            data={**form, "questions": questions}, timeout=30)  # the version it was based on is old
+    assert stale.status_code == 422 and "changed since you opened it" in stale.text
+
+
+def test_analytics_and_unanswered_pages_show_what_happened(desk_stack, admin) -> None:
+    settings, _, _ = desk_stack
+    sender = "analytics-check"
+    for text in ("phí ship về Hà Nội bao nhiêu", "xqzt vlorp kwyy", "xqzt vlorpp kwy"):
+        requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                      timeout=30)  # fmt: skip
+    page = admin.http.get(f"{settings.desk_url}/admin/analytics", timeout=30)
+    assert page.status_code == 200 and "shipping_fee" in page.text
+    assert int(re.search(r'<dd id="conversations">(\d+)</dd>', page.text).group(1)) >= 1
+    csv = admin.http.get(f"{settings.desk_url}/admin/analytics.csv", timeout=30)
+    assert csv.content.startswith(b"\xef\xbb\xbfngay,hoi_thoai")
+    unanswered = admin.http.get(f"{settings.desk_url}/admin/unanswered", timeout=30)
+    assert "xqzt vlorp kwyy" in unanswered.text and "xqzt vlorpp kwy" in unanswered.text
