@@ -10,11 +10,12 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install browser widget train run shell test lint bench bench-nlu bench-handoff clean
+.PHONY: help install browser widget scale-deps train run run-scaled shell test lint bench bench-nlu bench-handoff bench-latency bench-retrain clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
 	@echo "make test   - install, run the whole test suite"
+	@echo "make run-scaled - 2 Rasa replicas + 2 action servers behind nginx, on PostgreSQL and Redis"
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
 	@echo "make bench  - benchmarks (NLU vs Rasa's default pipeline; handoff delivery latency)"
@@ -40,6 +41,15 @@ $(WIDGET_STAMP): widget/package.json widget/package-lock.json
 
 widget: $(WIDGET_STAMP)
 
+# The scaled-out stack's load balancer: Debian's nginx.
+NGINX ?= /usr/sbin/nginx
+scale-deps:
+	@test -x $(NGINX) || { \
+	  echo "Installing Debian's nginx for the scaled-out stack"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) \
+	    apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
+
 # Browser tests drive Debian's chromium through Playwright (no browser download).
 CHROMIUM ?= /usr/bin/chromium
 browser:
@@ -55,23 +65,32 @@ train: install
 run: install widget
 	$(PY) -m bot.run
 
+run-scaled: install widget scale-deps
+	$(PY) -m bot.scaled
+
 shell: install
 	$(PY) -m bot.chat
 
-test: install widget browser
+test: install widget browser scale-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
 
-bench: bench-nlu bench-handoff
+bench: bench-nlu bench-handoff bench-latency bench-retrain
 
 bench-nlu: install
 	$(PY) -m bench.nlu
 
 bench-handoff: install
 	$(PY) -m bench.handoff
+
+bench-latency: install
+	$(PY) -m bench.latency
+
+bench-retrain: install widget
+	$(PY) -m bench.retrain
 
 clean:
 	rm -rf models .rasa results var/*.db

@@ -1,0 +1,180 @@
+"""``make bench-latency``: our whole bot against a stock ``rasa init`` bot, side by side.
+
+Both are trained from scratch in this run (Rasa's training cache off) and
+served on loopback over the REST channel. Realistic Vietnamese customer
+messages are sent by one conversation at a time, then by 20 concurrent ones;
+each message's round trip is timed. Printed per bot: training time,
+p50/p95/p99 latency, messages per second, and the resident memory (RSS) of
+each server process after the run.
+"""
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import requests
+
+from bot.paths import PROJECT_ROOT
+from tests.conftest import free_port, processes_in
+
+# What customers of a Vietnamese shop send, diacritics or not, teencode and all.
+MESSAGES = [
+    "chào shop", "phí ship về Hà Nội bao nhiêu vậy", "bao lâu thì nhận được hàng ạ", "shop có cho đổi size ko",
+    "hoan tien mat bao lau", "kiểm tra đơn DH123456 giúp mình", "0912345678", "cảm ơn shop nhiều",
+    "bảo hành máy xay bao lâu vậy ad", "cho mk hỏi có trả góp không", "cửa hàng ở đâu vậy shop",
+    "mấy giờ shop đóng cửa", "có mã giảm giá nào không ạ", "xuất hóa đơn đỏ được không", "tạm biệt nhé",
+]  # fmt: skip
+
+
+@dataclass
+class Run:
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    errors: int = 0
+
+    def line(self) -> str:
+        ordered = sorted(self.latencies) or [0.0]
+
+        def pct(p: float) -> float:
+            return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+        rate = len(self.latencies) / self.seconds if self.seconds else 0
+        return (
+            f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p95 {pct(0.95):6.1f} ms  p99 {pct(0.99):6.1f} ms  "
+            f"{rate:6.1f} msg/s  errors {self.errors}"
+        )
+
+
+@dataclass
+class Bot:
+    name: str
+    url: str
+    pids: dict[str, int]
+    train_seconds: float
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, from /proc."""
+    total = 0.0
+    children = [int(c) for task in Path(f"/proc/{pid}/task").glob("*/children") for c in task.read_text().split()]
+    for each in {pid, *children}:
+        status = Path(f"/proc/{each}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+    return total
+
+
+async def conversation(session: aiohttp.ClientSession, url: str, messages: int, run: Run) -> None:
+    sender = uuid.uuid4().hex
+    for index in range(messages):
+        started = time.perf_counter()
+        try:
+            async with session.post(url, json={"sender": sender, "message": MESSAGES[index % len(MESSAGES)]}) as reply:
+                await reply.read()
+                if reply.status != 200:
+                    run.errors += 1
+                    continue
+        except aiohttp.ClientError:
+            run.errors += 1
+            continue
+        run.latencies.append(time.perf_counter() - started)
+
+
+async def load(url: str, conversations: int, messages: int) -> Run:
+    run = Run()
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=100)) as session:
+        await conversation(session, url, 3, Run())  # warm-up
+        started = time.perf_counter()
+        await asyncio.gather(*(conversation(session, url, messages, run) for _ in range(conversations)))
+        run.seconds = time.perf_counter() - started
+    return run
+
+
+@contextmanager
+def our_bot(workdir: Path) -> Iterator[Bot]:
+    env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0"}
+    started = time.monotonic()
+    model = subprocess.run(
+        [sys.executable, "-c", "from bot.training import ensure_model; from pathlib import Path; import sys; "
+         f"print(ensure_model(output=Path({str(workdir / 'models')!r})))"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    train_seconds = time.monotonic() - started
+    with processes_in(workdir / "stack", Path(model)) as (settings, stack):
+        pids = {role: process.pid for role, process in stack.processes.items()}
+        yield Bot("cskh-bot", f"{settings.rasa_url}/webhooks/rest/webhook", pids, train_seconds)
+
+
+@contextmanager
+def stock_bot(workdir: Path) -> Iterator[Bot]:
+    """``rasa init``'s project, trained and served the way Rasa's docs show."""
+    project = workdir / "stock"
+    env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0", "RASA_TELEMETRY_ENABLED": "false"}
+    rasa = [sys.executable, "-m", "rasa"]
+    subprocess.run([*rasa, "init", "--no-prompt", "--init-dir", str(project)], env=env, capture_output=True,
+                   check=True, timeout=900)  # fmt: skip
+    shutil.rmtree(project / "models")
+    started = time.monotonic()
+    subprocess.run([*rasa, "train"], cwd=project, env=env, capture_output=True, check=True, timeout=1800)
+    train_seconds = time.monotonic() - started
+    port = free_port()
+    server = subprocess.Popen([*rasa, "run", "-i", "127.0.0.1", "-p", str(port)], cwd=project, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(1)
+        yield Bot("stock rasa init", f"http://127.0.0.1:{port}/webhooks/rest/webhook", {"rasa": server.pid},
+                  train_seconds)  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def measure(bot: Bot, messages: int, concurrent: int) -> dict[str, object]:
+    single = asyncio.run(load(bot.url, 1, messages))
+    crowd = asyncio.run(load(bot.url, concurrent, messages // 2))
+    return {"single": single, "crowd": crowd, "rss": {role: rss_mb(pid) for role, pid in bot.pids.items()}}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=200, help="messages in the single conversation")
+    parser.add_argument("--concurrent", type=int, default=20)
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        for start in (our_bot, stock_bot):
+            with start(Path(folder)) as bot:
+                results.append((bot, measure(bot, args.messages, args.concurrent)))
+    for bot, figures in results:
+        print(f"\n{bot.name}: trained in {bot.train_seconds:.0f} s (cold)")
+        print(f"  1 conversation:    {figures['single'].line()}")
+        print(f"  {args.concurrent} concurrent:     {figures['crowd'].line()}")
+        print("  RSS after the run: " + ", ".join(f"{r} {mb:.0f} MB" for r, mb in figures["rss"].items()))
+    ours, stock = (figures["crowd"] for _, figures in results)
+    ratio = (len(ours.latencies) / ours.seconds) / (len(stock.latencies) / stock.seconds)
+    print(f"\nthroughput at {args.concurrent} concurrent conversations: {ratio:.2f}x the stock bot")
+
+
+if __name__ == "__main__":
+    main()
