@@ -30,11 +30,17 @@ class StartupError(RuntimeError):
 
 @dataclass(frozen=True)
 class Service:
-    """How to start one server and how to know it is ready."""
+    """How to start one server and how to know it is ready.
+
+    ``args`` go to ``python -m bot.serve`` unless ``program`` names another
+    command (nginx in the scaled-out stack); ``env`` adds to the stack's.
+    """
 
     label: str
     args: list[str]
     ready_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    program: list[str] | None = None
 
 
 @dataclass
@@ -49,7 +55,8 @@ class Stack:
 
     def start(self, role: str, service: Service) -> None:
         self.services[role] = service
-        self.processes[role] = _spawn(service.args, self.env, self.output(role))
+        command = service.program or [sys.executable, "-m", "bot.serve", *service.args]
+        self.processes[role] = _spawn(command, {**self.env, **service.env}, self.output(role))
 
     def wait_ready(self, role: str, timeout: float) -> None:
         service = self.services[role]
@@ -82,7 +89,7 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def _child_env(settings: Settings, extra: dict[str, str] | None) -> dict[str, str]:
+def child_env(settings: Settings, extra: dict[str, str] | None) -> dict[str, str]:
     env = {**CHANNEL_ENV_DEFAULTS, **os.environ}
     env.update(
         {
@@ -103,9 +110,9 @@ def _child_env(settings: Settings, extra: dict[str, str] | None) -> dict[str, st
     return env
 
 
-def _spawn(args: list[str], env: dict[str, str], output: IO | None) -> subprocess.Popen:
+def _spawn(command: list[str], env: dict[str, str], output: IO | None) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.serve", *args],
+        command,
         cwd=PROJECT_ROOT,
         env=env,
         stdout=output,
@@ -129,16 +136,16 @@ def _wait_ready(name: str, url: str, process: subprocess.Popen, timeout: float, 
 
 
 @contextmanager
-def running_stack(
+def running_services(
     settings: Settings,
-    model: Path,
+    services: dict[str, Service],
     log_dir: Path | None = None,
     extra_env: dict[str, str] | None = None,
     timeout: float = 180,
 ) -> Iterator[Stack]:
-    """Runs the action server, the desk (agent console) and Rasa until the block exits.
+    """Starts ``services`` together and stops them all when the block exits.
 
-    With ``log_dir`` each process writes ``<name>.log`` there; without it they
+    With ``log_dir`` each process writes ``<role>.log`` there; without it they
     share the terminal.
     """
     logs: list[IO] = []
@@ -151,14 +158,7 @@ def running_stack(
         logs.append(handle)
         return handle
 
-    stack = Stack(_child_env(settings, extra_env), output, str(log_dir) if log_dir else "the output above")
-    services = {
-        "actions": Service("action server", ["actions"], f"http://{settings.host}:{settings.action_port}/health"),
-        "desk": Service("agent console", ["desk"], f"{settings.desk_url}/health"),
-        "rasa": Service(
-            "Rasa server", ["rasa", "--model", str(model)], f"{settings.rasa_url}/status?token={settings.rasa_token}"
-        ),
-    }
+    stack = Stack(child_env(settings, extra_env), output, str(log_dir) if log_dir else "the output above")
     try:
         for role, service in services.items():
             stack.start(role, service)
@@ -169,3 +169,32 @@ def running_stack(
         stack.stop()
         for handle in logs:
             handle.close()
+
+
+def rasa_service(
+    settings: Settings, model: Path, port: int | None = None, env: dict[str, str] | None = None
+) -> Service:
+    """A Rasa server on ``port`` (the settings' own by default)."""
+    port = port or settings.rasa_port
+    return Service(
+        "Rasa server", ["rasa", "--model", str(model)],
+        f"http://{settings.host}:{port}/status?token={settings.rasa_token}", {"RASA_PORT": str(port), **(env or {})},
+    )  # fmt: skip
+
+
+@contextmanager
+def running_stack(
+    settings: Settings,
+    model: Path,
+    log_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 180,
+) -> Iterator[Stack]:
+    """Runs the action server, the desk (agent console) and Rasa until the block exits."""
+    services = {
+        "actions": Service("action server", ["actions"], f"http://{settings.host}:{settings.action_port}/health"),
+        "desk": Service("agent console", ["desk"], f"{settings.desk_url}/health"),
+        "rasa": rasa_service(settings, model),
+    }
+    with running_services(settings, services, log_dir, extra_env, timeout) as stack:
+        yield stack

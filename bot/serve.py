@@ -39,7 +39,9 @@ def serve_rasa(model: str) -> None:
         credentials=str(CREDENTIALS_FILE),
         auth_token=settings.rasa_token,
         enable_api=True,
-        endpoints=AvailableEndpoints.read_endpoints(str(ENDPOINTS_FILE)),
+        endpoints=AvailableEndpoints.read_endpoints(os.environ.get("CSKH_ENDPOINTS") or str(ENDPOINTS_FILE)),
+        # the widget on the shop's own site reads its inbox from here; no cookies are involved
+        cors=os.environ.get("CSKH_WIDGET_ORIGINS", "*").split(),
     )
 
 

@@ -6,8 +6,13 @@ while nobody is asking. The desk appends those to the customer's tracker
 (tagged ``source: desk``), and ``GET /webhooks/rest/inbox?sender=..&since=..``
 returns them, read from the tracker store so any Rasa replica can answer.
 The sender id is the customer's secret, as it already is for the webhook.
+
+Every message is checked first (connectors/guard.py): malformed bodies get a
+400, very long messages and bursts a polite answer, and a turn that produced
+no reply (the action server down, say) an apology instead of silence.
 """
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,10 +20,16 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.desk.rasa_client import DESK_SOURCE
+from bot.shop_policy import render_text
+from bot.tracking import storage_failures
+from connectors.guard import MAX_MESSAGE_CHARS, NO_ANSWER, TOO_FAST, TOO_LONG, BurstLimiter, problem_with
+
+logger = logging.getLogger(__name__)
 
 # Channels whose customers read later messages here: REST clients and the website widget
 # (whose session id is a random secret kept in the browser).
@@ -41,11 +52,54 @@ def desk_messages(events: Any, since: float) -> list[dict[str, Any]]:
     return found
 
 
+def _reply(sender: str, text: str, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
+    return response.json([{"recipient_id": sender, "text": text}], status=status, headers=headers)
+
+
 class RestWithInbox(RestInput):
-    """``/webhooks/rest/webhook`` as in Rasa, plus ``/webhooks/rest/inbox``."""
+    """``/webhooks/rest/webhook`` as in Rasa, guarded, plus ``/webhooks/rest/inbox``."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)
+        limiter = BurstLimiter()
+
+        @webhook.middleware("request")
+        async def check_message(request: Request) -> HTTPResponse | None:
+            if request.method != "POST" or not request.path.endswith("/webhook"):
+                return None
+            try:
+                body = request.json
+            except InvalidUsage:  # the body is not JSON
+                body = None
+            problem = problem_with(body)
+            if problem:
+                return response.json({"error": problem}, status=400)
+            if len(body["message"]) > MAX_MESSAGE_CHARS:
+                return _reply(body["sender"], TOO_LONG)
+            wait = limiter.allow(body["sender"])
+            if wait is not None:
+                return _reply(body["sender"], TOO_FAST, 429, {"Retry-After": str(max(1, round(wait)))})
+            return None
+
+        @webhook.middleware("response")
+        async def never_silent(request: Request, reply: HTTPResponse) -> HTTPResponse | None:
+            if request.method != "POST" or not request.path.endswith("/webhook") or reply.status != 200:
+                return None
+            sender = request.json["sender"]
+            if sender in storage_failures:
+                # Rasa answered from a conversation it could not read or save: not an answer to trust
+                storage_failures.discard(sender)
+                return _reply(sender, render_text(NO_ANSWER))
+            if reply.body not in (b"[]", b""):
+                return None
+            try:
+                tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            except Exception as error:  # any store (SQLite, PostgreSQL, ...) failing: apologize anyway
+                logger.warning("tracker store unavailable: %s", type(error).__name__)
+                tracker = None
+            if tracker is not None and tracker.is_paused():
+                return None  # a person has the conversation: the bot is silent on purpose
+            return _reply(sender, render_text(NO_ANSWER))
 
         async def inbox(request: Request) -> HTTPResponse:
             sender_id = request.args.get("sender")

@@ -46,6 +46,13 @@ def processes_in(
     workdir: Path, model: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[tuple[Settings, Stack]]:
     """``stack_in`` with the processes themselves, for tests that stop or restart one."""
+    settings, backends = isolated_settings(workdir)
+    with running_stack(settings, model, log_dir=workdir / "logs", extra_env={**backends, **(extra_env or {})}) as stack:
+        yield settings, stack
+
+
+def isolated_settings(workdir: Path) -> tuple[Settings, dict[str, str]]:
+    """Free loopback ports, per-test tokens, and the environment that keeps data under ``workdir``."""
     settings = Settings(
         host="127.0.0.1",
         rasa_port=free_port(),
@@ -57,16 +64,13 @@ def processes_in(
     )
     desk_config = workdir / "desk.yml"
     desk_config.write_text(ALWAYS_OPEN_DESK, encoding="utf-8")
-    backends = {
+    return settings, {
         "CSKH_DESK_CONFIG": str(desk_config),
         "CSKH_DESK_TICK_SECONDS": "1",
         "DEMO_SHOP_DB": str(workdir / "demo_shop.db"),
         "CSKH_DATABASE_URL": f"sqlite:///{workdir / 'cskh.db'}",
         "CSKH_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        **(extra_env or {}),
     }
-    with running_stack(settings, model, log_dir=workdir / "logs", extra_env=backends) as stack:
-        yield settings, stack
 
 
 @pytest.fixture(scope="session")
@@ -91,9 +95,13 @@ CHROMIUM_FLAGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
-    """Debian's chromium (installed by `make browser`), headless; Playwright never downloads a browser."""
+    """Debian's chromium (installed by `make browser`), headless; Playwright never downloads a browser.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the main thread while it
+    is open, which would break every later test that calls ``asyncio.run``.
+    """
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():

@@ -93,7 +93,9 @@ def test_an_admin_adds_a_topic_in_the_browser_and_it_goes_live_without_a_failed_
     page.fill("textarea[name=questions]", "\n".join(GIFT_WRAP_QUESTIONS))
     page.fill("textarea[name=answer]", GIFT_WRAP_ANSWER)
     page.click("form[action='/admin/faq/new'] button[type=submit]")
-    page.wait_for_url("**/admin/faq?notice=saved")
+    # saved either straight away or with warnings about how the live model files some questions
+    page.locator("text=Đã lưu vào bản nháp").first.wait_for(timeout=30_000)
+    page.goto(f"{desk}/admin/faq")
 
     failures, answered, stop = [], [], threading.Event()
 

@@ -8,6 +8,7 @@ import hmac
 from typing import Any
 
 from sanic import Blueprint, Request, response
+from sanic.exceptions import InvalidUsage
 from sanic.response import HTTPResponse
 
 api = Blueprint("desk_api", url_prefix="/api")
@@ -23,7 +24,7 @@ def _authorised(request: Request) -> bool:
 def _json_body(request: Request) -> Any:
     try:
         return request.json
-    except Exception:
+    except InvalidUsage:  # not JSON
         return None
 
 

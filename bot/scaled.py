@@ -1,0 +1,189 @@
+"""``make run-scaled``: the bot as several replicas behind nginx, on PostgreSQL and Redis.
+
+- N Rasa replicas (deploy/scaled/endpoints.yml: trackers in PostgreSQL through
+  Rasa's SQLTrackerStore, conversation locks in Redis through RedisLockStore);
+- N action servers; the desk (console) with the project database in the same
+  PostgreSQL database;
+- nginx (Debian's package, `make scale-deps`) in front: customers and channels
+  reach the replicas through one port, and Rasa reaches the action servers
+  through another.
+
+Configured by environment: CSKH_PG_URL (default postgresql://postgres@127.0.0.1:5432/cskh,
+created if missing), CSKH_REDIS_URL (default redis://127.0.0.1:6379/0), CSKH_REPLICAS (2),
+and the usual RASA_PORT (the balancer's public port), DESK_PORT, CSKH_HOST.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import sqlalchemy as sa
+
+from bot.paths import PROJECT_ROOT, VAR_DIR
+from bot.processes import Service, Stack, StartupError, rasa_service, running_services
+from bot.settings import Settings, load_settings
+from bot.training import TrainingInputError, ensure_model
+
+SCALED_ENDPOINTS = PROJECT_ROOT / "deploy" / "scaled" / "endpoints.yml"
+NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "scaled" / "nginx.conf.template"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Where the shared stores are and how many of each server run."""
+
+    pg_url: str
+    redis_url: str
+    replicas: int = 2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_database(pg_url: str) -> None:
+    """Creates the PostgreSQL database of ``pg_url`` if it does not exist yet."""
+    parsed = urlparse(pg_url)
+    name = parsed.path.lstrip("/")
+    admin = sa.create_engine(
+        pg_url.replace("postgresql://", "postgresql+psycopg2://", 1).rsplit("/", 1)[0] + "/postgres",
+        isolation_level="AUTOCOMMIT", future=True,
+    )  # fmt: skip
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def prepare_schema(pg_url: str) -> None:
+    """Creates every table before the replicas start, which would otherwise race to create them."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    from bot import tickets
+    from bot.admin import audit
+    from bot.desk import accounts, queue
+    from connectors import dedupe, messenger, zalo, zalo_client
+
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg2://", 1), future=True)
+    try:
+        for metadata in (SQLTrackerStore.Base.metadata, tickets.metadata, queue.metadata, accounts.metadata,
+                         audit.metadata, dedupe.metadata, messenger.metadata, zalo.choices_metadata,
+                         zalo_client.metadata):  # fmt: skip
+            metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
+def _store_env(scale: Scale) -> dict[str, str]:
+    pg, redis = urlparse(scale.pg_url), urlparse(scale.redis_url)
+    return {
+        "CSKH_ENDPOINTS": str(SCALED_ENDPOINTS),
+        "CSKH_PG_HOST": pg.hostname or "127.0.0.1", "CSKH_PG_PORT": str(pg.port or 5432),
+        "CSKH_PG_DB": pg.path.lstrip("/"), "CSKH_PG_USER": pg.username or "postgres",
+        "CSKH_PG_PASSWORD": pg.password or "",
+        "CSKH_REDIS_HOST": redis.hostname or "127.0.0.1", "CSKH_REDIS_PORT": str(redis.port or 6379),
+        "CSKH_REDIS_DB": redis.path.lstrip("/") or "0",
+        "CSKH_DATABASE_URL": scale.pg_url.replace("postgresql://", "postgresql+psycopg2://", 1),
+        "TRACKER_DB": scale.pg_url.replace("postgresql://", "postgresql+psycopg2://", 1),
+    }  # fmt: skip
+
+
+def _nginx_config(run_dir: Path, host: str, public_port: int, actions_port: int, rasa_ports: list[int],
+                  action_ports: list[int]) -> Path:  # fmt: skip
+    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (run_dir / folder).mkdir(parents=True, exist_ok=True)
+    config = NGINX_TEMPLATE.read_text().format(
+        run_dir=run_dir, host=host, public_port=public_port, actions_port=actions_port,
+        rasa_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in rasa_ports),
+        action_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in action_ports),
+    )  # fmt: skip
+    path = run_dir / "nginx.conf"
+    path.write_text(config)
+    return path
+
+
+@contextmanager
+def running_scaled_stack(
+    settings: Settings, model: Path, scale: Scale, run_dir: Path, log_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:  # fmt: skip
+    """Replicas of Rasa and the action server behind nginx; ``settings.rasa_port`` is the balancer's."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise StartupError("nginx is not installed: run `make scale-deps` (Debian's nginx-light)")
+    ensure_database(scale.pg_url)
+    prepare_schema(scale.pg_url)
+    rasa_ports = [_free_port() for _ in range(scale.replicas)]
+    action_ports = [_free_port() for _ in range(scale.replicas)]
+    actions_port = _free_port()
+    config = _nginx_config(run_dir, settings.host, settings.rasa_port, actions_port, rasa_ports, action_ports)
+    shared = {**_store_env(scale), "ACTION_SERVER_URL": f"http://{settings.host}:{actions_port}/webhook",
+              **(extra_env or {})}  # fmt: skip
+    services: dict[str, Service] = {}
+    for index, port in enumerate(action_ports, start=1):
+        services[f"actions-{index}"] = Service(
+            "action server", ["actions"], f"http://{settings.host}:{port}/health", {"ACTION_PORT": str(port)}
+        )
+    services["desk"] = Service("agent console", ["desk"], f"{settings.desk_url}/health")
+    for index, port in enumerate(rasa_ports, start=1):
+        services[f"rasa-{index}"] = rasa_service(settings, model, port)
+    services["nginx"] = Service(
+        "nginx", [], f"http://{settings.host}:{settings.rasa_port}/", program=[nginx, "-c", str(config), "-e",
+                                                                              str(run_dir / "nginx-error.log")],
+    )  # fmt: skip
+    with running_services(settings, services, log_dir, shared) as stack:
+        yield stack
+
+
+def main() -> int:
+    """Runs until Ctrl-C; prints where everything is."""
+    settings = load_settings()
+    scale = Scale(
+        pg_url=os.environ.get("CSKH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh"),
+        redis_url=os.environ.get("CSKH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        replicas=int(os.environ.get("CSKH_REPLICAS", "2")),
+    )
+    try:
+        model = ensure_model()
+    except TrainingInputError as error:
+        print(f"Cannot train: {error}")
+        return 1
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    run_dir = VAR_DIR / "scaled"
+    try:
+        with running_scaled_stack(settings, model, scale, run_dir, log_dir=run_dir / "logs") as stack:
+            print(
+                f"\ncskh-bot, {scale.replicas} Rasa replicas and {scale.replicas} action servers behind nginx:\n"
+                f"  REST / widget / channels   {settings.rasa_url}/webhooks/rest/webhook\n"
+                f"  Agent console              {settings.desk_url}/\n"
+                f"  Trackers and project data  {scale.pg_url}\n  Conversation locks         {scale.redis_url}\n"
+                f"  Logs                       {run_dir / 'logs'}\nPress Ctrl-C to stop everything.\n",
+                flush=True,
+            )
+            while all(p.poll() is None for p in stack.processes.values()):
+                time.sleep(1)
+            print("Stopped because " + ", ".join(r for r, p in stack.processes.items() if p.poll() is not None))
+            return 1
+    except StartupError as error:
+        print(f"Could not start: {error}")
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped.")
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

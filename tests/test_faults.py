@@ -1,0 +1,101 @@
+"""Hard to break: bad requests, bursts, a dead action server, and no secrets in logs or files."""
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from bot.paths import CREDENTIALS_FILE
+from connectors.guard import BURST
+from tests.conftest import processes_in
+
+
+@pytest.fixture(scope="module")
+def fragile(trained_model: Path, tmp_path_factory):
+    """A stack of its own: these tests kill and restart its processes."""
+    workdir = tmp_path_factory.mktemp("faults")
+    with processes_in(workdir, trained_model) as (settings, stack):
+        yield settings, stack, workdir
+
+
+def post(settings, body=None, **kwargs) -> requests.Response:
+    return requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=body, timeout=60, **kwargs)
+
+
+def say(settings, sender: str, text: str) -> list[dict]:
+    reply = post(settings, {"sender": sender, "message": text})
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"data": b'{"sender": "a", "message": '},  # cut-off JSON
+        {"data": "sender=a&message=hi", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+        {"json": ["sender", "message"]},
+        {"json": {"sender": "a"}},
+        {"json": {"sender": "", "message": "chào"}},
+        {"json": {"sender": "a", "message": {"text": "chào"}}},
+    ],
+)
+def test_malformed_requests_get_a_400_with_a_reason_never_a_500(fragile, request_kwargs) -> None:
+    settings, _, _ = fragile
+    reply = requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", timeout=30, **request_kwargs)
+    assert reply.status_code == 400
+    assert "error" in reply.json() and "Traceback" not in reply.text
+
+
+def test_a_100_kb_message_and_control_characters_get_polite_answers(fragile) -> None:
+    settings, _, _ = fragile
+    [long] = say(settings, uuid.uuid4().hex, "hàng " * 20_000)
+    assert "dài quá" in long["text"]
+    replies = say(settings, uuid.uuid4().hex, "\x00\x1b[31m phí ship\x07 bao nhiêu\u200b")
+    assert replies and all(r.get("text") for r in replies)
+
+
+def test_a_burst_from_one_sender_is_slowed_politely_and_others_are_not(fragile) -> None:
+    settings, _, _ = fragile
+    sender = uuid.uuid4().hex
+    statuses = [post(settings, {"sender": sender, "message": "alo"}) for _ in range(BURST + 3)]
+    slowed = [r for r in statuses if r.status_code == 429]
+    assert len(slowed) >= 3
+    assert "nhắn nhanh quá" in slowed[0].json()[0]["text"] and int(slowed[0].headers["Retry-After"]) >= 1
+    assert say(settings, uuid.uuid4().hex, "chào shop")  # someone else is served as usual
+
+
+def test_a_dead_action_server_gets_an_apology_and_the_bot_recovers_when_it_is_back(fragile) -> None:
+    settings, stack, _ = fragile
+    sender = uuid.uuid4().hex
+    stack.kill("actions")
+    try:
+        [reply] = say(settings, sender, "kiểm tra đơn DH123456 giúp mình")
+        assert "hệ thống của shop đang bận" in reply["text"] and "1900 6868" in reply["text"]
+        assert "20.000đ" in say(settings, sender, "phí ship nội thành bao nhiêu")[0]["text"]  # no action needed
+    finally:
+        stack.restart("actions")
+    later = uuid.uuid4().hex
+    assert "số điện thoại" in " ".join(r["text"] for r in say(settings, later, "kiểm tra đơn DH123456 giúp mình"))
+
+
+def test_logs_never_hold_a_phone_an_email_or_a_token(fragile) -> None:
+    settings, _, workdir = fragile
+    sender = uuid.uuid4().hex
+    for text in ("kiểm tra đơn DH123456", "0912345678", "email mình là lan.nguyen@example.com nhé",
+                 "cho mình gặp nhân viên, sdt 0987654321"):  # fmt: skip
+        say(settings, sender, text)
+    logs = "\n".join(path.read_text(errors="replace") for path in (workdir / "logs").glob("*.log"))
+    assert not re.search(r"0912345678|0987654321|lan\.nguyen@example\.com", logs)
+    assert settings.rasa_token not in logs and settings.desk_token not in logs
+
+
+def test_credentials_hold_no_secret_only_environment_references() -> None:
+    channels = yaml.safe_load(CREDENTIALS_FILE.read_text(encoding="utf-8"))
+    secret = re.compile(r"secret|token|password|key", re.IGNORECASE)
+    for channel, settings in channels.items():
+        for name, value in (settings or {}).items():
+            if secret.search(name):
+                assert re.fullmatch(r"\$\{[A-Z0-9_]+\}", str(value)), f"{channel}.{name} must come from the environment"
