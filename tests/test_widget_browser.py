@@ -13,6 +13,16 @@ def bot_texts(page) -> list[str]:
     return page.locator(".cskh-msg .cskh-text").all_text_contents()
 
 
+def settled_texts(page, quiet_seconds: float = 1.0) -> list[str]:
+    """The chat once no new bubble arrived for ``quiet_seconds`` (long answers come in parts)."""
+    texts = bot_texts(page)
+    while True:
+        page.wait_for_timeout(quiet_seconds * 1000)
+        if (latest := bot_texts(page)) == texts:
+            return texts
+        texts = latest
+
+
 def test_customer_chats_in_the_widget_across_reloads_and_hears_from_an_agent(desk_stack, browser) -> None:
     settings, _, _ = desk_stack
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -26,6 +36,13 @@ def test_customer_chats_in_the_widget_across_reloads_and_hears_from_an_agent(des
     page.locator(".cskh-bot .cskh-text", has_text="20.000đ").first.wait_for(timeout=10_000)
     assert page.locator(".cskh-typing").is_hidden()
 
+    html = '<img src=x onerror="window.pwned=1"> có ship hỏa tốc không'
+    page.fill(".cskh-input", html)
+    page.click(".cskh-send")
+    page.locator(".cskh-user .cskh-text", has_text=html).wait_for()
+    page.locator(".cskh-bot").nth(2).wait_for(timeout=10_000)  # answered (not "not understood" twice)
+    assert page.evaluate("window.pwned") is None  # shown as text, never run
+
     page.fill(".cskh-input", "qwzx plorb vvk")
     page.click(".cskh-send")
     page.locator(".cskh-quick-reply", has_text="Đổi trả hàng").wait_for(timeout=10_000)
@@ -33,7 +50,7 @@ def test_customer_chats_in_the_widget_across_reloads_and_hears_from_an_agent(des
     page.locator(".cskh-user .cskh-text", has_text="Đổi trả hàng").wait_for()
     page.locator(".cskh-bot .cskh-text", has_text="7 ngày").first.wait_for(timeout=10_000)
 
-    before = bot_texts(page)
+    before = settled_texts(page)
     page.reload()
     page.locator(".cskh-msg").first.wait_for()
     assert bot_texts(page) == before  # history and the open panel survive a reload
