@@ -2,8 +2,9 @@
 
 Both are trained from scratch in this run (Rasa's training cache off) and
 served on loopback over the REST channel. Realistic Vietnamese customer
-messages are sent by one conversation at a time, then by 20 concurrent ones;
-each message's round trip is timed. Printed per bot: training time,
+messages, in conversations of 10, are sent one conversation at a time (20
+conversations), then by 20 customers at once (5 conversations each); each
+message's round trip is timed. Printed per bot: training time,
 p50/p95/p99 latency, messages per second, and the resident memory (RSS) of
 each server process after the run.
 """
@@ -94,13 +95,19 @@ async def conversation(session: aiohttp.ClientSession, url: str, messages: int, 
         run.latencies.append(time.perf_counter() - started)
 
 
-async def load(url: str, conversations: int, messages: int) -> Run:
+async def load(url: str, concurrent: int, conversations_each: int, messages: int) -> Run:
+    """``concurrent`` customers at once, each having ``conversations_each`` conversations in a row."""
     run = Run()
     timeout = aiohttp.ClientTimeout(total=120)
+
+    async def customer(session: aiohttp.ClientSession) -> None:
+        for _ in range(conversations_each):
+            await conversation(session, url, messages, run)
+
     async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=100)) as session:
         await conversation(session, url, 3, Run())  # warm-up
         started = time.perf_counter()
-        await asyncio.gather(*(conversation(session, url, messages, run) for _ in range(conversations)))
+        await asyncio.gather(*(customer(session) for _ in range(concurrent)))
         run.seconds = time.perf_counter() - started
     return run
 
@@ -150,22 +157,23 @@ def stock_bot(workdir: Path) -> Iterator[Bot]:
         server.wait(timeout=30)
 
 
-def measure(bot: Bot, messages: int, concurrent: int) -> dict[str, object]:
-    single = asyncio.run(load(bot.url, 1, messages))
-    crowd = asyncio.run(load(bot.url, concurrent, messages // 2))
+def measure(bot: Bot, conversations: int, concurrent: int) -> dict[str, object]:
+    """Conversations of 10 messages: ``conversations`` one at a time, then 5 each for ``concurrent`` customers."""
+    single = asyncio.run(load(bot.url, 1, conversations, 10))
+    crowd = asyncio.run(load(bot.url, concurrent, 5, 10))
     return {"single": single, "crowd": crowd, "rss": {role: rss_mb(pid) for role, pid in bot.pids.items()}}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=200, help="messages in the single conversation")
+    parser.add_argument("--conversations", type=int, default=20, help="10-message conversations, one at a time")
     parser.add_argument("--concurrent", type=int, default=20)
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory() as folder:
         for start in (our_bot, stock_bot):
             with start(Path(folder)) as bot:
-                results.append((bot, measure(bot, args.messages, args.concurrent)))
+                results.append((bot, measure(bot, args.conversations, args.concurrent)))
     for bot, figures in results:
         print(f"\n{bot.name}: trained in {bot.train_seconds:.0f} s (cold)")
         print(f"  1 conversation:    {figures['single'].line()}")
