@@ -62,7 +62,23 @@ def test_an_admin_edits_a_topic_and_a_bad_edit_is_explained(desk_stack, admin, r
     assert draft.draft().topic("shipping_fee").answer == "Phí ship nội thành là {shipping.fee_inner_city} bạn nhé."
     stale = admin.http.post(f"{settings.desk_url}/admin/faq/shipping_fee",
                             data={**form, "questions": questions}, timeout=30)  # the version it was based on is old
-    assert stale.status_code == 422 and "changed since you opened it" in stale.text
+    assert stale.status_code == 422 and "đã được người khác thay đổi" in stale.text
+
+
+def test_an_admin_creates_a_topic_from_the_new_topic_form(desk_stack, admin, restore_draft) -> None:
+    settings, _, _ = desk_stack
+    page = admin.http.get(f"{settings.desk_url}/admin/faq/new", timeout=10)
+    assert 'action="/admin/faq/new"' in page.text
+    form = {
+        "csrf_token": CSRF_FIELD.search(page.text).group(1),
+        "version": re.search(r'name="version" value="([^"]+)"', page.text).group(1),
+        "name": "gift_wrap",
+        "questions": "shop có gói quà không\ncó dịch vụ gói quà tặng không ạ\ngoi qua tang duoc ko shop",
+        "answer": "Shop gói quà miễn phí kèm thiệp bạn nhé.",
+    }
+    saved = admin.http.post(f"{settings.desk_url}/admin/faq/new", data=form, timeout=30)
+    assert saved.status_code == 200 and "Đã lưu vào bản nháp" in saved.text, saved.text[:300]
+    assert draft.draft().topic("gift_wrap").answer == "Shop gói quà miễn phí kèm thiệp bạn nhé."
 
 
 def test_analytics_and_unanswered_pages_show_what_happened(desk_stack, admin) -> None:

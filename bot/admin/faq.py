@@ -107,7 +107,9 @@ class FaqFiles:
 
     def _check_version(self, expected: str | None) -> None:
         if expected is not None and expected != self.version():
-            raise FaqConflictError("the FAQ changed since you opened it; reload and apply your change again")
+            raise FaqConflictError(
+                "Dữ liệu FAQ đã được người khác thay đổi sau khi bạn mở trang; hãy tải lại trang rồi sửa lại."
+            )
 
     def save(self, topic: Topic, expected_version: str | None) -> str:
         """Adds or replaces ``topic``; returns the new version."""

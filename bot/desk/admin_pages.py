@@ -119,9 +119,20 @@ async def faq_topic(request: Request, session: Session, name: str) -> HTTPRespon
     return render(request, "admin_topic.html", session=session, topic=topic, new=False, version=files.version())
 
 
+# Sanic's router matches the static "/faq/new" before "/faq/<name>", so a new topic has its own POST route.
+@admin.post("/faq/new")
+@admin_required
+async def faq_create(request: Request, session: Session) -> HTTPResponse:
+    return await _save_topic(request, session, "new")
+
+
 @admin.post("/faq/<name:str>")
 @admin_required
 async def faq_save(request: Request, session: Session, name: str) -> HTTPResponse:
+    return await _save_topic(request, session, name)
+
+
+async def _save_topic(request: Request, session: Session, name: str) -> HTTPResponse:
     form = request.form
     new = name == "new"
     topic = Topic((form.get("name") or "").strip() if new else name, _lines(form.get("questions") or ""),
