@@ -1,7 +1,9 @@
 """``make bench-latency``: our whole bot against a stock ``rasa init`` bot, side by side.
 
 Both are trained from scratch in this run (Rasa's training cache off) and
-served on loopback over the REST channel. Realistic Vietnamese customer
+served on loopback over the REST channel; our bot is measured as ``make run``
+starts it and as ``make run-scaled`` does (2 replicas on this machine's
+PostgreSQL and Redis; ``--no-scaled`` skips it). Realistic Vietnamese customer
 messages, in conversations of 10, are sent one conversation at a time (20
 conversations), then by 20 customers at once (5 conversations each); each
 message's round trip is timed. Printed per bot: training time,
@@ -12,7 +14,6 @@ each server process after the run.
 import argparse
 import asyncio
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -22,13 +23,16 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import aiohttp
 import requests
+from rasa.cli.scaffold import create_initial_project
 
 from bot.paths import PROJECT_ROOT
-from tests.conftest import free_port, processes_in
+from bot.scaled import Scale, running_scaled_stack
+from tests.conftest import free_port, isolated_settings, processes_in
 
 # What customers of a Vietnamese shop send, diacritics or not, teencode and all.
 MESSAGES = [
@@ -112,8 +116,8 @@ async def load(url: str, concurrent: int, conversations_each: int, messages: int
     return run
 
 
-@contextmanager
-def our_bot(workdir: Path) -> Iterator[Bot]:
+def train_ours(workdir: Path) -> tuple[Path, float]:
+    """Our bot trained cold into ``workdir``: the model and the seconds it took."""
     env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0"}
     started = time.monotonic()
     model = subprocess.run(
@@ -121,10 +125,29 @@ def our_bot(workdir: Path) -> Iterator[Bot]:
          f"print(ensure_model(output=Path({str(workdir / 'models')!r})))"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True,
     ).stdout.strip().splitlines()[-1]  # fmt: skip
-    train_seconds = time.monotonic() - started
-    with processes_in(workdir / "stack", Path(model)) as (settings, stack):
+    return Path(model), time.monotonic() - started
+
+
+@contextmanager
+def our_bot(workdir: Path, model: Path, train_seconds: float) -> Iterator[Bot]:
+    """``make run``'s embedded stack: one Rasa server, one action server, the desk; SQLite."""
+    with processes_in(workdir / "stack", model) as (settings, stack):
         pids = {role: process.pid for role, process in stack.processes.items()}
-        yield Bot("cskh-bot", f"{settings.rasa_url}/webhooks/rest/webhook", pids, train_seconds)
+        yield Bot("cskh-bot (make run)", f"{settings.rasa_url}/webhooks/rest/webhook", pids, train_seconds)
+
+
+@contextmanager
+def our_scaled_bot(workdir: Path, model: Path, train_seconds: float) -> Iterator[Bot]:
+    """``make run-scaled`` on this machine's PostgreSQL and Redis: 2 Rasa replicas, 2 action servers, nginx."""
+    settings, env = isolated_settings(workdir / "scaled")
+    env.pop("CSKH_DATABASE_URL", None)
+    scale = Scale(os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh_bench"),
+                  os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"))  # fmt: skip
+    with running_scaled_stack(settings, model, scale, workdir / "scaled" / "run", workdir / "scaled" / "logs",
+                              env) as stack:  # fmt: skip
+        pids = {role: process.pid for role, process in stack.processes.items()}
+        yield Bot("cskh-bot (make run-scaled, 2 replicas)", f"{settings.rasa_url}/webhooks/rest/webhook", pids,
+                  train_seconds)  # fmt: skip
 
 
 @contextmanager
@@ -133,9 +156,8 @@ def stock_bot(workdir: Path) -> Iterator[Bot]:
     project = workdir / "stock"
     env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0", "RASA_TELEMETRY_ENABLED": "false"}
     rasa = [sys.executable, "-m", "rasa"]
-    subprocess.run([*rasa, "init", "--no-prompt", "--init-dir", str(project)], env=env, capture_output=True,
-                   check=True, timeout=900)  # fmt: skip
-    shutil.rmtree(project / "models")
+    # what `rasa init` copies before it trains; training is timed below instead
+    create_initial_project(str(project))
     started = time.monotonic()
     subprocess.run([*rasa, "train"], cwd=project, env=env, capture_output=True, check=True, timeout=1800)
     train_seconds = time.monotonic() - started
@@ -168,20 +190,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=20, help="10-message conversations, one at a time")
     parser.add_argument("--concurrent", type=int, default=20)
+    parser.add_argument("--no-scaled", action="store_true", help="skip the scaled-out stack (needs PostgreSQL, Redis)")
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        for start in (our_bot, stock_bot):
+        model, train_seconds = train_ours(Path(folder))
+        bots = [partial(our_bot, model=model, train_seconds=train_seconds), stock_bot]
+        if not args.no_scaled:
+            bots.append(partial(our_scaled_bot, model=model, train_seconds=train_seconds))
+        for start in bots:
             with start(Path(folder)) as bot:
-                results.append((bot, measure(bot, args.conversations, args.concurrent)))
-    for bot, figures in results:
-        print(f"\n{bot.name}: trained in {bot.train_seconds:.0f} s (cold)")
-        print(f"  1 conversation:    {figures['single'].line()}")
-        print(f"  {args.concurrent} concurrent:     {figures['crowd'].line()}")
-        print("  RSS after the run: " + ", ".join(f"{r} {mb:.0f} MB" for r, mb in figures["rss"].items()))
-    ours, stock = (figures["crowd"] for _, figures in results)
-    ratio = (len(ours.latencies) / ours.seconds) / (len(stock.latencies) / stock.seconds)
-    print(f"\nthroughput at {args.concurrent} concurrent conversations: {ratio:.2f}x the stock bot")
+                figures = measure(bot, args.conversations, args.concurrent)
+            results.append((bot, figures))
+            print(f"\n{bot.name}: trained in {bot.train_seconds:.0f} s (cold)")
+            print(f"  1 conversation:    {figures['single'].line()}")
+            print(f"  {args.concurrent} concurrent:     {figures['crowd'].line()}")
+            memory = ", ".join(f"{role} {mb:.0f} MB" for role, mb in figures["rss"].items())
+            print(f"  RSS after the run: {memory}", flush=True)
+    rates = {bot.name: len(f["crowd"].latencies) / f["crowd"].seconds for bot, f in results}
+    stock = rates.pop("stock rasa init")
+    for name, rate in rates.items():
+        print(f"\nthroughput at {args.concurrent} concurrent conversations, {name}: {rate / stock:.2f}x the stock bot")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ def isolated_settings(workdir: Path) -> tuple[Settings, dict[str, str]]:
         desk_port=free_port(),
         desk_token="desk-token-" + workdir.name,
     )
+    workdir.mkdir(parents=True, exist_ok=True)
     desk_config = workdir / "desk.yml"
     desk_config.write_text(ALWAYS_OPEN_DESK, encoding="utf-8")
     return settings, {
