@@ -18,7 +18,7 @@ help:
 	@echo "make run-scaled - 2 Rasa replicas + 2 action servers behind nginx, on PostgreSQL and Redis"
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
-	@echo "make bench  - benchmarks (NLU vs Rasa's default pipeline; handoff delivery latency)"
+	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain"
 	@echo "make lint   - ruff"
 
 $(PY):

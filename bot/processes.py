@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -198,3 +198,25 @@ def running_stack(
     }
     with running_services(settings, services, log_dir, extra_env, timeout) as stack:
         yield stack
+
+
+def supervise(starting: AbstractContextManager[Stack], banner: Callable[[], str]) -> int:
+    """Runs a stack until Ctrl-C, SIGTERM or a server's death; ``make run``'s exit code."""
+    # Ctrl-C and SIGTERM both stop everything, even when started from a shell that
+    # ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with starting as stack:
+            print(banner(), flush=True)
+            while all(p.poll() is None for p in stack.processes.values()):
+                time.sleep(1)
+            dead = [name for name, p in stack.processes.items() if p.poll() is not None]
+            print(f"Stopped because {', '.join(dead)} exited.")
+            return 1
+    except StartupError as error:
+        print(f"Could not start: {error}")
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped.")
+        return 0

@@ -1,12 +1,10 @@
 """``make run``: train if the data changed, start every server, print where they are."""
 
 import logging
-import signal
-import time
 
 from bot.database import database_url, engine_for
 from bot.desk.accounts import FIRST_ADMIN, AccountStore, ensure_first_admin
-from bot.processes import StartupError, running_stack
+from bot.processes import running_stack, supervise
 from bot.settings import Settings, load_settings
 from bot.training import TrainingInputError, ensure_model
 
@@ -46,24 +44,7 @@ def main() -> int:
     except TrainingInputError as error:
         print(f"Cannot train: {error}")
         return 1
-    # Ctrl-C and SIGTERM both stop everything, even when started from a shell that
-    # ignores SIGINT in background jobs.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        with running_stack(settings, model) as stack:
-            print(_banner(settings, _admin_login()), flush=True)
-            while all(p.poll() is None for p in stack.processes.values()):
-                time.sleep(1)
-            dead = [name for name, p in stack.processes.items() if p.poll() is not None]
-            print(f"Stopped because {', '.join(dead)} exited.")
-            return 1
-    except StartupError as error:
-        print(f"Could not start: {error}")
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopped.")
-        return 0
+    return supervise(running_stack(settings, model), lambda: _banner(settings, _admin_login()))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,7 @@ and the usual RASA_PORT (the balancer's public port), DESK_PORT, CSKH_HOST.
 
 import os
 import shutil
-import signal
 import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ from urllib.parse import urlparse
 import sqlalchemy as sa
 
 from bot.paths import PROJECT_ROOT, VAR_DIR
-from bot.processes import Service, Stack, StartupError, rasa_service, running_services
+from bot.processes import Service, Stack, StartupError, rasa_service, running_services, supervise
 from bot.settings import Settings, load_settings
 from bot.training import TrainingInputError, ensure_model
 
@@ -160,30 +158,15 @@ def main() -> int:
     except TrainingInputError as error:
         print(f"Cannot train: {error}")
         return 1
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     run_dir = VAR_DIR / "scaled"
-    try:
-        with running_scaled_stack(settings, model, scale, run_dir, log_dir=run_dir / "logs") as stack:
-            print(
-                f"\ncskh-bot, {scale.replicas} Rasa replicas and {scale.replicas} action servers behind nginx:\n"
-                f"  REST / widget / channels   {settings.rasa_url}/webhooks/rest/webhook\n"
-                f"  Agent console              {settings.desk_url}/\n"
-                f"  Trackers and project data  {scale.pg_url}\n  Conversation locks         {scale.redis_url}\n"
-                f"  Logs                       {run_dir / 'logs'}\nPress Ctrl-C to stop everything.\n",
-                flush=True,
-            )
-            while all(p.poll() is None for p in stack.processes.values()):
-                time.sleep(1)
-            print("Stopped because " + ", ".join(r for r, p in stack.processes.items() if p.poll() is not None))
-            return 1
-    except StartupError as error:
-        print(f"Could not start: {error}")
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopped.")
-        return 0
-
+    banner = (
+        f"\ncskh-bot, {scale.replicas} Rasa replicas and {scale.replicas} action servers behind nginx:\n"
+        f"  REST / widget / channels   {settings.rasa_url}/webhooks/rest/webhook\n"
+        f"  Agent console              {settings.desk_url}/\n"
+        f"  Trackers and project data  {scale.pg_url}\n  Conversation locks         {scale.redis_url}\n"
+        f"  Logs                       {run_dir / 'logs'}\nPress Ctrl-C to stop everything.\n"
+    )
+    return supervise(running_scaled_stack(settings, model, scale, run_dir, log_dir=run_dir / "logs"), lambda: banner)
 
 if __name__ == "__main__":
     raise SystemExit(main())
