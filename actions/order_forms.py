@@ -109,7 +109,10 @@ class OrderNumberValidation(FormValidationAction):
             return {"ownership_answer": "verified", **self.on_ownership_proven(order)}
         failures = _count(tracker, "ownership_failures") + 1
         if failures < MAX_ATTEMPTS:
-            dispatcher.utter_message(response="utter_ownership_mismatch")
+            # "tạm biệt" or "giao thiếu hàng" is not a wrong number: ask again instead of saying it does not match
+            wrong_number = any(ch.isdigit() for ch in str(value or ""))
+            reply = "utter_ownership_mismatch" if wrong_number else "utter_ownership_need_phone"
+            dispatcher.utter_message(response=reply)
         return {"ownership_answer": None, "ownership_failures": failures}
 
     def on_ownership_proven(self, order: Order) -> Slots:

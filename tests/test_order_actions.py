@@ -86,6 +86,9 @@ def test_ownership_by_full_phone_or_last_four_digits() -> None:
     result, said = validate(form, "ownership_answer", "1111", {"order_number": "DH123456"})
     assert result == {"ownership_answer": None, "ownership_failures": 1}
     assert said == ["utter_ownership_mismatch"]
+    result, said = validate(form, "ownership_answer", "tạm biệt", {"order_number": "DH123456"})
+    assert result == {"ownership_answer": None, "ownership_failures": 1}
+    assert said == ["utter_ownership_need_phone"]  # words are not a wrong number: asked again, plainly
 
 
 def test_status_answer_reveals_the_order_only_to_its_owner() -> None:

@@ -53,7 +53,7 @@ STAGE_LABELS = {
     "evaluate": "Đánh giá chất lượng", "deploy": "Đưa vào sử dụng",
 }  # fmt: skip
 EPOCHS = re.compile(r"Epochs:\s+(\d+)%")
-COMPONENT = re.compile(r"(DIETClassifier|ResponseSelector|TEDPolicy)")
+COMPONENT = re.compile(r"(DIETClassifier|ResponseSelector)")
 
 
 @dataclass
@@ -119,8 +119,8 @@ def _rasa(args: list[str], on_line: Callable[[str], None] | None = None) -> str:
 
 
 def _train(folder: Path, report: Report) -> Path:
-    shares = {"DIETClassifier": (0.0, 0.45), "ResponseSelector": (0.45, 0.9), "TEDPolicy": (0.9, 1.0)}
-    current = {"share": (0.0, 0.45)}
+    shares = {"DIETClassifier": (0.0, 0.5), "ResponseSelector": (0.5, 1.0)}
+    current = {"share": (0.0, 0.5)}
 
     def on_line(line: str) -> None:
         if found := COMPONENT.search(line):
