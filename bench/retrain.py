@@ -36,7 +36,8 @@ def main() -> None:
                 while not stop.is_set():
                     started = time.perf_counter()
                     try:
-                        body = {"sender": "bench", "message": "phí ship bao nhiêu"}
+                        # a new customer each time: one sender this fast would be rate-limited (connectors/guard.py)
+                        body = {"sender": f"bench-{time.monotonic_ns()}", "message": "phí ship bao nhiêu"}
                         reply = requests.post(url, json=body, timeout=60)
                         (latencies if reply.ok and reply.json() else errors).append(time.perf_counter() - started)
                     except requests.RequestException:
@@ -51,6 +52,8 @@ def main() -> None:
                                    stdout=subprocess.PIPE, text=True)  # fmt: skip
             outcome = {}
             for line in job.stdout:
+                if not line.startswith("{"):  # Rasa's own output, not the job's events
+                    continue
                 event = json.loads(line)
                 if event["event"] == "progress":
                     stages.setdefault(event["stage"], time.monotonic() - started)

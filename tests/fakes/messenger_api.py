@@ -27,9 +27,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.loopback import LoopbackServer
 
 MESSAGING_TYPES = {"RESPONSE", "UPDATE", "MESSAGE_TAG"}
 TAGS = {"HUMAN_AGENT", "ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"}
@@ -78,7 +80,7 @@ def problem(body: Any) -> str | None:
     return None
 
 
-class FakeMessengerApi:
+class FakeMessengerApi(LoopbackServer):
     """Runs in a background thread; use as a context manager. Everything accepted is kept per recipient."""
 
     def __init__(self, access_token: str, version: str = "v19.0") -> None:
@@ -89,23 +91,12 @@ class FakeMessengerApi:
         self._accepted: list[dict[str, Any]] = []
         self._failures: list[tuple[int, int | None, str, str]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def graph_url(self) -> str:
         """What FB_GRAPH_URL points at."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/{self.version}"
-
-    def __enter__(self) -> "FakeMessengerApi":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.url}/{self.version}"
 
     def fail_next(self, error: tuple[int, int | None, str, str], times: int = 1) -> None:
         """The next ``times`` valid requests get ``error`` (e.g. ``RATE_LIMIT``) instead of success."""

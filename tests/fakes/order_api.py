@@ -5,12 +5,13 @@ N requests, or hang longer than the client's timeout.
 """
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.loopback import LoopbackServer
 
 
-class FakeOrderApi:
+class FakeOrderApi(LoopbackServer):
     """Runs in a background thread; use as a context manager."""
 
     def __init__(self, orders: dict[str, dict], token: str | None = None) -> None:
@@ -19,22 +20,7 @@ class FakeOrderApi:
         self.fail_next = 0
         self.hang_seconds = 0.0
         self.requests: list[tuple[str, str]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "FakeOrderApi":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         api = self

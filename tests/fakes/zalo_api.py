@@ -24,15 +24,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from tests.fakes.loopback import LoopbackServer
 
 MAX_TEXT = 2000
 INVALID_TOKEN, EXPIRED_TOKEN, NOT_INTERACTING, RATE_LIMITED, INVALID_PARAMETER = -216, -220, -230, -32, -201
 REFRESH_TOKEN_USED, WRONG_SECRET, WRONG_REQUEST = -14014, -14002, -14003
 
 
-class FakeZaloApi:
+class FakeZaloApi(LoopbackServer):
     """Runs in a background thread; use as a context manager. Thread-safe state for the test to inspect."""
 
     def __init__(self, app_id: str, app_secret: str) -> None:
@@ -49,22 +51,7 @@ class FakeZaloApi:
         self.messages: dict[str, list[str]] = {}
         self.sends: list[tuple[str, int]] = []  # (user id, error) for every message request
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "FakeZaloApi":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     # --- what a test tells it --------------------------------------------------------------------------
 
