@@ -31,7 +31,9 @@ import requests
 from rasa.cli.scaffold import create_initial_project
 
 from bot.paths import PROJECT_ROOT
+from bot.processes import Stack
 from bot.scaled import Scale, running_scaled_stack
+from bot.settings import Settings
 from tests.conftest import free_port, isolated_settings, processes_in
 
 # What customers of a Vietnamese shop send, diacritics or not, teencode and all.
@@ -128,12 +130,17 @@ def train_ours(workdir: Path) -> tuple[Path, float]:
     return Path(model), time.monotonic() - started
 
 
+def served(name: str, settings: Settings, stack: Stack, train_seconds: float) -> Bot:
+    """Our bot behind ``settings.rasa_url``, with the processes whose memory is reported."""
+    pids = {role: process.pid for role, process in stack.processes.items()}
+    return Bot(name, f"{settings.rasa_url}/webhooks/rest/webhook", pids, train_seconds)
+
+
 @contextmanager
 def our_bot(workdir: Path, model: Path, train_seconds: float) -> Iterator[Bot]:
     """``make run``'s embedded stack: one Rasa server, one action server, the desk; SQLite."""
     with processes_in(workdir / "stack", model) as (settings, stack):
-        pids = {role: process.pid for role, process in stack.processes.items()}
-        yield Bot("cskh-bot (make run)", f"{settings.rasa_url}/webhooks/rest/webhook", pids, train_seconds)
+        yield served("cskh-bot (make run)", settings, stack, train_seconds)
 
 
 @contextmanager
@@ -145,9 +152,7 @@ def our_scaled_bot(workdir: Path, model: Path, train_seconds: float) -> Iterator
                   os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"))  # fmt: skip
     with running_scaled_stack(settings, model, scale, workdir / "scaled" / "run", workdir / "scaled" / "logs",
                               env) as stack:  # fmt: skip
-        pids = {role: process.pid for role, process in stack.processes.items()}
-        yield Bot("cskh-bot (make run-scaled, 2 replicas)", f"{settings.rasa_url}/webhooks/rest/webhook", pids,
-                  train_seconds)  # fmt: skip
+        yield served("cskh-bot (make run-scaled, 2 replicas)", settings, stack, train_seconds)
 
 
 @contextmanager

@@ -168,5 +168,6 @@ def main() -> int:
     )
     return supervise(running_scaled_stack(settings, model, scale, run_dir, log_dir=run_dir / "logs"), lambda: banner)
 
+
 if __name__ == "__main__":
     raise SystemExit(main())

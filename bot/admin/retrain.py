@@ -120,7 +120,7 @@ def _rasa(args: list[str], on_line: Callable[[str], None] | None = None) -> str:
 
 def _train(folder: Path, report: Report) -> Path:
     shares = {"DIETClassifier": (0.0, 0.5), "ResponseSelector": (0.5, 1.0)}
-    current = {"share": (0.0, 0.5)}
+    current = {"share": shares["DIETClassifier"]}  # Rasa trains the NLU first
 
     def on_line(line: str) -> None:
         if found := COMPONENT.search(line):
