@@ -2,7 +2,8 @@
 
 Used by ``make run`` and by the end-to-end tests, so both exercise the same
 start-up path: every child runs in its own process group and is stopped,
-children included, when the stack closes.
+children included, when the stack closes. Children run with a umask of 077:
+the databases, secrets and logs they create are readable by the bot's user only.
 """
 
 import os
@@ -18,8 +19,8 @@ from typing import IO
 
 import requests
 
-from bot.paths import PROJECT_ROOT
-from bot.settings import CHANNEL_ENV_DEFAULTS, Settings
+from bot.paths import PRIVATE_UMASK, PROJECT_ROOT
+from bot.settings import CHANNEL_ENV_DEFAULTS, Settings, connect_address
 
 STOP_GRACE_SECONDS = 10
 
@@ -97,6 +98,11 @@ def child_env(settings: Settings, extra: dict[str, str] | None) -> dict[str, str
             "RASA_PORT": str(settings.rasa_port),
             "ACTION_PORT": str(settings.action_port),
             "RASA_AUTH_TOKEN": settings.rasa_token,
+            "RASA_API_HOST": settings.rasa_api_host,
+            "ACTION_HOST": settings.action_host,
+            "ACTION_SERVER_TOKEN": settings.action_token,
+            "DESK_HOST": settings.desk_host,
+            "DESK_API_HOST": settings.desk_api_host,
             "TRACKER_DB": settings.tracker_db,
             "ACTION_SERVER_URL": settings.action_url,
             "DESK_PORT": str(settings.desk_port),
@@ -118,6 +124,7 @@ def _spawn(command: list[str], env: dict[str, str], output: IO | None) -> subpro
         stdout=output,
         stderr=subprocess.STDOUT if output else None,
         start_new_session=True,
+        umask=PRIVATE_UMASK,
     )
 
 
@@ -153,8 +160,9 @@ def running_services(
     def output(name: str) -> IO | None:
         if log_dir is None:
             return None
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handle = (log_dir / f"{name}.log").open("ab")
+        log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # logs hold masked customer data and still are nobody else's business
+        handle = os.fdopen(os.open(log_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
         logs.append(handle)
         return handle
 
@@ -178,7 +186,8 @@ def rasa_service(
     port = port or settings.rasa_port
     return Service(
         "Rasa server", ["rasa", "--model", str(model)],
-        f"http://{settings.host}:{port}/status?token={settings.rasa_token}", {"RASA_PORT": str(port), **(env or {})},
+        f"http://{connect_address(settings.rasa_api_host)}:{port}/status?token={settings.rasa_token}",
+        {"RASA_PORT": str(port), **(env or {})},
     )  # fmt: skip
 
 
@@ -191,8 +200,9 @@ def running_stack(
     timeout: float = 180,
 ) -> Iterator[Stack]:
     """Runs the action server, the desk (agent console) and Rasa until the block exits."""
+    actions_health = f"http://{connect_address(settings.action_host)}:{settings.action_port}/health"
     services = {
-        "actions": Service("action server", ["actions"], f"http://{settings.host}:{settings.action_port}/health"),
+        "actions": Service("action server", ["actions"], actions_health),
         "desk": Service("agent console", ["desk"], f"{settings.desk_url}/health"),
         "rasa": rasa_service(settings, model),
     }
@@ -206,6 +216,7 @@ def supervise(starting: AbstractContextManager[Stack], banner: Callable[[], str]
     # ignores SIGINT in background jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    os.umask(PRIVATE_UMASK)  # what the supervisor itself writes (logs, nginx's files) is private too
     try:
         with starting as stack:
             print(banner(), flush=True)

@@ -2,18 +2,22 @@
 
 ``rasa``: Rasa's own ``serve_application`` with the HTTP API behind the auth
 token read from the environment (never on the command line, where ``ps``
-would show it), bound to 127.0.0.1 by default.
-``actions``: the rasa-sdk action server, bound the same way (rasa-sdk reads
-``SANIC_HOST`` and otherwise listens on every interface).
-``desk``: the agents' console and the desk's service API (bot/desk).
+would show it); the webhooks listen on ``CSKH_HOST``, the HTTP API answers
+only on ``RASA_API_HOST`` (both 127.0.0.1 by default, bot/doors.py).
+``actions``: the rasa-sdk action server on ``ACTION_HOST`` (rasa-sdk reads
+``SANIC_HOST`` and otherwise listens on every interface), obeying only
+requests that carry ``ACTION_SERVER_TOKEN``.
+``desk``: the agents' console on ``DESK_HOST``, its service API on ``DESK_API_HOST``.
 """
 
 import argparse
 import logging
 import os
 from collections.abc import Sequence
+from typing import Any
 
-from bot.paths import CREDENTIALS_FILE, ENDPOINTS_FILE
+from bot import doors
+from bot.paths import CREDENTIALS_FILE, ENDPOINTS_FILE, private_var_dir
 from bot.settings import load_settings
 
 
@@ -32,9 +36,15 @@ def serve_rasa(model: str) -> None:
     os.environ.setdefault("TRACKER_DB", settings.tracker_db)
     os.environ.setdefault("DESK_URL", settings.desk_url)
     os.environ.setdefault("DESK_SERVICE_TOKEN", settings.desk_token)
+    os.environ.setdefault("ACTION_SERVER_TOKEN", settings.action_token)  # endpoints.yml sends it to the actions
+    private_var_dir()  # the default tracker database lives there
+
+    def split_doors(app: Any, _loop: Any) -> None:
+        doors.split_by_interface(app, doors.rasa_is_internal, settings.host, settings.rasa_api_host)
+
     serve_application(
         model_path=model,
-        interface=settings.host,
+        interface=doors.bind_address(settings.host, settings.rasa_api_host),
         port=settings.rasa_port,
         credentials=str(CREDENTIALS_FILE),
         auth_token=settings.rasa_token,
@@ -42,6 +52,7 @@ def serve_rasa(model: str) -> None:
         endpoints=AvailableEndpoints.read_endpoints(os.environ.get("CSKH_ENDPOINTS") or str(ENDPOINTS_FILE)),
         # the widget on the shop's own site reads its inbox from here; no cookies are involved
         cors=os.environ.get("CSKH_WIDGET_ORIGINS", "*").split(),
+        server_listeners=[(split_doors, "before_server_start")],
     )
 
 
@@ -50,7 +61,8 @@ def serve_actions() -> None:
     from rasa_sdk.endpoint import run
 
     settings = load_settings()
-    os.environ["SANIC_HOST"] = settings.host
+    os.environ["SANIC_HOST"] = settings.action_host
+    doors.protect_action_server(settings.action_token)
     run("actions", port=settings.action_port, cors_origins=None)
 
 
@@ -59,7 +71,10 @@ def serve_desk() -> None:
     from bot.desk.app import create_app
 
     settings = load_settings()
-    create_app(settings).run(host=settings.host, port=settings.desk_port, access_log=False, motd=False)
+    app = create_app(settings)
+    doors.split_by_interface(app, doors.desk_is_internal, settings.desk_host, settings.desk_api_host)
+    host = doors.bind_address(settings.desk_host, settings.desk_api_host)
+    app.run(host=host, port=settings.desk_port, access_log=False, motd=False)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,0 +1,125 @@
+"""What the servers' inner doors check: a shared secret, and which interface a request came in on.
+
+The action server changes orders on whatever tracker it is sent, so it obeys
+only a caller holding ``ACTION_SERVER_TOKEN`` (Rasa sends it as a header,
+endpoints.yml). Rasa's HTTP API and the customers' webhooks share one sanic
+server, as do the desk's console and service API: when their bind addresses
+differ, the server listens on both and serves the internal paths only to
+connections that arrived on the internal address (loopback by default).
+"""
+
+import hmac
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable, Sequence
+
+import pluggy
+from sanic import Request, Sanic, response
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+_rasa_sdk_hook = pluggy.HookimplMarker("rasa_sdk")
+
+TOKEN_HEADER = "Authorization"
+TOKEN_SCHEME = "Bearer "
+WILDCARDS = {"", "0.0.0.0", "::"}
+# Rasa's server: what customers and channels reach; everything else is the token-protected HTTP API.
+RASA_PUBLIC_PREFIXES = ("/webhooks/", "/socket.io/")
+# The desk's server: the service API is internal; the console pages are what agents reach.
+DESK_INTERNAL_PREFIXES = ("/api/",)
+
+
+def require_token(app: Sanic, token: str, open_paths: Sequence[str] = ("/health",)) -> None:
+    """Answers 401 without ``Authorization: Bearer <token>`` and 403 with another secret (constant-time)."""
+    if not token:
+        raise ValueError("refusing to serve without a secret")
+    expected = (TOKEN_SCHEME + token).encode()
+
+    async def check_token(request: Request) -> HTTPResponse | None:
+        if request.path in open_paths:
+            return None
+        given = request.headers.get(TOKEN_HEADER)
+        if given is None:
+            return response.json({"error": "authentication required"}, status=401)
+        if not hmac.compare_digest(given.encode(), expected):
+            logger.warning("refused a request to %s with a wrong secret from %s", request.path, request.ip)
+            return response.json({"error": "forbidden"}, status=403)
+        return None
+
+    app.register_middleware(check_token, "request")
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        address = ipaddress.ip_address(socket.gethostbyname(host))
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def arrived_on(local_address: str, host: str) -> bool:
+    """Whether a connection accepted on ``local_address`` reached the interface ``host`` names."""
+    if host in WILDCARDS:
+        return True
+    local, wanted = _address(local_address), _address(host)
+    return local == wanted or (local.is_loopback and wanted.is_loopback)
+
+
+def bind_address(public_host: str, internal_host: str) -> str:
+    """One listening address for a server with two kinds of paths: the common one, or every interface.
+
+    Listening wider is safe only together with ``split_by_interface``, which refuses
+    each path on the interfaces it was not configured for.
+    """
+    if public_host == internal_host:
+        return public_host
+    if "::" in (public_host, internal_host) or any(_address(h).version == 6 for h in (public_host, internal_host)):
+        return "::"
+    return "0.0.0.0"
+
+
+def split_by_interface(app: Sanic, is_internal: Callable[[str], bool], public_host: str, internal_host: str) -> None:
+    """Internal paths only on ``internal_host``, the others only on ``public_host``; 404 elsewhere."""
+    if public_host == internal_host:
+        return
+
+    async def check_interface(request: Request) -> HTTPResponse | None:
+        sockname = request.conn_info.sockname if request.conn_info else None
+        local = sockname[0] if isinstance(sockname, tuple) else "127.0.0.1"  # a UNIX socket is local
+        host = internal_host if is_internal(request.path) else public_host
+        if arrived_on(local, host):
+            return None
+        return response.json({"error": "not found"}, status=404)
+
+    app.register_middleware(check_interface, "request")
+
+
+def rasa_is_internal(path: str) -> bool:
+    """Rasa's HTTP API: every path but the customers' webhooks and socket.io."""
+    return not path.startswith(RASA_PUBLIC_PREFIXES)
+
+
+def desk_is_internal(path: str) -> bool:
+    """The desk's service API (the event broker, the actions' hand-offs)."""
+    return path.startswith(DESK_INTERNAL_PREFIXES)
+
+
+class ActionServerAuth:
+    """A rasa-sdk plugin: rasa_sdk's own ``run`` builds the app, this adds the secret check to it."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    @_rasa_sdk_hook
+    def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        require_token(app, self._token)
+
+
+def protect_action_server(token: str) -> None:
+    """Registers ``ActionServerAuth`` with rasa-sdk's plugin manager before ``rasa_sdk.endpoint.run``."""
+    from rasa_sdk.plugin import plugin_manager
+
+    plugin_manager().register(ActionServerAuth(token))
