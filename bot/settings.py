@@ -10,6 +10,7 @@ Each door has its own bind address. Only the customers' webhooks follow
 (``DESK_API_HOST``) stay on 127.0.0.1 unless set themselves (bot/doors.py).
 """
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -88,6 +89,14 @@ def load_settings() -> Settings:
         desk_host=os.environ.get("DESK_HOST", LOOPBACK),
         desk_api_host=os.environ.get("DESK_API_HOST", LOOPBACK),
     )
+
+
+def trusted_proxies() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """``CSKH_TRUSTED_PROXIES``: the reverse proxies (addresses or networks, comma-separated) whose
+    X-Forwarded-For is believed. None by default: a client must not choose the address it is counted under.
+    """
+    raw = os.environ.get("CSKH_TRUSTED_PROXIES", "")
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip())
 
 
 # Channel secrets named in credentials.yml. Rasa refuses to start on an unset

@@ -14,9 +14,9 @@ def store(tmp_path) -> AccountStore:
     return AccountStore(sa.create_engine(f"sqlite:///{tmp_path / 'desk.db'}", future=True))
 
 
-def test_passwords_are_stored_as_salted_scrypt_hashes() -> None:
+def test_passwords_are_stored_as_salted_argon2id_hashes_at_owasp_parameters() -> None:
     first, second = hash_password("mat-khau-rat-dai"), hash_password("mat-khau-rat-dai")
-    assert first.startswith("scrypt$16384$8$1$") and "mat-khau" not in first
+    assert first.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and "mat-khau" not in first
     assert first != second  # salted
     assert verify_password("mat-khau-rat-dai", first)
     assert not verify_password("mat-khau-rat-dai!", first)

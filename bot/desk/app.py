@@ -17,14 +17,15 @@ from bot.database import database_url, engine_for
 from bot.desk.accounts import AccountStore, ensure_first_admin
 from bot.desk.admin_pages import RetrainRunner, admin
 from bot.desk.api import api
-from bot.desk.console import console
+from bot.desk.console import KDF_SLOTS, console
 from bot.desk.hours import DeskConfigFile
 from bot.desk.live import LiveHub
 from bot.desk.queue import HandoffQueue
 from bot.desk.rasa_client import RasaClient
 from bot.desk.service import Desk
+from bot.desk.throttle import LoginThrottle
 from bot.paths import PROJECT_ROOT
-from bot.settings import Settings
+from bot.settings import Settings, trusted_proxies
 from bot.tickets import TicketStore
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ def create_app(settings: Settings) -> Sanic:
     app.ctx.service_token = settings.desk_token
     app.ctx.tracker_db = settings.tracker_db
     app.ctx.secure_cookies = os.environ.get("CSKH_SECURE_COOKIES") == "1"
+    app.ctx.trusted_proxies = trusted_proxies()
+    app.ctx.login_throttle = LoginThrottle()
     app.static("/static", str(DESK_DIR / "static"))
     app.blueprint(api)
     app.blueprint(console)
@@ -81,6 +84,7 @@ def create_app(settings: Settings) -> Sanic:
         engine = engine_for(database_url())
         app.ctx.engine = engine
         app.ctx.retrain = RetrainRunner()
+        app.ctx.kdf_slots = asyncio.Semaphore(KDF_SLOTS)
         accounts = AccountStore(engine)
         ensure_first_admin(accounts)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)

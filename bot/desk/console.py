@@ -4,14 +4,20 @@ Pages are rendered server-side by Jinja2 with autoescaping, and the small
 script adds live lines with ``textContent``, so whatever a customer types is
 shown as text. Every state-changing request carries the session's CSRF token;
 the session cookie is HttpOnly and SameSite=Strict.
+
+Who sees what is decided here, per request and per conversation id: admins see
+every conversation; an agent sees the waiting queue and the conversations they
+claimed, and nothing else answers differently from a conversation that does not
+exist. Failed logins are slowed per (name, address) and per address
+(bot/desk/throttle.py); a live stream re-checks its session every few seconds.
 """
 
 import asyncio
 import hmac
 import json
+import math
 import secrets
 import time
-from collections import defaultdict
 from collections.abc import Awaitable
 from functools import wraps
 from typing import Any
@@ -19,8 +25,9 @@ from typing import Any
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot.client_address import client_address
 from bot.desk import texts
-from bot.desk.accounts import ADMIN, SESSION_IDLE, Session
+from bot.desk.accounts import ADMIN, SESSION_IDLE, Agent, Session
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
 from bot.desk.queue import WAITING, Handoff
 from bot.desk.service import DeskError
@@ -29,13 +36,14 @@ console = Blueprint("desk_console")
 SESSION_COOKIE = "cskh_session"
 LOGIN_CSRF_COOKIE = "cskh_login_csrf"
 HEARTBEAT_SECONDS = 15
-LOGIN_ATTEMPTS, LOGIN_LOCK_SECONDS = 5, 300
+SESSION_CHECK_SECONDS = 2.0
+KDF_SLOTS = 2  # password checks at once: each takes 19 MiB, and the machine has few cores
+NOT_FOUND = "Không tìm thấy cuộc trò chuyện này."
 NOTICES = {
     "taken": "Cuộc trò chuyện này đã được nhân viên khác nhận hoặc khách đã rời hàng chờ.",
     "closed": "Đã đóng cuộc trò chuyện và gửi câu hỏi đánh giá cho khách.",
     "returned": "Đã trả cuộc trò chuyện lại cho bot.",
 }
-_failed_logins: dict[str, list[float]] = defaultdict(list)
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
@@ -103,10 +111,14 @@ async def login_page(request: Request) -> HTTPResponse:
     return reply
 
 
-def _locked(username: str) -> bool:
-    recent = [t for t in _failed_logins[username] if time.monotonic() - t < LOGIN_LOCK_SECONDS]
-    _failed_logins[username] = recent
-    return len(recent) >= LOGIN_ATTEMPTS
+def _client(request: Request) -> str:
+    return client_address(request.ip, request.headers.get("X-Forwarded-For"), request.app.ctx.trusted_proxies)
+
+
+async def _authenticate(request: Request, username: str, password: str) -> Agent | None:
+    """The password check off the event loop (it takes tens of ms), a few at a time to bound memory."""
+    async with request.app.ctx.kdf_slots:
+        return await asyncio.to_thread(request.app.ctx.desk.accounts.authenticate, username, password)
 
 
 @console.post("/login")
@@ -124,13 +136,18 @@ async def login(request: Request) -> HTTPResponse:
 
     if not expected or not hmac.compare_digest(expected.encode(), provided.encode()):
         return refuse("Trang đăng nhập đã cũ, bạn thử lại nhé.", 403)
-    if _locked(username):
-        return refuse("Sai mật khẩu quá nhiều lần. Bạn đợi 5 phút rồi thử lại.", 429)
-    agent = request.app.ctx.desk.accounts.authenticate(username, password)
+    address, throttle = _client(request), request.app.ctx.login_throttle
+    wait = throttle.wait(username, address)
+    if wait > 0:
+        minutes = math.ceil(wait / 60)
+        reply = refuse(f"Đăng nhập sai quá nhiều lần. Bạn đợi khoảng {minutes} phút rồi thử lại nhé.", 429)
+        reply.headers["Retry-After"] = str(math.ceil(wait))
+        return reply
+    agent = await _authenticate(request, username, password)
     if agent is None:
-        _failed_logins[username].append(time.monotonic())
+        throttle.failed(username, address)
         return refuse("Sai tên đăng nhập hoặc mật khẩu.", 401)
-    _failed_logins.pop(username, None)
+    throttle.succeeded(username, address)
     cookie, _ = request.app.ctx.desk.accounts.start_session(agent)
     reply = response.redirect("/")
     _set_cookie(request, reply, SESSION_COOKIE, cookie, int(SESSION_IDLE.total_seconds()))
@@ -182,35 +199,74 @@ async def queue_json(request: Request, session: Session) -> HTTPResponse:
     return response.json(_queue_state(request, session))
 
 
+def _may_see(agent: Agent, handoff: Handoff) -> bool:
+    """Admins see every conversation; an agent sees the waiting queue and the conversations they claimed."""
+    return agent.role == ADMIN or handoff.status == WAITING or handoff.claimed_by == agent.username
+
+
+def _visible(request: Request, agent: Agent, handoff_id: int) -> Handoff | None:
+    """The conversation if it exists and ``agent`` may see it now; None either way otherwise."""
+    handoff = request.app.ctx.desk.queue.get(handoff_id)
+    return handoff if handoff is not None and _may_see(agent, handoff) else None
+
+
+def _not_found() -> HTTPResponse:
+    return response.json({"error": NOT_FOUND}, status=404)
+
+
+def _stream_end(request: Request, token: str | None, handoff_id: int | None) -> str | None:
+    """Why a live stream must stop now (``session`` or ``access``), or None while it may go on."""
+    current = request.app.ctx.desk.accounts.session(token, touch=False)
+    if current is None:
+        return "session"
+    if handoff_id is not None and _visible(request, current.agent, handoff_id) is None:
+        return "access"
+    return None
+
+
 @console.get("/stream")
 @agent_required
 async def stream(request: Request, session: Session) -> HTTPResponse:
-    """Server-sent events: queue changes, and the lines of one conversation when ``?handoff=`` is given."""
+    """Server-sent events: queue changes, and the lines of one conversation when ``?handoff=`` is given.
+
+    The session, and the right to see that conversation, are checked again at every event and at
+    least every ``SESSION_CHECK_SECONDS``: a logout, an expiry or another agent's claim ends the
+    stream, and only a live session's stream marks its agent present.
+    """
     desk = request.app.ctx.desk
+    token = request.cookies.get(SESSION_COOKIE)
     topics = [QUEUE_TOPIC]
-    handoff = request.args.get("handoff", "")
-    if handoff.isdigit():
-        topics.append(handoff_topic(int(handoff)))
+    wanted = request.args.get("handoff", "")
+    handoff_id = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 12 else None
+    if handoff_id is not None:
+        if _visible(request, session.agent, handoff_id) is None:
+            return _not_found()
+        topics.append(handoff_topic(handoff_id))
     reply = await request.respond(
         content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-cache"}
     )
     with desk.hub.subscribe(*topics) as updates:
         await reply.send(": connected\n\n")
+        beat = time.monotonic()
         while True:
             try:
-                event, data = await asyncio.wait_for(updates.get(), timeout=HEARTBEAT_SECONDS)
+                update = await asyncio.wait_for(updates.get(), timeout=SESSION_CHECK_SECONDS)
             except asyncio.TimeoutError:
+                update = None
+            ended = _stream_end(request, token, handoff_id)
+            if ended:
+                await reply.send(f"event: ended\ndata: {json.dumps({'reason': ended})}\n\n")
+                return await reply.eof()
+            if update is not None:
+                event, data = update
+                await reply.send(f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n")
+            if time.monotonic() - beat >= HEARTBEAT_SECONDS:
+                beat = time.monotonic()
                 desk.accounts.seen(session.agent.username)
                 await reply.send(": heartbeat\n\n")
-                continue
-            await reply.send(f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n")
 
 
 # --- one conversation -----------------------------------------------------------------------------
-
-
-def _handoff_or_404(request: Request, handoff_id: int) -> Handoff | None:
-    return request.app.ctx.desk.queue.get(handoff_id)
 
 
 @console.post("/handoffs/<handoff_id:int>/claim")
@@ -226,7 +282,7 @@ async def claim(request: Request, session: Session, handoff_id: int) -> HTTPResp
 @console.get("/handoffs/<handoff_id:int>")
 @agent_required
 async def conversation_page(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
-    handoff = _handoff_or_404(request, handoff_id)
+    handoff = _visible(request, session.agent, handoff_id)
     if handoff is None:
         return render(request, "missing.html", status=404, session=session)
     desk = request.app.ctx.desk
@@ -242,12 +298,16 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
 @console.get("/handoffs/<handoff_id:int>/messages.json")
 @agent_required
 async def messages_json(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    if _visible(request, session.agent, handoff_id) is None:
+        return _not_found()
     return response.json([m.as_dict() for m in request.app.ctx.desk.queue.messages(handoff_id)])
 
 
 @console.get("/handoffs/<handoff_id:int>/suggestions.json")
 @agent_required
 async def suggestions_json(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    if _visible(request, session.agent, handoff_id) is None:
+        return _not_found()
     return response.json(await request.app.ctx.desk.suggestions(handoff_id))
 
 
@@ -270,18 +330,24 @@ async def _outcome(change: Awaitable[None], done: dict[str, Any]) -> HTTPRespons
 @console.post("/handoffs/<handoff_id:int>/reply")
 @agent_required
 async def reply(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    if _visible(request, session.agent, handoff_id) is None:
+        return _not_found()
     return await _outcome(request.app.ctx.desk.reply(handoff_id, session.agent, _field(request, "text")), {"ok": True})
 
 
 @console.post("/handoffs/<handoff_id:int>/note")
 @agent_required
 async def note(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    if _visible(request, session.agent, handoff_id) is None:
+        return _not_found()
     return await _outcome(request.app.ctx.desk.note(handoff_id, session.agent, _field(request, "text")), {"ok": True})
 
 
 @console.post("/handoffs/<handoff_id:int>/handback")
 @agent_required
 async def hand_back(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    if _visible(request, session.agent, handoff_id) is None:
+        return _not_found()
     change = request.app.ctx.desk.hand_back(handoff_id, session.agent)
     return await _outcome(change, {"ok": True, "next": "/?notice=returned"})
 
@@ -289,5 +355,7 @@ async def hand_back(request: Request, session: Session, handoff_id: int) -> HTTP
 @console.post("/handoffs/<handoff_id:int>/close")
 @agent_required
 async def close(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
+    if _visible(request, session.agent, handoff_id) is None:
+        return _not_found()
     change = request.app.ctx.desk.close(handoff_id, session.agent, _field(request, "resolution"))
     return await _outcome(change, {"ok": True, "next": "/?notice=closed"})

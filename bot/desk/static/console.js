@@ -173,6 +173,12 @@ if (conversation && conversation.dataset.mine === "yes") {
 // --- live stream --------------------------------------------------------------
 
 const stream = new EventSource(handoffId ? `/stream?handoff=${handoffId}` : "/stream");
+// The server ends the stream at logout or expiry ("session") or when this conversation is no longer
+// ours to see ("access"); reconnecting would only be refused, so leave the page.
+stream.addEventListener("ended", (event) => {
+  stream.close();
+  window.location = JSON.parse(event.data).reason === "access" ? "/?notice=taken" : "/login";
+});
 stream.addEventListener("queue", () => { if (!handoffId) refreshQueue(); });
 stream.addEventListener("message", (event) => {
   const message = JSON.parse(event.data);
