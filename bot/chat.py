@@ -14,6 +14,7 @@ import uuid
 import requests
 
 from bot.settings import load_settings
+from connectors.senders import SESSION_HEADER
 
 POLL_SECONDS = 1.0
 
@@ -24,7 +25,7 @@ class Conversation:
     def __init__(self, rasa_url: str) -> None:
         self.webhook = f"{rasa_url}/webhooks/rest/webhook"
         self.inbox = f"{rasa_url}/webhooks/rest/inbox"
-        self.sender = f"shell-{uuid.uuid4().hex[:8]}"
+        self.sender = f"shell-{uuid.uuid4().hex}"  # the conversation's secret: whoever has it reads the inbox
         self.buttons: list[dict] = []
         self.seen_until = time.time()
         self._lock = threading.Lock()
@@ -52,7 +53,9 @@ class Conversation:
     def poll_inbox(self, stop: threading.Event) -> None:
         while not stop.wait(POLL_SECONDS):
             try:
-                reply = requests.get(self.inbox, params={"sender": self.sender, "since": self.seen_until}, timeout=10)
+                reply = requests.get(
+                    self.inbox, params={"since": self.seen_until}, headers={SESSION_HEADER: self.sender}, timeout=10
+                )
                 messages = reply.json().get("messages", []) if reply.ok else []
             except (requests.RequestException, ValueError):
                 continue

@@ -15,6 +15,9 @@ Rasa's re-reading and deserialising the whole stored conversation on every
 turn; and with ``publish_paused_only: true`` only the turns of conversations
 a human holds (paused, or pausing/resuming in this turn) are published, since
 the desk is the broker's only consumer.
+
+Conversations stored before sender ids were namespaced per channel (connectors/senders.py)
+are renamed when the store starts, once per database.
 """
 
 from typing import Any
@@ -23,6 +26,9 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import ConversationPaused, ConversationResumed, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.database import database_url, engine_for
+from connectors.senders import namespace_stored_senders
 
 # Senders whose last turn could not be read or written; the channel takes them out.
 storage_failures: set[str] = set()
@@ -50,6 +56,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        namespace_stored_senders(self.engine, engine_for(database_url()))
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         try:

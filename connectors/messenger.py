@@ -12,6 +12,11 @@ a human agent may answer for 7 days with the ``HUMAN_AGENT`` tag. The time of
 each person's last message is kept in the project database, so any Rasa
 replica sends an agent's reply (which arrives through Rasa's HTTP API, with no
 webhook request behind it) with the right messaging type.
+
+Rasa knows the person as ``fb:<psid>`` (connectors/senders.py): no other channel can name
+that conversation. Every message passes the door guard (connectors/guard.py) per person:
+over-long texts are answered politely without reaching the NLU, and a burst is told once to
+slow down and then dropped.
 """
 
 import asyncio
@@ -33,7 +38,9 @@ from sanic.response import HTTPResponse
 
 from bot.database import database_url, engine_for
 from connectors.dedupe import seen_messages
+from connectors.guard import door_guard
 from connectors.messenger_client import SendApi, masked, split_text, with_quick_replies
+from connectors.senders import namespaced, platform_id
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +185,10 @@ class MessengerOutput(OutputChannel):
     def __init__(self, api: SendApi) -> None:
         self.api = api
 
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Rasa addresses its tracker key (``fb:<psid>``); the Send API wants the PSID."""
+        await super().send_response(platform_id(self.name(), recipient_id), message)
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._deliver(recipient_id, text, [], kwargs.get("agent"))
 
@@ -319,14 +330,18 @@ async def _answer_one(api: SendApi, inbound: Inbound, on_new_message: Callable[[
         return
     await asyncio.to_thread(messaging_window().record, inbound.sender_id, inbound.received_at)
     output = MessengerOutput(api)
+    sender = namespaced(CHANNEL, inbound.sender_id)
+    refusal = door_guard().check(sender, inbound.text or "")
+    if refusal:
+        if refusal.worth_answering:
+            await output.send_text_message(inbound.sender_id, refusal.text)
+        return
     await api.sender_action(inbound.sender_id, "typing_on")
     try:
         if inbound.text is None:
             await output.send_text_message(inbound.sender_id, TEXT_ONLY)  # no NLU for pictures and stickers
         else:
-            message = UserMessage(
-                inbound.text, output, inbound.sender_id, input_channel=CHANNEL, message_id=inbound.message_id
-            )
+            message = UserMessage(inbound.text, output, sender, input_channel=CHANNEL, message_id=inbound.message_id)
             await on_new_message(message)
     finally:
         await api.sender_action(inbound.sender_id, "typing_off")

@@ -1,22 +1,28 @@
-"""Rasa's REST channel plus an inbox for messages that arrive later.
+"""Rasa's REST channel, guarded and in its own namespace, plus an inbox for messages that arrive later.
 
-REST is request/response: the webhook answers with the bot's replies to that
-message, but an agent's reply, a queue update or the CSAT question arrive
-while nobody is asking. The desk appends those to the customer's tracker
-(tagged ``source: desk``), and ``GET /webhooks/rest/inbox?sender=..&since=..``
-returns them, read from the tracker store so any Rasa replica can answer.
-The sender id is the customer's secret, as it already is for the webhook.
+``POST /webhooks/rest/webhook`` (with or without a trailing slash: Sanic routes both here)
+answers with the bot's replies to that message. Every message passes the door guard first
+(connectors/guard.py): malformed bodies get a 400, very long messages and bursts a polite
+answer, and a turn that produced no reply (the action server down, say) an apology instead
+of silence. The client's ``sender`` becomes ``web:<sender>`` (connectors/senders.py), so it can
+never name a Zalo or Messenger customer's conversation; ``input_channel`` and ``metadata`` in
+the body are ignored: the channel is ``rest``, whatever the client claims. Rasa's ``stream``
+mode is not offered (one way in, one guard).
 
-Every message is checked first (connectors/guard.py): malformed bodies get a
-400, very long messages and bursts a polite answer, and a turn that produced
-no reply (the action server down, say) an apology instead of silence.
+REST is request/response, but an agent's reply, a queue update or the CSAT question arrive
+while nobody is asking. The desk appends those to the customer's tracker (tagged ``source:
+desk``), and ``GET /webhooks/rest/inbox?since=..`` with the sender in the ``X-Chat-Session``
+header returns them, read from the tracker store so any Rasa replica can answer. The sender
+id is the customer's secret, as it already is for the webhook, so it travels in a header,
+never in a URL (which proxies and access logs keep).
 """
 
 import logging
+from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
@@ -27,13 +33,12 @@ from sanic.response import HTTPResponse
 from bot.desk.rasa_client import DESK_SOURCE
 from bot.shop_policy import render_text
 from bot.tracking import storage_failures
-from connectors.guard import MAX_MESSAGE_CHARS, NO_ANSWER, TOO_FAST, TOO_LONG, BurstLimiter, problem_with
+from connectors.guard import MAX_SENDER_CHARS, NO_ANSWER, door_guard, limit_request_size, problem_with
+from connectors.senders import SESSION_HEADER, namespaced
 
 logger = logging.getLogger(__name__)
 
-# Channels whose customers read later messages here: REST clients and the website widget
-# (whose session id is a random secret kept in the browser).
-INBOX_CHANNELS = frozenset({"rest", "socketio"})
+CHANNEL = "rest"
 
 
 def desk_messages(events: Any, since: float) -> list[dict[str, Any]]:
@@ -56,17 +61,24 @@ def _reply(sender: str, text: str, status: int = 200, headers: dict[str, str] | 
     return response.json([{"recipient_id": sender, "text": text}], status=status, headers=headers)
 
 
+def _client_address(request: Request) -> str:
+    forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
+    return door_guard().address(request.ip, forwarded or None)
+
+
 class RestWithInbox(RestInput):
-    """``/webhooks/rest/webhook`` as in Rasa, guarded, plus ``/webhooks/rest/inbox``."""
+    """``/webhooks/rest/webhook`` guarded and namespaced, plus ``/webhooks/rest/inbox``."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
-        limiter = BurstLimiter()
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+        limit_request_size(webhook)
 
-        @webhook.middleware("request")
-        async def check_message(request: Request) -> HTTPResponse | None:
-            if request.method != "POST" or not request.path.endswith("/webhook"):
-                return None
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
             try:
                 body = request.json
             except InvalidUsage:  # the body is not JSON
@@ -74,49 +86,53 @@ class RestWithInbox(RestInput):
             problem = problem_with(body)
             if problem:
                 return response.json({"error": problem}, status=400)
-            if len(body["message"]) > MAX_MESSAGE_CHARS:
-                return _reply(body["sender"], TOO_LONG)
-            wait = limiter.allow(body["sender"])
-            if wait is not None:
-                return _reply(body["sender"], TOO_FAST, 429, {"Retry-After": str(max(1, round(wait)))})
-            return None
-
-        @webhook.middleware("response")
-        async def never_silent(request: Request, reply: HTTPResponse) -> HTTPResponse | None:
-            if request.method != "POST" or not request.path.endswith("/webhook") or reply.status != 200:
-                return None
-            sender = request.json["sender"]
+            client_sender, text = body["sender"], body["message"]
+            sender = namespaced(CHANNEL, client_sender)
+            refusal = door_guard().check(sender, text, _client_address(request))
+            if refusal:
+                retry = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
+                return _reply(client_sender, refusal.text, refusal.status, retry)
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL))
+            except CancelledError:
+                logger.error("rest: a message timed out")
+            except Exception as error:  # the customer gets an apology below, never the error
+                logger.error("rest: a message was not handled: %s", type(error).__name__)
+                logger.debug("rest: handling failed", exc_info=True)
             if sender in storage_failures:
                 # Rasa answered from a conversation it could not read or save: not an answer to trust
                 storage_failures.discard(sender)
-                return _reply(sender, render_text(NO_ANSWER))
-            if reply.body not in (b"[]", b""):
-                return None
-            try:
-                tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
-            except Exception as error:  # any store (SQLite, PostgreSQL, ...) failing: apologize anyway
-                logger.warning("tracker store unavailable: %s", type(error).__name__)
-                tracker = None
-            if tracker is not None and tracker.is_paused():
-                return None  # a person has the conversation: the bot is silent on purpose
-            return _reply(sender, render_text(NO_ANSWER))
+                return _reply(client_sender, render_text(NO_ANSWER))
+            if not collector.messages and not await self._paused(request, sender):
+                return _reply(client_sender, render_text(NO_ANSWER))
+            for message in collector.messages:
+                message["recipient_id"] = client_sender
+            return response.json(collector.messages)
 
+        @webhook.route("/inbox", methods=["GET"])
         async def inbox(request: Request) -> HTTPResponse:
-            sender_id = request.args.get("sender")
+            client_sender = request.headers.get(SESSION_HEADER, "")
             try:
                 since = float(request.args.get("since", "0"))
             except ValueError:
                 return response.json({"error": "since must be a Unix timestamp"}, status=400)
-            if not sender_id:
-                return response.json({"error": "sender is required"}, status=400)
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender_id)
-            if tracker and tracker.get_latest_input_channel() not in INBOX_CHANNELS:
-                # a Zalo or Messenger user id is no secret: their messages are not served here
-                return response.json({"messages": []})
+            if not client_sender or len(client_sender) > MAX_SENDER_CHARS:
+                return response.json({"error": f"the {SESSION_HEADER} header must name the sender"}, status=400)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(namespaced(CHANNEL, client_sender))
             messages = desk_messages(tracker.events if tracker else [], since)
             for message in messages:
-                message["recipient_id"] = sender_id
+                message["recipient_id"] = client_sender
             return response.json({"messages": messages})
 
-        webhook.add_route(inbox, "/inbox", methods=["GET"])
         return webhook
+
+    @staticmethod
+    async def _paused(request: Request, sender: str) -> bool:
+        """Whether a person has the conversation, so the bot's silence is on purpose."""
+        try:
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        except Exception as error:  # any store (SQLite, PostgreSQL, ...) failing: apologize anyway
+            logger.warning("tracker store unavailable: %s", type(error).__name__)
+            return False
+        return tracker is not None and tracker.is_paused()

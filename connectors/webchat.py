@@ -7,11 +7,15 @@ Two things differ from ``rasa.core.channels.socketio.SocketIOInput``:
   and message handlers are registered again here, awaiting it.
 - messages the desk sends (``message["agent"]``) keep the agent's name, so the
   widget can show who is writing.
+- every message passes the door guard (connectors/guard.py): bursts per session and per
+  client address, over-long messages answered politely without reaching the NLU, and
+  engine.io packets over ``MAX_SOCKET_PACKET_BYTES`` refused by engine.io itself (its
+  default is 1 MB). The session id the widget sends becomes ``web:<session id>``
+  (connectors/senders.py); metadata sent by the client is not kept.
 It also serves ``widget.js`` (one ``<script>`` tag embeds the chat), its CSS,
 the socket.io client from npm (``make widget``) and a demo shop page.
 """
 
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,6 +29,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.paths import PROJECT_ROOT
+from connectors.guard import MAX_SENDER_CHARS, MAX_SOCKET_PACKET_BYTES, door_guard, limit_request_size
+from connectors.senders import namespaced, platform_id
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +47,14 @@ FILES = {
 
 
 class WebChatOutput(SocketIOOutput):
-    """Rasa's socket.io output, keeping the agent's name on messages from the desk."""
+    """Rasa's socket.io output, keeping the agent's name on messages from the desk.
+
+    Rasa addresses messages to the tracker key (``web:<session id>``); the widget's socket
+    joined the room of its session id.
+    """
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        recipient_id = platform_id(WebChatInput.name(), recipient_id)
         if not message.get("agent"):
             await super().send_response(recipient_id, message)
             return
@@ -65,25 +76,35 @@ class WebChatInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)
+        limit_request_size(webhook)
         sio = self.sio
+        sio.eio.max_http_buffer_size = MAX_SOCKET_PACKET_BYTES
 
         async def session_request(sid: str, data: dict | None) -> None:
-            session_id = str((data or {}).get("session_id") or uuid.uuid4().hex)
+            session_id = (data or {}).get("session_id") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_SENDER_CHARS:
+                session_id = uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
-        async def handle_message(sid: str, data: dict) -> None:
-            sender_id = data.get("session_id") if self.session_persistence else sid
-            if not sender_id:
-                logger.warning("widget message without a session id ignored")
+        async def handle_message(sid: str, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id") if self.session_persistence else sid
+            text = data.get("message")
+            if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_SENDER_CHARS:
+                logger.warning("widget message without a usable session id ignored")
                 return
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                metadata = json.loads(metadata)
+            if not isinstance(text, str):
+                return
+            sender = namespaced(self.name(), session_id)
+            refusal = door_guard().check(sender, text, self._client_address(sid))
+            if refusal:
+                if refusal.worth_answering:  # to this socket only: the NLU never sees the message
+                    await sio.emit(self.bot_message_evt, {"text": refusal.text}, room=sid, namespace=self.namespace)
+                return
             output = WebChatOutput(sio, self.bot_message_evt)
-            text = str(data.get("message", ""))
-            await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata))
+            await on_new_message(UserMessage(text, output, sender, input_channel=self.name()))
 
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
@@ -98,3 +119,12 @@ class WebChatInput(SocketIOInput):
 
         webhook.add_route(widget_file, "/<name>", methods=["GET"])
         return webhook
+
+    def _client_address(self, sid: str) -> str | None:
+        """Where the socket connected from (its handshake request), as the door guard counts it."""
+        try:
+            request = self.sio.get_environ(sid, namespace=self.namespace)["sanic.request"]
+        except (KeyError, TypeError):
+            return None
+        forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
+        return door_guard().address(request.ip, forwarded or None)

@@ -11,6 +11,11 @@ numbered list, and a customer who answers with just the number ("2", "số 2")
 sends that button's payload. Only text reaches the NLU; for pictures, stickers
 and files the bot asks the customer to type instead, unless an agent has the
 conversation, who then sees what was sent.
+
+Rasa knows the customer as ``zalo:<user id>`` (connectors/senders.py): no other channel can
+name that conversation. Every message passes the door guard (connectors/guard.py) per
+customer: over-long texts are answered politely without reaching the NLU, and a burst is
+told once to slow down and then dropped.
 """
 
 import asyncio
@@ -33,6 +38,8 @@ from sanic.response import HTTPResponse
 from bot.database import database_url, engine_for
 from bot.privacy import redact
 from connectors.dedupe import seen_messages
+from connectors.guard import Refusal, door_guard
+from connectors.senders import namespaced, platform_id
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig, masked
 
 logger = logging.getLogger(__name__)
@@ -171,6 +178,10 @@ class ZaloOutput(OutputChannel):
         self._choices = choices
         self._text_limit = text_limit
 
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Rasa addresses its tracker key (``zalo:<user id>``); the OA API wants the user id."""
+        await super().send_response(platform_id(self.name(), recipient_id), message)
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         if kwargs.get("agent"):
             text = f"{kwargs['agent']}: {text}"
@@ -306,11 +317,21 @@ class ZaloInput(InputChannel):
             return sender, None
         if name == FOLLOW_EVENT:
             return sender, self._deliver(on_new_message, sender, GREET, _delivery_id(event))
-        if name == TEXT_EVENT and str(message.get("text") or "").strip():
-            return sender, self._answer_text(on_new_message, sender, str(message["text"]), _delivery_id(event))
+        text = str(message.get("text") or "") if name == TEXT_EVENT else ""
+        if (name == TEXT_EVENT and text.strip()) or name in MEDIA_KINDS:
+            refusal = door_guard().check(namespaced(self.name(), sender), text)
+            if refusal:
+                return sender, self._refuse(sender, refusal)
+        if name == TEXT_EVENT and text.strip():
+            return sender, self._answer_text(on_new_message, sender, text, _delivery_id(event))
         if name in MEDIA_KINDS:
             return sender, self._answer_media(app, on_new_message, sender, name, message, _delivery_id(event))
         return sender, None
+
+    async def _refuse(self, sender: str, refusal: Refusal) -> None:
+        """The guard's polite answer instead of the bot's; a burst hears it once."""
+        if refusal.worth_answering:
+            await self.get_output_channel().send_text_message(sender, refusal.text)
 
     def _run_in_order(self, sender: str, work: Coroutine[Any, Any, None]) -> None:
         """Starts ``work`` after the same customer's earlier work: their messages reach Rasa in order."""
@@ -331,7 +352,7 @@ class ZaloInput(InputChannel):
         self, app: Sanic, on_new_message: OnNewMessage, sender: str, name: str,
         message: dict[str, Any], message_id: str,
     ) -> None:  # fmt: skip
-        tracker = await app.ctx.agent.tracker_store.retrieve(sender)
+        tracker = await app.ctx.agent.tracker_store.retrieve(namespaced(self.name(), sender))
         if tracker is not None and tracker.is_paused():  # an agent (or the queue) has it: show them, no NLU
             note = _media_note(MEDIA_KINDS[name], message)
             parsed = {"text": note, "intent": {"name": "nlu_fallback", "confidence": 1.0}, "entities": []}
@@ -346,8 +367,9 @@ class ZaloInput(InputChannel):
     ) -> None:  # fmt: skip
         output = self.get_output_channel()
         message = UserMessage(
-            text, output, sender, parse_data=parse_data, input_channel=self.name(), message_id=message_id
-        )
+            text, output, namespaced(self.name(), sender), parse_data=parse_data, input_channel=self.name(),
+            message_id=message_id,
+        )  # fmt: skip
         try:
             await on_new_message(message)
         except Exception as error:  # the customer gets an apology, never the error

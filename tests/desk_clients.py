@@ -12,6 +12,8 @@ from typing import Any
 
 import requests
 
+from connectors.senders import SESSION_HEADER
+
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_BODY = re.compile(r'data-csrf="([^"]+)"')
 
@@ -32,8 +34,9 @@ class Customer:
 
     def inbox(self) -> list[dict[str, Any]]:
         reply = requests.get(
-            f"{self.rasa_url}/webhooks/rest/inbox", params={"sender": self.sender, "since": self.since}, timeout=10
-        )
+            f"{self.rasa_url}/webhooks/rest/inbox", params={"since": self.since},
+            headers={SESSION_HEADER: self.sender}, timeout=10,
+        )  # fmt: skip
         reply.raise_for_status()
         messages = reply.json()["messages"]
         if messages:

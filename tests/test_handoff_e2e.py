@@ -120,7 +120,7 @@ def test_customer_talks_to_an_agent_and_rates_the_conversation(desk) -> None:
     assert ("agent", "Chào bạn, mình kiểm tra đơn DH123456 ngay nhé") in roles
     # the agent's reply is in Rasa's own history of the conversation too
     tracker = requests.get(
-        f"{settings.rasa_url}/conversations/{customer.sender}/tracker",
+        f"{settings.rasa_url}/conversations/web:{customer.sender}/tracker",
         params={"token": settings.rasa_token}, timeout=10,
     ).json()  # fmt: skip
     assert any(e.get("metadata", {}).get("agent") == "Lan" for e in tracker["events"] if e["event"] == "bot")
@@ -193,7 +193,7 @@ def test_with_no_agent_online_the_customer_gets_a_ticket_and_a_call_back_time(de
     [answer] = customer.say("cho mình gặp nhân viên")
     assert "chưa có nhân viên nào trực tuyến" in answer["text"]
     code = TICKET.search(answer["text"]).group(0)
-    assert TicketStore(engine).get(code)["sender_id"] == customer.sender
+    assert TicketStore(engine).get(code)["sender_id"] == f"web:{customer.sender}"
     assert "20.000đ" in customer.say("phí ship nội thành bao nhiêu")[0]["text"]  # never paused
 
 

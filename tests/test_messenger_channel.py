@@ -252,7 +252,7 @@ def post(settings: Settings, raw: bytes, headers: dict[str, str] | None = None) 
 def user_texts(settings: Settings, psid: str) -> list[str]:
     """What Rasa recorded the person saying."""
     tracker = requests.get(
-        f"{settings.rasa_url}/conversations/{psid}/tracker", params={"token": settings.rasa_token}, timeout=10
+        f"{settings.rasa_url}/conversations/fb:{psid}/tracker", params={"token": settings.rasa_token}, timeout=10
     ).json()
     return [event["text"] for event in tracker["events"] if event["event"] == "user"]
 

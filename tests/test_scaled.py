@@ -84,14 +84,15 @@ async def chat(url: str, conversations: int, messages: int) -> dict[str, list[tu
 
 
 def user_texts(engine: sa.engine.Engine, senders: list[str]) -> dict[str, list[str]]:
+    """What each REST sender said, read from its conversation (``web:<sender>``, connectors/senders.py)."""
     with engine.connect() as connection:
         rows = connection.execute(
             sa.text("SELECT sender_id, data FROM events WHERE type_name = 'user' AND sender_id = ANY(:s) ORDER BY id"),
-            {"s": senders},
+            {"s": [f"web:{sender}" for sender in senders]},
         ).all()
     texts: dict[str, list[str]] = defaultdict(list)
     for sender, data in rows:
-        texts[sender].append(json.loads(data)["text"])
+        texts[sender.removeprefix("web:")].append(json.loads(data)["text"])
     return texts
 
 
@@ -110,8 +111,8 @@ def test_200_conversations_of_10_messages_at_once_are_all_answered_in_order(scal
     with scaled["engine"].connect() as connection:
         bots = dict(connection.execute(sa.text(
             "SELECT sender_id, count(*) FROM events WHERE type_name = 'bot' AND sender_id = ANY(:s) GROUP BY sender_id"
-        ), {"s": list(results)}).all())  # fmt: skip
-    assert {s: n for s, n in bots.items() if n != sum(len(body) for _, body in results[s])} == {}
+        ), {"s": [f"web:{sender}" for sender in results]}).all())  # fmt: skip
+    assert {s: n for s, n in bots.items() if n != sum(len(body) for _, body in results[s.removeprefix("web:")])} == {}
 
 
 def test_a_replica_killed_under_load_loses_nothing(scaled) -> None:

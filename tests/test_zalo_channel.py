@@ -97,7 +97,7 @@ class ZaloStack:
     def user_texts(self, user_id: str) -> list[str]:
         """What the customer said, as Rasa recorded it."""
         reply = requests.get(
-            f"{self.settings.rasa_url}/conversations/{user_id}/tracker",
+            f"{self.settings.rasa_url}/conversations/zalo:{user_id}/tracker",
             params={"token": self.settings.rasa_token}, timeout=10,
         )  # fmt: skip
         reply.raise_for_status()
@@ -248,7 +248,7 @@ def test_a_long_agent_message_reaches_zalo_in_parts_cut_between_sentences(zalo: 
     }  # fmt: skip
     # the way the desk delivers agents' replies: Rasa picks the channel the customer wrote on, no webhook behind it
     reply = requests.post(
-        f"{zalo.settings.rasa_url}/conversations/{customer.id}/tracker/events",
+        f"{zalo.settings.rasa_url}/conversations/zalo:{customer.id}/tracker/events",
         params={"token": zalo.settings.rasa_token, "output_channel": "latest", "execute_side_effects": "true"},
         json=[agent_message], timeout=20,
     )  # fmt: skip

@@ -3,7 +3,9 @@
 // Talks to Rasa's socket.io channel; keeps the session and the history across
 // page reloads (localStorage); catches up on agent messages missed while
 // disconnected from the REST inbox. Customer and agent text is only ever set
-// with textContent.
+// with textContent. The session id is the customer's secret (whoever has it reads
+// their conversation): 128 bits from crypto.getRandomValues, sent to the inbox in a
+// header, never in a URL.
 (function () {
   "use strict";
   if (window.__cskhWidget) return;
@@ -16,12 +18,17 @@
   const HISTORY_LIMIT = 100;
   const TYPING_TIMEOUT_MS = 15000;
 
+  const SESSION_ID = /^[0-9a-f]{32}$/;
+  const SESSION_HEADER = "X-Chat-Session";
+
   function newId() {
-    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID().replace(/-/g, "")
-      : Math.random().toString(16).slice(2) + Date.now().toString(16);
+    const bytes = crypto.getRandomValues(new Uint8Array(16));  // no weaker fallback: no guessable sessions
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  const sessionId = store.getItem("cskh_session_id") || newId();
+  // ids from older versions that did not come from a secure generator are replaced
+  const stored = store.getItem("cskh_session_id");
+  const sessionId = SESSION_ID.test(stored || "") ? stored : newId();
   store.setItem("cskh_session_id", sessionId);
   const historyKey = `cskh_history_${sessionId}`;
   const sinceKey = `cskh_inbox_since_${sessionId}`;
@@ -137,7 +144,8 @@
     // messages sent while this page was closed or disconnected (an agent's reply, the CSAT question)
     const since = store.getItem(sinceKey) || String(Date.now() / 1000 - 86400);
     try {
-      const reply = await fetch(`${base}/webhooks/rest/inbox?sender=${encodeURIComponent(sessionId)}&since=${since}`);
+      const reply = await fetch(`${base}/webhooks/rest/inbox?since=${encodeURIComponent(since)}`,
+        { headers: { [SESSION_HEADER]: sessionId } });
       if (!reply.ok) return;
       for (const message of (await reply.json()).messages) receive(message);
     } catch (error) {
