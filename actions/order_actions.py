@@ -9,13 +9,15 @@ import json
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.confirmation import CONFIRMED
 from actions.handoff import hand_off
 from actions.order_forms import MAX_ATTEMPTS
 from actions.records import file_ticket, reset_form_slots
-from actions.services import order_backend
+from actions.services import order_backend, ownership_ledger
 from bot.orders.model import Order, OrderBackendError, OrderNotCancellableError, format_vnd
 from bot.privacy import mask_phone
 from bot.support import issue_type_or_fallback, issue_types
@@ -37,9 +39,10 @@ def describe_order(order: Order) -> str:
     return "\n".join(lines)
 
 
-def _owned_order(tracker: Tracker) -> Order | None:
+def _owned_order(tracker: Tracker, *, full_phone: bool) -> Order | None:
+    """The order named in the conversation, if this conversation proved it is theirs (checked now, server-side)."""
     number = tracker.get_slot("order_number")
-    if tracker.get_slot("ownership_answer") != "verified" or not number:
+    if not ownership_ledger().proven(tracker.sender_id, number, full_phone=full_phone):
         return None
     return order_backend().get(number)
 
@@ -59,12 +62,16 @@ def explain_stopped_form(dispatcher: CollectingDispatcher, tracker: Tracker, req
     if int(tracker.get_slot("ownership_failures") or 0) >= MAX_ATTEMPTS:
         dispatcher.utter_message(response="utter_ownership_failed_final")
         return True
+    if tracker.get_slot("order_locked"):
+        dispatcher.utter_message(response="utter_order_locked")
+        return True
     return False
 
 
 async def after_stopped_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """A form that failed repeatedly goes to a human with what was tried; otherwise a clean slate."""
-    if max(int(tracker.get_slot(s) or 0) for s in ("order_lookup_failures", "ownership_failures")) >= MAX_ATTEMPTS:
+    failures = max(int(tracker.get_slot(s) or 0) for s in ("order_lookup_failures", "ownership_failures"))
+    if failures >= MAX_ATTEMPTS or tracker.get_slot("order_locked"):
         return await hand_off(dispatcher, tracker, "form_failed")
     return reset_form_slots()
 
@@ -79,7 +86,7 @@ class ActionOrderStatus(Action):
         if explain_stopped_form(dispatcher, tracker, "tra cứu đơn hàng"):
             return await after_stopped_form(dispatcher, tracker)
         try:
-            order = _owned_order(tracker)
+            order = _owned_order(tracker, full_phone=False)
         except OrderBackendError:
             order = None
             dispatcher.utter_message(response="utter_backend_down_no_ticket")
@@ -101,7 +108,7 @@ class ActionCancelOrder(Action):
             return await after_stopped_form(dispatcher, tracker)
         if tracker.get_slot("order_not_cancellable"):
             try:
-                order = _owned_order(tracker)
+                order = _owned_order(tracker, full_phone=True)
             except OrderBackendError:
                 order = None
             if order is None:
@@ -109,8 +116,13 @@ class ActionCancelOrder(Action):
             else:
                 dispatcher.utter_message(response="utter_cannot_cancel", order_number=number, status=order.status.label)
             return reset_form_slots()
-        if tracker.get_slot("confirm_cancel") is not True:
+        if tracker.get_slot("confirm_cancel") != CONFIRMED:
             dispatcher.utter_message(response="utter_cancel_kept", order_number=number)
+            return reset_form_slots()
+        # checked again here, whatever the slots say: this conversation proved this very order by its phone
+        if not ownership_ledger().proven(tracker.sender_id, number, full_phone=True):
+            logger.warning("cancellation refused: ownership of the order not proven in this conversation")
+            dispatcher.utter_message(response="utter_cancel_not_proven", order_number=number)
             return reset_form_slots()
         try:
             order_backend().cancel(number, reason=f"Khách huỷ qua chatbot ({tracker.get_latest_input_channel()})")
@@ -166,6 +178,21 @@ class ActionAskConfirmTicket(Action):
         return []
 
 
+def _report_verified(tracker: Tracker) -> bool:
+    """A report is on a verified order when this conversation proved it, or the contact phone is the order's.
+
+    Nothing about the order is told either way: an unverified report is filed and marked so for the team.
+    """
+    number = tracker.get_slot("order_number")
+    try:
+        if ownership_ledger().proven(tracker.sender_id, number, full_phone=False):
+            return True
+        order = order_backend().get(number) if number else None
+    except (OrderBackendError, sa.exc.SQLAlchemyError):
+        return False  # cannot tell: filed as unverified, the safe side
+    return order is not None and order.phone_matches(tracker.get_slot("contact_phone") or "", last_digits_ok=False)
+
+
 class ActionCreateTicket(Action):
     """Files the confirmed report as a ticket routed to the right team."""
 
@@ -175,11 +202,13 @@ class ActionCreateTicket(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         if explain_stopped_form(dispatcher, tracker, "báo lỗi đơn hàng"):
             return await after_stopped_form(dispatcher, tracker)
-        if tracker.get_slot("confirm_ticket") is not True:
+        if tracker.get_slot("confirm_ticket") != CONFIRMED:
             dispatcher.utter_message(response="utter_ticket_not_sent")
             return reset_form_slots()
         issue = issue_type_or_fallback(tracker.get_slot("issue_type"))
-        ticket = file_ticket(tracker, issue.key, tracker.get_slot("issue_description") or "")
+        ticket = file_ticket(
+            tracker, issue.key, tracker.get_slot("issue_description") or "", order_verified=_report_verified(tracker)
+        )
         if ticket is None:
             dispatcher.utter_message(response="utter_ticket_failed")
         else:

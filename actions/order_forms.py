@@ -2,8 +2,15 @@
 
 Every form ends itself (``required_slots`` returns nothing more to ask) when a
 limit is reached: an unknown order number three times, ownership not proven
-three times, or the order system down. The submit action then explains and
-offers a human, so a customer is never stuck answering the same question.
+three times, the order locked after too many failed proofs, or the order
+system down. The submit action then explains and offers a human, so a
+customer is never stuck answering the same question.
+
+Ownership is bound to one order number in the project database
+(bot/ownership.py): naming another order clears what was proven and what was
+confirmed, and a proof made for an order earlier in the conversation is
+reused only if it is strong enough for this form (cancelling needs the full
+phone number; reading the status accepts its last 4 digits).
 """
 
 import logging
@@ -16,8 +23,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.services import order_backend
+from actions.confirmation import read_confirmation, slot_before_latest_message
+from actions.services import order_backend, ownership_ledger
 from bot.orders.model import Order, OrderBackendError
+from bot.ownership import Outcome, ProofMethod
 from bot.support import issue_types
 from bot.text.entities import normalize_order_number, normalize_phone, shared_finder
 
@@ -28,6 +37,11 @@ MAX_DESCRIPTION = 2000
 _BARE_ORDER_DIGITS = re.compile(r"^\s*#?\s*(\d{6})\s*$")
 
 Slots = dict[str, Any]
+# what belongs to one order and must not survive a change of order number
+ORDER_BOUND_SLOTS = (
+    "ownership_answer", "ownership_failures", "order_not_cancellable", "order_locked", "confirm_cancel",
+    "confirm_ticket", "confirm_unclear", "contact_phone",
+)  # fmt: skip
 
 
 def _count(tracker: Tracker, slot: str) -> int:
@@ -41,6 +55,7 @@ def limits_reached(tracker: Tracker) -> bool:
         or _count(tracker, "order_lookup_failures") >= MAX_ATTEMPTS
         or _count(tracker, "ownership_failures") >= MAX_ATTEMPTS
         or bool(tracker.get_slot("order_not_cancellable"))
+        or bool(tracker.get_slot("order_locked"))
     )
 
 
@@ -81,6 +96,9 @@ class OrderNumberValidation(FormValidationAction):
     ) -> list[str]:
         return [] if limits_reached(tracker) else domain_slots
 
+    #: whether this form's step needs the full phone number (a change) or also accepts its last 4 digits
+    needs_full_phone = False
+
     async def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
@@ -88,9 +106,19 @@ class OrderNumberValidation(FormValidationAction):
         if number is None:
             dispatcher.utter_message(response="utter_order_number_format")
             return {"order_number": None}
-        order, slots = look_up(number, dispatcher, tracker)
+        slots: Slots = {}
+        previous = slot_before_latest_message(tracker, "order_number")
+        if previous and number != previous:
+            # a different order: nothing proven or agreed for the previous one carries over
+            slots.update(dict.fromkeys(ORDER_BOUND_SLOTS))
+        if ownership_ledger().is_locked(number):
+            return {**slots, "order_number": number, "order_locked": True}
+        order, found = look_up(number, dispatcher, tracker)
+        slots.update(found)
         if order is not None:
             slots.update(self.on_order_found(order))
+            if ownership_ledger().proven(tracker.sender_id, number, full_phone=self.needs_full_phone):
+                slots.update({"ownership_answer": "verified", **self.on_ownership_proven(order)})
         return slots
 
     def on_order_found(self, order: Order) -> Slots:
@@ -101,23 +129,48 @@ class OrderNumberValidation(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         number = tracker.get_slot("order_number")
+        answer = str(value or "")
+        method = offered_proof(answer)
+        if method is None or (method is ProofMethod.LAST_DIGITS and self.needs_full_phone):
+            return self._not_proven(dispatcher, tracker, method)
         try:
             order = order_backend().get(number) if number else None
         except OrderBackendError:
             return {"order_backend_down": True}
-        if order is not None and order.phone_matches(str(value or "")):
+        if order is None:
+            return self._not_proven(dispatcher, tracker, method)
+        matches = order.phone_matches(answer, last_digits_ok=method is ProofMethod.LAST_DIGITS)
+        outcome = ownership_ledger().attempt(tracker.sender_id, order.number, matches, method)
+        if outcome is Outcome.LOCKED:
+            return {"ownership_answer": None, "order_locked": True}
+        if outcome is Outcome.PROVEN:
             return {"ownership_answer": "verified", **self.on_ownership_proven(order)}
+        return self._not_proven(dispatcher, tracker, method)
+
+    def _not_proven(self, dispatcher: CollectingDispatcher, tracker: Tracker, method: ProofMethod | None) -> Slots:
         failures = _count(tracker, "ownership_failures") + 1
         if failures < MAX_ATTEMPTS:
-            # "tạm biệt" or "giao thiếu hàng" is not a wrong number: ask again instead of saying it does not match
-            wrong_number = any(ch.isdigit() for ch in str(value or ""))
-            reply = "utter_ownership_mismatch" if wrong_number else "utter_ownership_need_phone"
-            dispatcher.utter_message(response=reply)
+            if self.needs_full_phone and method is not ProofMethod.FULL_PHONE:
+                reply = "utter_ownership_need_full_phone"
+            elif method is None:
+                # "tạm biệt" or "giao thiếu hàng" is not a wrong number: ask again instead of saying it does not match
+                reply = "utter_ownership_need_phone"
+            else:
+                reply = "utter_ownership_mismatch"
+            dispatcher.utter_message(response=reply, order_number=tracker.get_slot("order_number"))
         return {"ownership_answer": None, "ownership_failures": failures}
 
     def on_ownership_proven(self, order: Order) -> Slots:
         """Extra slots to set once the customer proved the order is theirs."""
         return {}
+
+
+def offered_proof(answer: str) -> ProofMethod | None:
+    """What kind of proof an answer offers: a whole phone number, its last 4 digits, or none."""
+    if normalize_phone(answer):
+        return ProofMethod.FULL_PHONE
+    digits = "".join(c for c in answer if c.isdigit())
+    return ProofMethod.LAST_DIGITS if len(digits) == 4 else None
 
 
 class ValidateOrderStatusForm(OrderNumberValidation):
@@ -126,6 +179,8 @@ class ValidateOrderStatusForm(OrderNumberValidation):
 
 
 class ValidateCancelOrderForm(OrderNumberValidation):
+    needs_full_phone = True
+
     def name(self) -> str:
         return "validate_cancel_order_form"
 
@@ -133,12 +188,18 @@ class ValidateCancelOrderForm(OrderNumberValidation):
         # told right after ownership, before asking to confirm a cancellation that cannot happen
         return {} if order.status.cancellable else {"order_not_cancellable": True}
 
+    async def validate_confirm_cancel(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return read_confirmation("confirm_cancel", "cancel", value, dispatcher, tracker)
+
 
 class ValidateIssueReportForm(OrderNumberValidation):
     def name(self) -> str:
         return "validate_issue_report_form"
 
-    def on_order_found(self, order: Order) -> Slots:
+    def on_ownership_proven(self, order: Order) -> Slots:
+        # only the proven owner's number is offered back (masked) as the contact; nobody else sees it
         return {"contact_phone": order.phone}
 
     async def validate_issue_type(
@@ -172,4 +233,4 @@ class ValidateIssueReportForm(OrderNumberValidation):
     async def validate_confirm_ticket(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return {"confirm_ticket": True if value is True else None}
+        return read_confirmation("confirm_ticket", "ticket", value, dispatcher, tracker)

@@ -14,7 +14,8 @@ logger = logging.getLogger(__name__)
 
 FORM_BOOKKEEPING = [
     "ownership_answer", "ownership_failures", "order_lookup_failures", "order_backend_down",
-    "order_not_cancellable", "confirm_cancel", "confirm_ticket", "issue_type", "issue_description",
+    "order_not_cancellable", "order_locked", "confirm_cancel", "confirm_ticket", "confirm_unclear", "issue_type",
+    "issue_description",
 ]  # fmt: skip
 
 
@@ -23,8 +24,11 @@ def reset_form_slots() -> list[dict[str, Any]]:
     return [SlotSet(slot, None) for slot in FORM_BOOKKEEPING]
 
 
-def file_ticket(tracker: Tracker, issue_type: str, description: str) -> Ticket | None:
-    """Persists a ticket; None (and a log line) if it could not be written."""
+def file_ticket(tracker: Tracker, issue_type: str, description: str, *, order_verified: bool = False) -> Ticket | None:
+    """Persists a ticket; None (and a log line) if it could not be written.
+
+    ``order_verified`` tells the team whether the customer proved the order is theirs.
+    """
     try:
         return ticket_store().create(
             channel=tracker.get_latest_input_channel() or "rest",
@@ -33,6 +37,7 @@ def file_ticket(tracker: Tracker, issue_type: str, description: str) -> Ticket |
             description=description,
             order_number=tracker.get_slot("order_number"),
             contact_phone=tracker.get_slot("contact_phone"),
+            order_verified=order_verified,
         )
     except sa.exc.SQLAlchemyError as error:
         logger.error("ticket not saved: %s", type(error).__name__)

@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from bot.database import database_url, engine_for
 from bot.orders.backend import OrderBackend, backend_from_env
+from bot.ownership import OwnershipLedger
 from bot.tickets import TicketStore
 
 
@@ -18,6 +19,12 @@ def order_backend() -> OrderBackend:
 def ticket_store() -> TicketStore:
     """Tickets in the project database."""
     return TicketStore(engine_for(database_url()))
+
+
+@lru_cache(maxsize=1)
+def ownership_ledger() -> OwnershipLedger:
+    """Proofs of ownership and failed attempts, shared by every action server and channel."""
+    return OwnershipLedger(engine_for(database_url()))
 
 
 def desk_endpoint() -> tuple[str, str]:

@@ -29,6 +29,8 @@ tickets_table = sa.Table(
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("contact_phone", sa.String(16)),
     sa.Column("status", sa.String(16), nullable=False, default="open"),
+    # whether the reporter proved the order is theirs; an unproven report is filed but reveals nothing
+    sa.Column("order_verified", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 counters_table = sa.Table(
     "ticket_counters",
@@ -47,12 +49,21 @@ class Ticket:
     contact_phone: str | None
 
 
+def _add_verified_column(engine: sa.engine.Engine) -> None:
+    """Databases created before ``order_verified`` existed get the column (old tickets count as unverified)."""
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("tickets")}
+    if "order_verified" not in columns:
+        with engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE tickets ADD COLUMN order_verified BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 class TicketStore:
     """Creates tickets in the project database."""
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
         metadata.create_all(engine)
+        _add_verified_column(engine)
 
     def _next_code(self, connection: sa.engine.Connection, now: datetime) -> str:
         day = now.strftime("%Y%m%d")
@@ -75,6 +86,7 @@ class TicketStore:
         description: str,
         order_number: str | None = None,
         contact_phone: str | None = None,
+        order_verified: bool = False,
     ) -> Ticket:
         """Persists a ticket; raises SQLAlchemy errors if it could not be written."""
         issue = issue_type_or_fallback(issue_type)
@@ -86,6 +98,7 @@ class TicketStore:
                     code=code, created_at=now, channel=channel, sender_id=sender_id,
                     order_number=order_number, issue_type=issue.key, team=issue.team,
                     description=description[:5000], contact_phone=contact_phone, status="open",
+                    order_verified=order_verified,
                 )
             )  # fmt: skip
         return Ticket(code, issue, order_number, description, contact_phone)

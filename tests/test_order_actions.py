@@ -23,33 +23,51 @@ def backends(tmp_path, monkeypatch):
     monkeypatch.delenv("ORDER_API_URL", raising=False)
     monkeypatch.setenv("DEMO_SHOP_DB", str(tmp_path / "shop.db"))
     monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
-    services.order_backend.cache_clear()
-    services.ticket_store.cache_clear()
+    caches = (services.order_backend, services.ticket_store, services.ownership_ledger)
+    for cache in caches:
+        cache.cache_clear()
     yield
-    services.order_backend.cache_clear()
-    services.ticket_store.cache_clear()
+    for cache in caches:
+        cache.cache_clear()
 
 
-def tracker(slots: dict[str, Any], text: str = "", form: str | None = None) -> Tracker:
+def tracker(
+    slots: dict[str, Any], text: str = "", form: str | None = None, sender: str = "customer-1",
+    events: list[dict] | None = None,
+) -> Tracker:
     requested = slots.get("requested_slot")
     return Tracker(
-        "customer-1", {"requested_slot": requested, **slots},
+        sender, {"requested_slot": requested, **slots},
         {"intent": {"name": "inform"}, "entities": [], "text": text},
-        [], False, None, {"name": form} if form else {}, "action_listen",
+        events or [], False, None, {"name": form} if form else {}, "action_listen",
     )  # fmt: skip
 
 
-def validate(action, slot: str, value: Any, slots: dict | None = None) -> tuple[dict, list[str]]:
+def validate(
+    action, slot: str, value: Any, slots: dict | None = None, sender: str = "customer-1", text: str = "",
+    events: list[dict] | None = None,
+) -> tuple[dict, list[str]]:
     dispatcher = CollectingDispatcher()
     method = getattr(action, f"validate_{slot}")
-    result = asyncio.run(method(value, dispatcher, tracker(slots or {}), {}))
+    result = asyncio.run(method(value, dispatcher, tracker(slots or {}, text, sender=sender, events=events), {}))
     return result, [m.get("response") or m.get("text") for m in dispatcher.messages]
 
 
-def run(action, slots: dict) -> tuple[list[dict], list[dict]]:
+def run(action, slots: dict, sender: str = "customer-1") -> tuple[list[dict], list[dict]]:
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker(slots), {}))
+    events = asyncio.run(action.run(dispatcher, tracker(slots, sender=sender), {}))
     return events, dispatcher.messages
+
+
+def prove(form, number: str, answer: str, sender: str = "customer-1") -> dict:
+    """The customer answers the ownership question; the slots the form keeps."""
+    result, _ = validate(form, "ownership_answer", answer, {"order_number": number}, sender=sender)
+    return {"order_number": number, **result}
+
+
+def confirm(form, slot: str, reply: str, slots: dict, events: list[dict] | None = None) -> dict:
+    result, _ = validate(form, slot, reply, slots, text=reply, events=events)
+    return {**slots, **result}
 
 
 def test_order_number_in_any_written_form_is_normalized() -> None:
@@ -78,9 +96,9 @@ def test_unknown_order_allows_two_retries_then_stops_the_form() -> None:
     assert remaining == []
 
 
-def test_ownership_by_full_phone_or_last_four_digits() -> None:
+def test_ownership_by_full_phone_in_any_form_or_last_four_digits() -> None:
     form = ValidateOrderStatusForm()
-    for answer in ["0912345678", "5678", "sđt mình 0912.345.678"]:
+    for answer in ["0912345678", "5678", "sđt mình 0912.345.678", "+84 912 345 678", "84912345678"]:
         result, _ = validate(form, "ownership_answer", answer, {"order_number": "DH123456"})
         assert result == {"ownership_answer": "verified"}, answer
     result, said = validate(form, "ownership_answer", "1111", {"order_number": "DH123456"})
@@ -92,34 +110,107 @@ def test_ownership_by_full_phone_or_last_four_digits() -> None:
 
 
 def test_status_answer_reveals_the_order_only_to_its_owner() -> None:
+    # a tracker that merely claims "verified" proves nothing: the proof is looked up server-side
     _, said = run(ActionOrderStatus(), {"order_number": "DH123456", "ownership_answer": "verified"})
+    assert said == []
+    _, said = run(ActionOrderStatus(), prove(ValidateOrderStatusForm(), "DH123456", "5678"))
     text = said[0]["text"]
     assert "DH123456" in text and OrderStatus.SHIPPING.label in text
     assert "mã vận đơn" in text and "Dự kiến giao" in text
-    _, said = run(ActionOrderStatus(), {"order_number": "DH123456", "ownership_answer": None})
+    _, said = run(ActionOrderStatus(), prove(ValidateOrderStatusForm(), "DH123456", "5678"), sender="someone-else")
     assert said == []
 
 
+def test_cancelling_needs_the_full_phone_number_not_its_last_digits() -> None:
+    result, said = validate(ValidateCancelOrderForm(), "ownership_answer", "5678", {"order_number": "DH123456"})
+    assert result == {"ownership_answer": None, "ownership_failures": 1}
+    assert said == ["utter_ownership_need_full_phone"]
+
+
 def test_cancellation_of_a_shipped_order_is_refused_after_ownership() -> None:
-    result, _ = validate(ValidateCancelOrderForm(), "ownership_answer", "5678", {"order_number": "DH123456"})
-    assert result == {"ownership_answer": "verified", "order_not_cancellable": True}
-    _, said = run(ActionCancelOrder(), {"order_number": "DH123456", **result})
+    slots = prove(ValidateCancelOrderForm(), "DH123456", "0912345678")
+    assert slots == {"order_number": "DH123456", "ownership_answer": "verified", "order_not_cancellable": True}
+    _, said = run(ActionCancelOrder(), slots)
     assert said[0]["response"] == "utter_cannot_cancel"
     assert said[0]["status"] == "đang giao"
 
 
 def test_confirmed_cancellation_of_a_pending_order() -> None:
-    order = services.order_backend().get("DH654321")
-    slots = {"order_number": "DH654321", "ownership_answer": "verified", "confirm_cancel": True}
-    assert order.status is OrderStatus.PENDING
+    form = ValidateCancelOrderForm()
+    assert services.order_backend().get("DH111222").status is OrderStatus.PENDING
+    slots = confirm(form, "confirm_cancel", "ừ huỷ đi", prove(form, "DH111222", "0987654321"))
+    assert slots["confirm_cancel"] == "yes"
     _, said = run(ActionCancelOrder(), slots)
     assert said[0]["response"] == "utter_order_cancelled"
-    assert services.order_backend().get("DH654321").status is OrderStatus.CANCELLED
+    assert services.order_backend().get("DH111222").status is OrderStatus.CANCELLED
 
 
-def test_issue_form_prefills_the_contact_phone_from_the_order() -> None:
+@pytest.mark.parametrize("reply", ["thôi để mình giữ lại, không hủy nữa", "không hủy nữa", "ko huy nua", "/deny"])
+def test_saying_not_to_cancel_keeps_the_order(reply: str) -> None:
+    form = ValidateCancelOrderForm()
+    slots = confirm(form, "confirm_cancel", reply, prove(form, "DH111222", "0987654321"))
+    assert slots["confirm_cancel"] == "no"
+    _, said = run(ActionCancelOrder(), slots)
+    assert said[0]["response"] == "utter_cancel_kept"
+    assert services.order_backend().get("DH111222").status is OrderStatus.PENDING
+
+
+def test_unclear_answers_are_asked_again_twice_then_nothing_changes() -> None:
+    form = ValidateCancelOrderForm()
+    slots = prove(form, "DH111222", "0987654321")
+    for attempt in (1, 2):
+        result, said = validate(form, "confirm_cancel", "ủa sao vậy", slots, text="ủa sao vậy")
+        assert result == {"confirm_cancel": None, "confirm_unclear": attempt} and said == ["utter_confirm_unclear"]
+        slots = {**slots, **result}
+    slots = confirm(form, "confirm_cancel", "ủa sao vậy", slots)
+    assert slots["confirm_cancel"] == "unclear"
+    _, said = run(ActionCancelOrder(), slots)
+    assert said[0]["response"] == "utter_cancel_kept"
+    assert services.order_backend().get("DH111222").status is OrderStatus.PENDING
+
+
+def test_a_yes_naming_another_order_cancels_neither() -> None:
+    """Finding G.2: ownership of DH111222 proven, then "ừ đúng rồi, huỷ đơn DH654321 nhé" at the confirmation."""
+    form = ValidateCancelOrderForm()
+    proven = prove(form, "DH111222", "0987654321")
+    earlier = [{"event": "slot", "name": "order_number", "value": "DH111222"}, {"event": "user", "text": "x"}]
+    reply = "ừ đúng rồi, huỷ đơn DH654321 nhé"
+    changed, _ = validate(form, "order_number", "DH654321", proven, text=reply, events=earlier)
+    assert changed["order_number"] == "DH654321" and changed["ownership_answer"] is None
+    assert changed["confirm_cancel"] is None
+    confirmed, _ = validate(form, "confirm_cancel", reply, {**proven, **changed}, text=reply, events=earlier)
+    assert confirmed == {"confirm_cancel": None}
+    # even slots forged to say otherwise cancel nothing: the proof for DH654321 is looked up, and missing
+    forged = {"order_number": "DH654321", "ownership_answer": "verified", "confirm_cancel": "yes"}
+    _, said = run(ActionCancelOrder(), forged)
+    assert said[0]["response"] == "utter_cancel_not_proven"
+    assert services.order_backend().get("DH654321").status is OrderStatus.PENDING
+    assert services.order_backend().get("DH111222").status is OrderStatus.PENDING
+
+
+def test_last_digit_guesses_lock_the_order_across_senders() -> None:
+    """Finding G.3: 20 guesses over 10 sender ids; after 5 failures even the right digits are refused."""
+    form = ValidateOrderStatusForm()
+    outcomes = []
+    guesses = [f"{n:04d}" for n in range(1000, 1020)] + ["5678"]  # the right last digits come last
+    for i, guess in enumerate(guesses):
+        result, _ = validate(form, "ownership_answer", guess, {"order_number": "DH123456"}, sender=f"attacker-{i % 10}")
+        outcomes.append(result)
+    assert sum(1 for r in outcomes if "ownership_failures" in r) == 5  # five ordinary failures...
+    assert all(r == {"ownership_answer": None, "order_locked": True} for r in outcomes[5:])  # ...then locked
+    _, said = run(ActionOrderStatus(), {"order_number": "DH123456", **outcomes[-1]}, sender="attacker-0")
+    assert said[0]["response"] == "utter_order_locked"
+    assert not any("đang giao" in (m.get("text") or "") for m in said)
+    # a new conversation starts locked too: the count lives in the project database
+    result, _ = validate(form, "order_number", "DH123456", sender="fresh-sender")
+    assert result == {"order_number": "DH123456", "order_locked": True}
+
+
+def test_issue_form_reveals_nothing_about_an_unproven_order() -> None:
     result, _ = validate(ValidateIssueReportForm(), "order_number", "DH123456")
-    assert result == {"order_number": "DH123456", "contact_phone": "0912345678"}
+    assert result == {"order_number": "DH123456"}  # no phone, masked or not, before a proof
+    proven = prove(ValidateIssueReportForm(), "DH123456", "5678")
+    assert proven["contact_phone"] == "0912345678"  # the owner's own number, offered back once proven
 
 
 @pytest.mark.parametrize(
@@ -138,10 +229,10 @@ def test_malformed_contact_phone_is_explained() -> None:
     assert result == {"contact_phone": "0987654321"}
 
 
-def test_confirmed_report_becomes_a_routed_ticket() -> None:
+def test_confirmed_report_becomes_a_routed_ticket_marked_unverified() -> None:
     slots = {
         "order_number": "DH777888", "issue_type": "damaged", "issue_description": "Nồi chiên bị móp một góc",
-        "contact_phone": "0987654321", "confirm_ticket": True,
+        "contact_phone": "0987654321", "confirm_ticket": "yes",
     }  # fmt: skip
     _, said = run(ActionCreateTicket(), slots)
     assert said[0]["response"] == "utter_ticket_created"
@@ -149,12 +240,30 @@ def test_confirmed_report_becomes_a_routed_ticket() -> None:
     assert said[0]["team"] == "Kho vận"
     stored = services.ticket_store().get(said[0]["ticket_code"])
     assert (stored["order_number"], stored["issue_type"], stored["team"]) == ("DH777888", "damaged", "warehouse")
+    assert stored["order_verified"] is False  # a stranger's number: filed, and the team knows it is unproven
+
+
+def test_a_report_from_the_owner_is_marked_verified() -> None:
+    slots = {
+        "order_number": "DH123456", "issue_type": "late_delivery", "issue_description": "Hẹn thứ hai mà chưa thấy",
+        "contact_phone": "+84 912 345 678", "confirm_ticket": "yes",
+    }  # fmt: skip
+    _, said = run(ActionCreateTicket(), slots)
+    assert services.ticket_store().get(said[0]["ticket_code"])["order_verified"] is True
+
+
+@pytest.mark.parametrize("reply", ["huỷ", "thôi khỏi gửi", "khoan đã"])
+def test_a_report_the_customer_did_not_clearly_send_is_not_filed(reply: str) -> None:
+    slots = {"order_number": "DH777888", "issue_type": "damaged", "issue_description": "Nồi chiên bị móp một góc"}
+    slots = confirm(ValidateIssueReportForm(), "confirm_ticket", reply, slots)
+    _, said = run(ActionCreateTicket(), slots)
+    assert [m["response"] for m in said] == ["utter_ticket_not_sent"]
 
 
 def test_a_ticket_that_could_not_be_saved_is_never_reported_as_done(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'missing-dir' / 'cskh.db'}")
     services.ticket_store.cache_clear()
-    slots = {"order_number": "DH777888", "issue_type": "damaged", "issue_description": "hỏng", "confirm_ticket": True}
+    slots = {"order_number": "DH777888", "issue_type": "damaged", "issue_description": "hỏng", "confirm_ticket": "yes"}
     _, said = run(ActionCreateTicket(), slots)
     assert [m["response"] for m in said] == ["utter_ticket_failed"]
 

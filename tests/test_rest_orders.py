@@ -5,7 +5,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from bot.orders.demo_shop import orders_table
 from bot.settings import Settings
 from tests.test_rest_conversation import say
 
@@ -80,9 +82,12 @@ def test_customer_can_leave_a_form(bot_stack, start, leave) -> None:
 def test_report_a_broken_item_and_get_a_ticket_code(bot_stack) -> None:
     customer = Customer(bot_stack)
     assert "mô tả" in customer.says("đơn DH777888 hàng bị vỡ rồi shop ơi")
-    summary = customer.says("Nồi chiên bị nứt nắp, mở hộp ra đã thấy vỡ")
+    # nothing of the order (not even its phone, masked) is shown to someone who has not proven it is theirs
+    asked = customer.says("Nồi chiên bị nứt nắp, mở hộp ra đã thấy vỡ")
+    assert "số điện thoại" in asked and not re.search(r"\d{2}\*+\d{2}", asked)
+    summary = customer.says("0987 654 321")
     assert "Hàng lỗi / hư hỏng" in summary and "DH777888" in summary
-    assert re.search(r"\d{2}\*+\d{2}", summary), "the contact phone is shown masked"
+    assert "09******21" in summary, "the number the customer gave is shown back masked"
     done = customer.says("/affirm")
     assert re.search(r"TK-\d{8}-\d{4}", done) and "Kho vận" in done
 
@@ -94,16 +99,63 @@ def test_report_with_issue_type_chosen_by_button(bot_stack) -> None:
     late = next(b["payload"] for b in customer.buttons if b["title"] == "Giao chậm")
     assert "mô tả" in customer.says(late)
     customer.says("Hẹn giao thứ 2 mà giờ chưa thấy đâu")
-    assert "Vận chuyển" in customer.says("/affirm")
+    customer.says("0987654321")
+    assert "Vận chuyển" in customer.says("gửi đi")
 
 
 def test_cancel_a_pending_order_after_confirmation(bot_stack, stack_shop) -> None:
     customer = Customer(bot_stack)
     phone = stack_shop.get("DH654321").phone
     assert "số điện thoại" in customer.says("huy don DH654321 giup minh")
-    assert "xác nhận huỷ" in customer.says(phone[-4:])
-    assert "đã huỷ đơn DH654321" in customer.says("/affirm")
+    assert "đầy đủ số điện thoại" in customer.says(phone[-4:]), "last digits may read a status, never cancel"
+    assert "xác nhận huỷ" in customer.says(phone)
+    assert "đã huỷ đơn DH654321" in customer.says("ừ huỷ đi")
     assert stack_shop.get("DH654321").status.value == "cancelled"
+
+
+@pytest.mark.parametrize("no", ["thôi để mình giữ lại, không hủy nữa", "không hủy nữa", "ko huy nua dau"])
+def test_saying_no_in_words_about_cancelling_keeps_the_order(bot_stack, stack_shop, no) -> None:
+    """Finding G.1: these parse as cancel_order, and were once taken for a yes."""
+    customer = Customer(bot_stack)
+    customer.says("hủy đơn DH333444")
+    assert "xác nhận huỷ" in customer.says("0987654321")
+    assert "chưa" in customer.says(no)  # "chưa huỷ gì cả" / "chưa thực hiện thay đổi nào"
+    assert stack_shop.get("DH333444").status.value == "packing"
+
+
+def test_a_yes_that_names_another_order_changes_neither(bot_stack, stack_shop) -> None:
+    """Finding G.2: ownership of DH111222 proven, then a yes naming DH333444, whose phone was never given."""
+    customer = Customer(bot_stack)
+    customer.says("huỷ đơn DH111222")
+    assert "xác nhận huỷ" in customer.says("0987654321")
+    reply = customer.says("ừ đúng rồi, huỷ đơn DH333444 nhé")
+    assert "DH333444" in reply and "số điện thoại" in reply, "the other order must be proven first"
+    assert "đã huỷ" not in reply
+    assert stack_shop.get("DH333444").status.value == "packing"
+    assert stack_shop.get("DH111222").status.value == "pending"
+
+
+def test_guessing_the_last_digits_from_many_senders_locks_the_order(bot_stack, stack_shop) -> None:
+    """Finding G.3: 20 guesses, each from a new sender id. After 5 failures the order is for a human only."""
+    fixed = ("DH123456", "DH654321", "DH777888", "DH111222", "DH333444")
+    with stack_shop._engine.connect() as connection:
+        number, phone, status = connection.execute(
+            sa.select(orders_table.c.number, orders_table.c.phone, orders_table.c.status)
+            .where(orders_table.c.number.not_in(fixed)).limit(1)
+        ).one()  # fmt: skip
+    wrong = [f"{n:04d}" for n in range(21) if f"{n:04d}" != phone[-4:]][:20]
+    replies = []
+    for guess in wrong:  # every guess from a fresh conversation: nothing per sender can be reset
+        attacker = Customer(bot_stack)
+        replies.append(attacker.says(f"kiểm tra đơn {number}") + "\n" + attacker.says(guess))
+    assert sum("chưa khớp" in r for r in replies) == 5
+    assert all("sai thông tin xác minh nhiều lần" in r for r in replies[5:])
+    owner = Customer(bot_stack)  # even the right digits, from a new conversation, reveal nothing now
+    owner.says(f"kiểm tra đơn {number}")
+    answer = owner.says(phone[-4:])
+    assert "nhân viên" in answer
+    label = stack_shop.get(number).status.label
+    assert f"trạng thái: {label}" not in answer and status
 
 
 def test_cancel_a_shipped_order_is_explained_with_alternatives(bot_stack) -> None:

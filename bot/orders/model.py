@@ -56,10 +56,15 @@ class Order:
     eta: date | None = None
     address: str = ""
 
-    def phone_matches(self, answer: str) -> bool:
-        """Ownership check: the full phone on the order or its last 4 digits."""
+    def phone_matches(self, answer: str, *, last_digits_ok: bool = True) -> bool:
+        """Ownership check: the full phone on the order in any written form ("+84 912 345 678"),
+        or its last 4 digits where ``last_digits_ok``."""
         digits = "".join(c for c in answer if c.isdigit())
-        return bool(digits) and (digits == self.phone or (len(digits) == 4 and self.phone.endswith(digits)))
+        if digits.startswith("84") and len(digits) == 11:
+            digits = "0" + digits[2:]
+        return bool(digits) and (
+            digits == self.phone or (last_digits_ok and len(digits) == 4 and self.phone.endswith(digits))
+        )
 
 
 class OrderBackendError(RuntimeError):
