@@ -1,5 +1,7 @@
 """FAQ editing from the command line: comments survive, bad edits are refused, CSV round-trips."""
 
+import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -94,3 +96,24 @@ def test_two_admins_editing_the_same_version_cannot_overwrite_each_other(isolate
     files.save(Topic("refund", [*topic.examples, "bao giờ mình nhận lại tiền vậy"], topic.answer), version)
     with pytest.raises(FaqConflictError):
         files.save(Topic("refund", [*topic.examples, "tiền hoàn về ví nào"], topic.answer), version)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_escaped_and_import_back_unchanged(isolated_faq) -> None:
+    questions = [
+        "-50% có áp dụng cho đơn sỉ không",
+        "+1 size có vừa không shop",
+        "=)) mã giảm giá dùng sao vậy",
+        "@shop ơi mã giảm giá nhập ở đâu",
+        "'mã giảm giá' là gì vậy shop",
+        "mã giảm giá hết hạn chưa",
+    ]
+    args = [a for q in questions for a in ("--question", q)]
+    assert run("faq", "add", "ma_giam_gia", *args, "--answer", "Bạn nhập mã ở bước thanh toán nhé.") == 0
+    exported = isolated_faq / "faq.csv"
+    assert run("faq", "export", str(exported)) == 0
+    rows = list(csv.reader(io.StringIO(exported.read_bytes().decode("utf-8-sig"))))
+    cells = [text for topic, kind, text in rows if topic == "ma_giam_gia" and kind == "question"]
+    assert cells == ["'" + q for q in questions[:5]] + [questions[5]]  # Excel shows text and runs no formula
+    assert run("faq", "remove", "ma_giam_gia") == 0
+    assert run("faq", "import", str(exported)) == 0
+    assert draft.draft().topic("ma_giam_gia").examples == questions

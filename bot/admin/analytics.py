@@ -10,8 +10,6 @@ handoffs from the project database. Definitions (shown on the page too):
   human again within 7 days.
 """
 
-import csv
-import io
 import json
 import statistics
 from collections import Counter, defaultdict
@@ -21,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from bot.admin.spreadsheet import csv_bytes
 from bot.desk.queue import CLOSED, handoffs_table
 
 SHOP_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -152,11 +151,9 @@ def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, 
 
 
 def daily_csv(figures: Figures) -> bytes:
-    """One row per day, UTF-8 with BOM for Excel."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["ngay", "hoi_thoai", "bot_tu_xu_ly", "chuyen_nhan_vien", "tin_nhan", "khong_hieu"])
-    for day in figures.days:
-        writer.writerow([day.day.isoformat(), day.conversations, day.contained, day.handoffs, day.messages,
-                         day.fallbacks])  # fmt: skip
-    return out.getvalue().encode("utf-8-sig")
+    """One row per day, UTF-8 with BOM for Excel (cells escaped like every export)."""
+    return csv_bytes(
+        ["ngay", "hoi_thoai", "bot_tu_xu_ly", "chuyen_nhan_vien", "tin_nhan", "khong_hieu"],
+        ([day.day.isoformat(), day.conversations, day.contained, day.handoffs, day.messages, day.fallbacks]
+         for day in figures.days),
+    )  # fmt: skip

@@ -2,15 +2,17 @@
 
 CSV is the spreadsheet format admins exchange: columns ``topic,type,text``
 with ``type`` = ``question`` or ``answer``, written as UTF-8 with a BOM so
-Excel opens the Vietnamese text correctly.
+Excel opens the Vietnamese text correctly. Questions can be customers' own
+words, so cells a spreadsheet would run as formulas are escaped
+(bot/admin/spreadsheet.py) and the import undoes exactly that.
 """
 
 import csv
-import io
 from dataclasses import dataclass
 
 from bot.admin.audit import AuditLog
 from bot.admin.faq import FaqFiles, Topic, UnknownTopicError
+from bot.admin.spreadsheet import csv_bytes, read_csv
 from bot.admin.validation import Findings, Parse, check_topic
 
 CSV_COLUMNS = ("topic", "type", "text")
@@ -60,18 +62,16 @@ class FaqEditor:
         return version
 
     def export_csv(self) -> bytes:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for topic in self.files.topics():
-            writer.writerow((topic.name, "answer", topic.answer))
-            writer.writerows((topic.name, "question", example) for example in topic.examples)
-        return out.getvalue().encode("utf-8-sig")
+        return csv_bytes(CSV_COLUMNS, (
+            row
+            for topic in self.files.topics()
+            for row in [(topic.name, "answer", topic.answer)] + [(topic.name, "question", q) for q in topic.examples]
+        ))  # fmt: skip
 
     def import_csv(self, actor: str, data: bytes, expected_version: str | None) -> Saved:
         """Replaces the topics named in the file (others stay); nothing is saved unless all are valid."""
         try:
-            rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+            rows = read_csv(data)
         except (UnicodeDecodeError, csv.Error) as error:
             raise FaqRejectedError(Findings(errors=[f"Không đọc được tệp CSV: {error}"])) from error
         if not rows or set(CSV_COLUMNS) - set(rows[0]):
