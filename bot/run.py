@@ -3,17 +3,20 @@
 import logging
 
 from bot.database import database_url, engine_for
+from bot.desk import accounts
 from bot.desk.accounts import FIRST_ADMIN, AccountStore, ensure_first_admin
+from bot.paths import PROJECT_ROOT
 from bot.processes import running_stack, supervise
 from bot.settings import Settings, load_settings
 from bot.training import TrainingInputError, ensure_model
 
 
 def _admin_login() -> str:
-    """How to log in to the console: the first admin's generated password, or where it comes from."""
-    password = ensure_first_admin(AccountStore(engine_for(database_url())))
-    if password:
-        return f"{FIRST_ADMIN} / {password}"
+    """Where the first admin's password is, never the password: the banner ends up in logs."""
+    if ensure_first_admin(AccountStore(engine_for(database_url()))):
+        where = accounts.FIRST_ADMIN_PASSWORD_FILE
+        shown = where.relative_to(PROJECT_ROOT) if where.is_relative_to(PROJECT_ROOT) else where
+        return f"{FIRST_ADMIN} / the password in {shown}"
     return f"{FIRST_ADMIN} / the password in $CSKH_ADMIN_PASSWORD when the account was created"
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 
+from bot.database import masked_url
 from bot.paths import PROJECT_ROOT, VAR_DIR
 from bot.processes import Service, Stack, StartupError, rasa_service, running_services, supervise
 from bot.settings import Settings, load_settings
@@ -159,14 +160,20 @@ def main() -> int:
         print(f"Cannot train: {error}")
         return 1
     run_dir = VAR_DIR / "scaled"
-    banner = (
+    stack = running_scaled_stack(settings, model, scale, run_dir, log_dir=run_dir / "logs")
+    return supervise(stack, lambda: banner(settings, scale, run_dir))
+
+
+def banner(settings: Settings, scale: Scale, run_dir: Path) -> str:
+    """Where everything is; the stores' URLs without their passwords, since this lands in logs."""
+    return (
         f"\ncskh-bot, {scale.replicas} Rasa replicas and {scale.replicas} action servers behind nginx:\n"
         f"  REST / widget / channels   {settings.rasa_url}/webhooks/rest/webhook\n"
         f"  Agent console              {settings.desk_url}/\n"
-        f"  Trackers and project data  {scale.pg_url}\n  Conversation locks         {scale.redis_url}\n"
+        f"  Trackers and project data  {masked_url(scale.pg_url)}\n"
+        f"  Conversation locks         {masked_url(scale.redis_url)}\n"
         f"  Logs                       {run_dir / 'logs'}\nPress Ctrl-C to stop everything.\n"
     )
-    return supervise(running_scaled_stack(settings, model, scale, run_dir, log_dir=run_dir / "logs"), lambda: banner)
 
 
 if __name__ == "__main__":

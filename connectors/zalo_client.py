@@ -7,12 +7,19 @@ kept in the project database, so every Rasa replica and every restart uses the
 newest one, and a refresh is claimed there first (a lease on the row), so two
 replicas never spend the same refresh token. Error codes and limits that are
 not confirmed by Zalo's own pages are configuration (``ZaloConfig``).
+
+With ``CSKH_SECRET_KEY`` set, both tokens are stored encrypted (Fernet, with a key
+derived by HKDF-SHA256 from that secret, ``token_cipher``): a copy of the database
+alone does not let anyone write to the shop's customers. Rows written before
+(plain text) are still read, and are encrypted by the next refresh.
 """
 
 import asyncio
+import base64
 import dataclasses
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +27,9 @@ from typing import Any
 
 import aiohttp
 import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 logger = logging.getLogger(__name__)
 
@@ -105,18 +115,73 @@ def _seed_of(refresh_token: str) -> str:
     return hashlib.sha256(refresh_token.encode()).hexdigest()
 
 
+SECRET_KEY_ENV = "CSKH_SECRET_KEY"
+ENCRYPTED_PREFIX = "fernet:"  # tells an encrypted column value from a plain-text one written before
+_KDF_INFO = b"cskh-bot zalo_tokens v1"
+_REMEMBERED = 32
+
+
+def token_cipher(secret: str | None) -> Fernet | None:
+    """The Fernet key for stored tokens: HKDF-SHA256 of the secret (no salt, fixed info), 32 bytes.
+
+    Derived rather than used as is, so any long random string works as ``CSKH_SECRET_KEY``
+    and other uses of the same secret get unrelated keys.
+    """
+    if not secret:
+        return None
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KDF_INFO).derive(secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
 class TokenStore:
     """The OA's token pair in the project database, one row per app (synchronous; call via a thread)."""
 
-    def __init__(self, engine: sa.engine.Engine, app_id: str, access_token: str, refresh_token: str) -> None:
+    def __init__(
+        self, engine: sa.engine.Engine, app_id: str, access_token: str, refresh_token: str,
+        secret_key: str | None = None,
+    ) -> None:  # fmt: skip
         self._engine = engine
         self._app_id = app_id
         self._initial = Tokens(access_token, refresh_token, None)
+        self._cipher = token_cipher(secret_key if secret_key is not None else os.environ.get(SECRET_KEY_ENV))
+        # Fernet never encrypts the same token twice alike: the stored form of each refresh token
+        # read or written here, for the compare-and-swap conditions on the row
+        self._stored: dict[str, str] = {}
         metadata.create_all(engine)
 
     def _where(self, refresh_token: str | None = None) -> Any:
         condition = tokens_table.c.app_id == self._app_id
-        return condition if refresh_token is None else condition & (tokens_table.c.refresh_token == refresh_token)
+        if refresh_token is None:
+            return condition
+        return condition & (tokens_table.c.refresh_token == self._stored.get(refresh_token, refresh_token))
+
+    def _remember(self, plain: str, stored: str) -> None:
+        if len(self._stored) >= _REMEMBERED:
+            self._stored.clear()
+        self._stored[plain] = stored
+
+    def _seal(self, token: str) -> str:
+        """The column value for ``token``: encrypted when a secret key is configured."""
+        if self._cipher is None or not token:
+            return token
+        return ENCRYPTED_PREFIX + self._cipher.encrypt(token.encode()).decode()
+
+    def _open(self, stored: str, refresh: bool = False) -> str:
+        """The token in a column value; empty (and logged) when it cannot be decrypted."""
+        if not stored.startswith(ENCRYPTED_PREFIX):
+            return stored  # written before encryption was configured: re-encrypted by the next refresh
+        if self._cipher is None:
+            logger.error("zalo: the stored tokens are encrypted; set %s to the key they were written with",
+                         SECRET_KEY_ENV)  # fmt: skip
+            return ""
+        try:
+            token = self._cipher.decrypt(stored[len(ENCRYPTED_PREFIX) :].encode()).decode()
+        except InvalidToken:
+            logger.error("zalo: the stored tokens do not decrypt with %s (was it changed?)", SECRET_KEY_ENV)
+            return ""
+        if refresh:
+            self._remember(token, stored)
+        return token
 
     def load(self) -> Tokens:
         """The current pair; the environment's pair while the table has none."""
@@ -129,7 +194,7 @@ class TokenStore:
                 except sa.exc.IntegrityError:  # another process seeded it first
                     pass
                 row = connection.execute(sa.select(tokens_table).where(self._where())).first()
-        return Tokens(row.access_token, row.refresh_token, row.expires_at)
+        return Tokens(self._open(row.access_token), self._open(row.refresh_token, refresh=True), row.expires_at)
 
     def adopt_initial(self, dead_refresh_token: str) -> Tokens | None:
         """The environment's pair in place of a refused one, if the shop has set a new pair since the last seed.
@@ -143,13 +208,16 @@ class TokenStore:
         newer = self._where(dead_refresh_token) & (tokens_table.c.seed != initial["seed"])
         with self._engine.begin() as connection:
             adopted = connection.execute(tokens_table.update().where(newer).values(**initial)).rowcount == 1
-        return self._initial if adopted else None
+        if not adopted:
+            return None
+        self._remember(self._initial.refresh_token, initial["refresh_token"])
+        return self._initial
 
     def _initial_row(self) -> dict[str, Any]:
         return {
-            "access_token": self._initial.access_token, "refresh_token": self._initial.refresh_token,
-            "expires_at": None, "seed": _seed_of(self._initial.refresh_token), "lease_until": None,
-            "updated_at": time.time(),
+            "access_token": self._seal(self._initial.access_token),
+            "refresh_token": self._seal(self._initial.refresh_token), "expires_at": None,
+            "seed": _seed_of(self._initial.refresh_token), "lease_until": None, "updated_at": time.time(),
         }  # fmt: skip
 
     def claim_refresh(self, refresh_token: str, lease_seconds: float) -> bool:
@@ -164,16 +232,20 @@ class TokenStore:
 
     def save_refreshed(self, old_refresh_token: str, tokens: Tokens) -> bool:
         """Replaces the pair in one statement, only if nobody replaced ``old_refresh_token`` meanwhile."""
+        refresh_token = self._seal(tokens.refresh_token)
         with self._engine.begin() as connection:
             saved = connection.execute(
                 tokens_table.update()
                 .where(self._where(old_refresh_token))
                 .values(
-                    access_token=tokens.access_token, refresh_token=tokens.refresh_token,
+                    access_token=self._seal(tokens.access_token), refresh_token=refresh_token,
                     expires_at=tokens.expires_at, lease_until=None, updated_at=time.time(),
                 )
             )  # fmt: skip
-        return saved.rowcount == 1
+        if saved.rowcount != 1:
+            return False
+        self._remember(tokens.refresh_token, refresh_token)
+        return True
 
     def release(self, refresh_token: str) -> None:
         """Gives up a claimed refresh that failed, so the next send may try again."""
