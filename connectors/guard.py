@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000  # the widget's input limit, and more than Zalo or Messenger customers type
 MAX_SENDER_CHARS = 120  # namespaced ("web:" + id) it still fits the desk's and tickets' columns
-MAX_BODY_BYTES = 128 * 1024  # a 2,000-character message is at most ~12 kB of JSON; platforms batch a few
+# a 2,000-character message is at most ~12 kB of JSON; a 100 kB paste (escaped, ~200 kB) still hears why not
+MAX_BODY_BYTES = 256 * 1024
 MAX_SOCKET_PACKET_BYTES = 64 * 1024
 BURST, BURST_SECONDS = 10, 10.0
 ADDRESS_BURST = 30  # per client address within BURST_SECONDS: an office behind one NAT still chats freely
