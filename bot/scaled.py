@@ -10,9 +10,11 @@
 
 Configured by environment: CSKH_PG_URL (default postgresql://postgres@127.0.0.1:5432/cskh,
 created if missing), CSKH_REDIS_URL (default redis://127.0.0.1:6379/0), CSKH_REPLICAS (2),
-and the usual RASA_PORT (the balancer's public port), DESK_PORT, CSKH_HOST.
+and the usual RASA_PORT (the balancer's public port), DESK_PORT, CSKH_HOST (where nginx serves the
+webhooks), RASA_API_HOST (where it serves Rasa's HTTP API, 127.0.0.1), ACTION_HOST, ACTION_SERVER_TOKEN.
 """
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -24,10 +26,11 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 
+from bot import doors
 from bot.database import masked_url
 from bot.paths import PROJECT_ROOT, VAR_DIR
 from bot.processes import Service, Stack, StartupError, rasa_service, running_services, supervise
-from bot.settings import Settings, load_settings
+from bot.settings import LOOPBACK, Settings, connect_address, load_settings
 from bot.training import TrainingInputError, ensure_model
 
 SCALED_ENDPOINTS = PROJECT_ROOT / "deploy" / "scaled" / "endpoints.yml"
@@ -99,12 +102,29 @@ def _store_env(scale: Scale) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _nginx_config(run_dir: Path, host: str, public_port: int, actions_port: int, rasa_ports: list[int],
+def _api_addresses(api_host: str) -> tuple[str, str]:
+    """nginx's ``map`` of the local addresses that may reach Rasa's HTTP API: (default, entries)."""
+    if api_host in doors.WILDCARDS:
+        return "1", ""
+    if doors.arrived_on("127.0.0.1", api_host):  # loopback, whichever spelling
+        return "0", '        "127.0.0.1" 1;\n        "::1" 1;'
+    return "0", f'        "{api_host.strip("[]")}" 1;'
+
+
+def _listen(host: str) -> str:
+    return f"[{host.strip('[]')}]" if ":" in host else host
+
+
+def _nginx_config(run_dir: Path, settings: Settings, actions_port: int, rasa_ports: list[int],
                   action_ports: list[int]) -> Path:  # fmt: skip
     for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (run_dir / folder).mkdir(parents=True, exist_ok=True)
+    hosts = dict.fromkeys([settings.host, settings.rasa_api_host])  # one listen per distinct address
+    api_default, api_addresses = _api_addresses(settings.rasa_api_host)
     config = NGINX_TEMPLATE.read_text().format(
-        run_dir=run_dir, host=host, public_port=public_port, actions_port=actions_port,
+        run_dir=run_dir, actions_port=actions_port, actions_host=settings.action_host,
+        public_listens="\n".join(f"        listen {_listen(h)}:{settings.rasa_port};" for h in hosts),
+        api_host=settings.rasa_api_host, api_default=api_default, api_addresses=api_addresses,
         rasa_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in rasa_ports),
         action_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in action_ports),
     )  # fmt: skip
@@ -127,20 +147,23 @@ def running_scaled_stack(
     rasa_ports = [_free_port() for _ in range(scale.replicas)]
     action_ports = [_free_port() for _ in range(scale.replicas)]
     actions_port = _free_port()
-    config = _nginx_config(run_dir, settings.host, settings.rasa_port, actions_port, rasa_ports, action_ports)
-    shared = {**_store_env(scale), "ACTION_SERVER_URL": f"http://{settings.host}:{actions_port}/webhook",
-              **(extra_env or {})}  # fmt: skip
+    config = _nginx_config(run_dir, settings, actions_port, rasa_ports, action_ports)
+    actions_url = f"http://{connect_address(settings.action_host)}:{actions_port}/webhook"
+    shared = {**_store_env(scale), "ACTION_SERVER_URL": actions_url, **(extra_env or {})}
+    # the replicas behind nginx listen on loopback only: nginx is their one door
+    behind_nginx = {"CSKH_HOST": LOOPBACK, "RASA_API_HOST": LOOPBACK, "ACTION_HOST": LOOPBACK}
+    replica_settings = dataclasses.replace(settings, host=LOOPBACK, rasa_api_host=LOOPBACK)
     services: dict[str, Service] = {}
     for index, port in enumerate(action_ports, start=1):
         services[f"actions-{index}"] = Service(
-            "action server", ["actions"], f"http://{settings.host}:{port}/health", {"ACTION_PORT": str(port)}
+            "action server", ["actions"], f"http://{LOOPBACK}:{port}/health", {**behind_nginx, "ACTION_PORT": str(port)}
         )
     services["desk"] = Service("agent console", ["desk"], f"{settings.desk_url}/health")
     for index, port in enumerate(rasa_ports, start=1):
-        services[f"rasa-{index}"] = rasa_service(settings, model, port)
+        services[f"rasa-{index}"] = rasa_service(replica_settings, model, port, behind_nginx)
     services["nginx"] = Service(
-        "nginx", [], f"http://{settings.host}:{settings.rasa_port}/", program=[nginx, "-c", str(config), "-e",
-                                                                              str(run_dir / "nginx-error.log")],
+        "nginx", [], f"{settings.rasa_url}/", program=[nginx, "-c", str(config), "-e",
+                                                        str(run_dir / "nginx-error.log")],
     )  # fmt: skip
     with running_services(settings, services, log_dir, shared) as stack:
         yield stack
