@@ -106,3 +106,18 @@ def test_var_and_databases_are_private_to_the_bot_user(servers) -> None:
         p.name: "0o600" for p in created_by_servers
     }
     assert stat.S_IMODE((workdir / "logs").stat().st_mode) == 0o700
+
+
+@pytest.mark.slow
+def test_rasa_sends_the_secret_so_a_customer_still_gets_an_order_status(trained_model, tmp_path) -> None:
+    """The whole stack as `make run` starts it: the order status comes from the action server."""
+    from tests.conftest import stack_in
+    from tests.test_rest_orders import Customer
+
+    with stack_in(tmp_path, trained_model) as settings:
+        customer = Customer(settings)
+        assert "số điện thoại" in customer.says("kiểm tra giúp mình đơn DH123456 với")
+        assert "đang giao" in customer.says("0912345678")
+        assert stat.S_IMODE((tmp_path / "trackers.db").stat().st_mode) == 0o600
+        log = (tmp_path / "logs" / "actions.log").read_text()
+        assert "refused a request" not in log
