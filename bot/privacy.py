@@ -29,3 +29,20 @@ def redact(text: str) -> str:
     text = _PHONE_RUN.sub(lambda m: mask_phone(m.group()), text)
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
     return _TOKEN.sub(lambda m: m.group(1) + "***", text)
+
+
+_ORDER_NUMBER = re.compile(r"(?i)(?<![\w])#?(dh)[\s\-–]?(\d{4})(\d{2})(?!\d)")
+_LONG_NUMBER = re.compile(r"(?<![\d*])\d{8,}(?![\d*])")  # bank accounts, ID cards
+_MAYBE_PERSONAL = re.compile(r"[\d@=:]")  # every pattern above needs one of these
+
+
+def mask_personal(text: str) -> str:
+    """Customer text as an admin may see it: phones, e-mails, order codes, long numbers and secrets masked.
+
+    ``redact`` keeps order codes because logs need them to trace an order; lists of what customers
+    wrote (unanswered questions) have no such need and must not show whose order is whose.
+    """
+    if not _MAYBE_PERSONAL.search(text):
+        return text
+    text = _ORDER_NUMBER.sub(lambda m: f"{m.group(1).upper()}****{m.group(3)}", redact(text))
+    return _LONG_NUMBER.sub(lambda m: "*" * len(m.group()), text)

@@ -84,7 +84,7 @@ def test_a_narrower_range_counts_only_its_days_and_exports_them(seeded) -> None:
 
 def test_unanswered_messages_are_grouped_by_meaning_with_counts(seeded) -> None:
     trackers, _ = seeded
-    [group] = unanswered(trackers, DAY1, DAY2)
+    [group] = unanswered(trackers, DAY1, DAY2).groups
     assert group.count == 2 and set(group.texts) == {"có gói quà ko", "co goi qua khong"}
 
 

@@ -30,6 +30,7 @@ from bot.desk.texts import REASON_LABELS
 from bot.paths import PROJECT_ROOT
 
 admin = Blueprint("desk_admin", url_prefix="/admin")
+SHOWN_GROUPS = 100  # the largest unanswered groups; a page of thousands helps nobody
 NOTICES = {
     "saved": "Đã lưu vào bản nháp. Bấm “Huấn luyện & áp dụng” để bot dùng thay đổi.",
     "removed": "Đã xoá chủ đề khỏi bản nháp.",
@@ -270,9 +271,10 @@ async def analytics_csv(request: Request, session: Session) -> HTTPResponse:
 @admin_required
 async def unanswered_page(request: Request, session: Session) -> HTTPResponse:
     start, end = _range(request)
-    groups = await asyncio.to_thread(unanswered, _trackers(request), start, end)
+    found = await asyncio.to_thread(unanswered, _trackers(request), start, end)
     return render(
-        request, "admin_unanswered.html", session=session, groups=groups, start=start, end=end,
+        request, "admin_unanswered.html", session=session, groups=found.groups[:SHOWN_GROUPS], start=start, end=end,
+        hidden_groups=max(0, len(found.groups) - SHOWN_GROUPS), ungrouped=found.ungrouped,
         topics=[t.name for t in draft.draft().topics()], notice=NOTICES.get(request.args.get("notice", "")),
     )  # fmt: skip
 
