@@ -7,6 +7,7 @@ fast and need no trained model.
 
 import asyncio
 import csv
+import html
 import io
 import re
 import shutil
@@ -106,7 +107,7 @@ def test_a_customers_formula_added_to_a_topic_is_exported_as_text(console) -> No
     assert status in (200, 302, 303), status
     page = http.get(f"{console.url}/admin/unanswered", timeout=30).text
     form = next(f for f in re.findall(r"<form[^>]*unanswered/add.*?</form>", page, re.S) if "HYPERLINK" in f)
-    texts = [t.replace("&#34;", '"').replace("&amp;", "&") for t in re.findall(r'name="text" value="([^"]*)"', form)]
+    texts = [html.unescape(t) for t in re.findall(r'name="text" value="([^"]*)"', form)]
     assert texts == [FORMULA]
     added = http.post(f"{console.url}/admin/unanswered/add", timeout=30,
                       data={"csrf_token": csrf, "topic": "shipping_fee", "text": texts})  # fmt: skip
