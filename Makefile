@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install browser widget scale-deps train run run-scaled shell test lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered clean
+.PHONY: help install browser widget scale-deps train run run-scaled shell test lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered bench-flood clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
@@ -18,7 +18,7 @@ help:
 	@echo "make run-scaled - 2 Rasa replicas + 2 action servers behind nginx, on PostgreSQL and Redis"
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
-	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, unanswered grouping"
+	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, unanswered grouping, a flood at the doors"
 	@echo "make lint   - ruff"
 
 $(PY):
@@ -78,7 +78,7 @@ test: install widget browser scale-deps
 lint: install
 	$(VENV)/bin/ruff check .
 
-bench: bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered
+bench: bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered bench-flood
 
 bench-nlu: install
 	$(PY) -m bench.nlu
@@ -94,6 +94,9 @@ bench-retrain: install widget
 
 bench-unanswered: install
 	$(PY) -m bench.unanswered
+
+bench-flood: install
+	$(PY) -m bench.flood
 
 clean:
 	rm -rf models .rasa results var/*.db
