@@ -6,6 +6,7 @@ from functools import lru_cache
 from bot.database import database_url, engine_for
 from bot.orders.backend import OrderBackend, backend_from_env
 from bot.ownership import OwnershipLedger
+from bot.settings import load_settings
 from bot.tickets import TicketStore
 
 
@@ -25,6 +26,12 @@ def ticket_store() -> TicketStore:
 def ownership_ledger() -> OwnershipLedger:
     """Proofs of ownership and failed attempts, shared by every action server and channel."""
     return OwnershipLedger(engine_for(database_url()))
+
+
+def nlu_endpoint() -> tuple[str, str]:
+    """Rasa's HTTP API (for ``/model/parse``) and its token, as bot.processes gives them to every child."""
+    settings = load_settings()
+    return settings.rasa_url, settings.rasa_token
 
 
 def desk_endpoint() -> tuple[str, str]:

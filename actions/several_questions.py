@@ -1,0 +1,116 @@
+"""Answering every question a message asks: "có trả góp ko, với lại có xuất hóa đơn ko".
+
+The NLU gives a whole message one intent. When a message splits into several clauses
+(bot/text/clauses.py), each clause is classified by the same model through Rasa's own
+``/model/parse`` endpoint, and each FAQ topic asked is answered, in the order asked, in one reply
+group. A clause that asks about an order (status, cancelling, a problem) starts that order form
+after the answers, so "phí ship bao nhiêu, mà kiểm tra giúp mình đơn DH123456" gets both.
+A message with one question is answered exactly as before, from the whole message.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+import requests
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import nlu_endpoint
+from bot.text.clauses import is_question, split_clauses
+
+logger = logging.getLogger(__name__)
+
+MIN_CONFIDENCE = 0.6  # the FallbackClassifier's threshold: below it a clause is not understood
+MAX_CLAUSES = 5  # a long message is not parsed piece by piece without end
+PARSE_TIMEOUT = 3.0
+ORDER_FORMS = {
+    "check_order_status": "order_status_form",
+    "cancel_order": "cancel_order_form",
+    "report_issue": "issue_report_form",
+}
+
+
+def _parse(text: str) -> dict[str, Any] | None:
+    url, token = nlu_endpoint()
+    try:
+        reply = requests.post(f"{url}/model/parse", params={"token": token}, json={"text": text}, timeout=PARSE_TIMEOUT)
+        reply.raise_for_status()
+        return reply.json()
+    except (requests.RequestException, ValueError) as error:
+        logger.warning("clause not parsed: %s", type(error).__name__)
+        return None
+
+
+def _confident_intent(parse: dict[str, Any] | None) -> str | None:
+    intent = (parse or {}).get("intent") or {}
+    return intent.get("name") if (intent.get("confidence") or 0) >= MIN_CONFIDENCE else None
+
+
+def faq_response(parse: dict[str, Any] | None) -> str | None:
+    """The response the ResponseSelector picked for a parse ("utter_faq/shipping_fee"), whatever the intent."""
+    response = ((parse or {}).get("response_selector") or {}).get("faq", {}).get("response") or {}
+    return response.get("utter_action")
+
+
+def faq_topic(parse: dict[str, Any] | None) -> str | None:
+    """ "utter_faq/shipping_fee" when the message is a confident FAQ question, else None."""
+    return faq_response(parse) if _confident_intent(parse) == "faq" else None
+
+
+async def parse_clauses(text: str) -> list[tuple[str, dict[str, Any] | None]]:
+    """Each clause of a message that asks several things, with its parse; empty for a single question."""
+    clauses = split_clauses(text)
+    if len(clauses) < 2:
+        return []
+    clauses = clauses[:MAX_CLAUSES]
+    parses = await asyncio.gather(*(asyncio.to_thread(_parse, clause) for clause in clauses))
+    return list(zip(clauses, parses, strict=True))
+
+
+def asked_topics(parsed: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
+    """The FAQ topics asked, in order, each once; a clause that tells rather than asks is left out."""
+    topics: list[str] = []
+    for clause, parse in parsed:
+        topic = faq_topic(parse)
+        if topic and is_question(clause) and topic not in topics:
+            topics.append(topic)
+    return topics
+
+
+class ActionAnswerFaq(Action):
+    """Answers an FAQ message: every topic asked when there are several, then any order request."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        parsed = await parse_clauses(tracker.latest_message.get("text") or "")
+        topics = asked_topics(parsed)
+        order_request = next(
+            (ORDER_FORMS[i] for _, p in parsed if (i := _confident_intent(p)) in ORDER_FORMS), None
+        )  # fmt: skip
+        if len(topics) >= 2 or (topics and order_request):
+            for topic in topics:
+                dispatcher.utter_message(response=topic)
+            return [FollowupAction(order_request)] if order_request else []
+        # one question: what the rule's utter_faq would have said
+        dispatcher.utter_message(response=faq_response(tracker.latest_message) or "utter_ask_rephrase")
+        return []
+
+
+class ActionAnswerSideQuestions(Action):
+    """Before an order form starts, answers the FAQ questions asked in the same message."""
+
+    def name(self) -> str:
+        return "action_answer_side_questions"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        for topic in asked_topics(await parse_clauses(tracker.latest_message.get("text") or "")):
+            dispatcher.utter_message(response=topic)
+        return []
