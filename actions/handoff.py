@@ -19,6 +19,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.mood import conversation_mood
 from actions.records import file_ticket, reset_form_slots
 from actions.services import desk_endpoint
 from bot.privacy import mask_email, mask_phone
@@ -119,13 +120,15 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
         "slots": collected_details(tracker),
         "contact_phone": tracker.get_slot("contact_phone"),
         "transcript": transcript(tracker),
+        # the most upset message of the session, so the desk can flag (and put first) an angry customer
+        "mood": conversation_mood(tracker),
     }
     desk = await asyncio.to_thread(_ask_desk, payload)
     if desk.get("status") in ("queued", "active"):
         dispatcher.utter_message(text=desk["text"])
         return [*reset_form_slots(), ConversationPaused()]
     issue_key = tracker.get_slot("issue_type") or "other"
-    ticket = file_ticket(tracker, issue_key, payload["summary"])
+    ticket = file_ticket(tracker, issue_key, payload["summary"], handoff_reason=reason)
     said = RECORDED.format(code=ticket.code) if ticket else NOT_RECORDED
     if desk.get("status") == "closed":
         said += CLOSED.format(opens=desk["opens"])
@@ -148,6 +151,8 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (tracker.latest_message.get("mood") or {}).get("label", "neutral") != "neutral":
+            dispatcher.utter_message(response="utter_apology_handoff")  # "giao lâu quá, cho gặp nhân viên"
         return await hand_off(dispatcher, tracker, REASON_BY_INTENT.get(intent, "customer_request"))
 
 

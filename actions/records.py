@@ -24,10 +24,18 @@ def reset_form_slots() -> list[dict[str, Any]]:
     return [SlotSet(slot, None) for slot in FORM_BOOKKEEPING]
 
 
-def file_ticket(tracker: Tracker, issue_type: str, description: str, *, order_verified: bool = False) -> Ticket | None:
+def file_ticket(
+    tracker: Tracker,
+    issue_type: str,
+    description: str,
+    *,
+    order_verified: bool = False,
+    handoff_reason: str | None = None,
+) -> Ticket | None:
     """Persists a ticket; None (and a log line) if it could not be written.
 
-    ``order_verified`` tells the team whether the customer proved the order is theirs.
+    ``order_verified`` tells the team whether the customer proved the order is theirs; ``handoff_reason``
+    marks a request for a person that became a ticket (nobody could take it), for the analytics.
     """
     try:
         return ticket_store().create(
@@ -38,6 +46,7 @@ def file_ticket(tracker: Tracker, issue_type: str, description: str, *, order_ve
             order_number=tracker.get_slot("order_number"),
             contact_phone=tracker.get_slot("contact_phone"),
             order_verified=order_verified,
+            handoff_reason=handoff_reason,
         )
     except sa.exc.SQLAlchemyError as error:
         logger.error("ticket not saved: %s", type(error).__name__)

@@ -31,6 +31,8 @@ tickets_table = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, default="open"),
     # whether the reporter proved the order is theirs; an unproven report is filed but reveals nothing
     sa.Column("order_verified", sa.Boolean, nullable=False, server_default=sa.false()),
+    # why the customer asked for a person, when this ticket stands in for a hand-off nobody could take
+    sa.Column("handoff_reason", sa.String(64)),
 )
 counters_table = sa.Table(
     "ticket_counters",
@@ -50,11 +52,15 @@ class Ticket:
 
 
 def _add_verified_column(engine: sa.engine.Engine) -> None:
-    """Databases created before ``order_verified`` existed get the column (old tickets count as unverified)."""
+    """Databases created before ``order_verified`` / ``handoff_reason`` existed get the columns
+    (old tickets count as unverified and as no hand-off)."""
     columns = {c["name"] for c in sa.inspect(engine).get_columns("tickets")}
     if "order_verified" not in columns:
         with engine.begin() as connection:
             connection.execute(sa.text("ALTER TABLE tickets ADD COLUMN order_verified BOOLEAN NOT NULL DEFAULT FALSE"))
+    if "handoff_reason" not in columns:
+        with engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE tickets ADD COLUMN handoff_reason VARCHAR(64)"))
 
 
 class TicketStore:
@@ -87,6 +93,7 @@ class TicketStore:
         order_number: str | None = None,
         contact_phone: str | None = None,
         order_verified: bool = False,
+        handoff_reason: str | None = None,
     ) -> Ticket:
         """Persists a ticket; raises SQLAlchemy errors if it could not be written."""
         issue = issue_type_or_fallback(issue_type)
@@ -98,7 +105,7 @@ class TicketStore:
                     code=code, created_at=now, channel=channel, sender_id=sender_id,
                     order_number=order_number, issue_type=issue.key, team=issue.team,
                     description=description[:5000], contact_phone=contact_phone, status="open",
-                    order_verified=order_verified,
+                    order_verified=order_verified, handoff_reason=handoff_reason,
                 )
             )  # fmt: skip
         return Ticket(code, issue, order_number, description, contact_phone)

@@ -172,8 +172,16 @@ def _queue_row(handoff: Handoff) -> dict[str, Any]:
     return {
         "id": handoff.id, "channel": handoff.channel, "reason": texts.REASON_LABELS.get(handoff.reason, handoff.reason),
         "summary": handoff.summary, "created_at": handoff.created_at.timestamp(), "claimed_by": handoff.claimed_by,
-        "status": handoff.status,
+        "status": handoff.status, **_mood(handoff),
     }  # fmt: skip
+
+
+def _mood(handoff: Handoff) -> dict[str, str]:
+    """The mood flag of a row: its label, its level (for the colour) and the words that showed it."""
+    mood = handoff.mood or {}
+    label = texts.MOOD_LABELS.get(mood.get("label", ""), "")
+    level = mood.get("label", "") if label else ""
+    return {"mood": label, "mood_level": level, "mood_cues": ", ".join(mood.get("cues", []))}
 
 
 def _queue_state(request: Request, session: Session) -> dict[str, Any]:
@@ -289,7 +297,7 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
     slots = [(texts.SLOT_LABELS.get(k, k), v) for k, v in handoff.slots.items() if k in texts.SLOT_LABELS and v]
     return render(
         request, "conversation.html", session=session, handoff=handoff, messages=desk.queue.messages(handoff_id),
-        slots=slots, reason=texts.REASON_LABELS.get(handoff.reason, handoff.reason),
+        slots=slots, reason=texts.REASON_LABELS.get(handoff.reason, handoff.reason), mood=_mood(handoff),
         mine=handoff.status == "active" and handoff.claimed_by == session.agent.username,
         waiting=handoff.status == WAITING,
     )  # fmt: skip

@@ -47,6 +47,8 @@ handoffs_table = sa.Table(
     sa.Column("resolution", sa.Text),
     sa.Column("ticket_code", sa.String(32)),
     sa.Column("csat", sa.Integer),
+    # the customer's most upset message before the hand-off (bot/text/sentiment.py), JSON; agents see it first
+    sa.Column("mood", sa.Text),
 )
 messages_table = sa.Table(
     "handoff_messages",
@@ -82,6 +84,7 @@ class Handoff:
     resolution: str | None
     ticket_code: str | None
     csat: int | None
+    mood: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,15 @@ def _to_handoff(row: Any) -> Handoff:
         created_at=_as_utc(row.created_at), told_position=row.told_position, claimed_by=row.claimed_by,
         claimed_at=_as_utc(row.claimed_at), first_reply_at=_as_utc(row.first_reply_at),
         closed_at=_as_utc(row.closed_at), resolution=row.resolution, ticket_code=row.ticket_code, csat=row.csat,
+        mood=json.loads(row.mood) if row.mood else None,
     )  # fmt: skip
+
+
+def _add_mood_column(engine: sa.engine.Engine) -> None:
+    """Queues created before the mood was kept get the column (their handoffs have no mood)."""
+    if "mood" not in {c["name"] for c in sa.inspect(engine).get_columns("handoffs")}:
+        with engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE handoffs ADD COLUMN mood TEXT"))
 
 
 def estimate_wait_minutes(position: int, agents_online: int, average_handle_minutes: float) -> int | None:
@@ -138,6 +149,7 @@ class HandoffQueue:
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
         metadata.create_all(engine)
+        _add_mood_column(engine)
 
     def open(
         self,
@@ -149,10 +161,12 @@ class HandoffQueue:
         slots: dict[str, Any],
         transcript: list[dict[str, Any]],
         contact_phone: str | None = None,
+        mood: dict[str, Any] | None = None,
     ) -> Handoff:
         """Queues a conversation; a customer already waiting or talking keeps their place.
 
-        ``transcript`` items are ``{"role", "text", "sent_at"}`` as the bot saw them.
+        ``transcript`` items are ``{"role", "text", "sent_at"}`` as the bot saw them; ``mood`` is
+        ``{"label", "score", "cues"}`` from the bot's NLU.
         """
         with self._engine.begin() as connection:
             existing = connection.execute(
@@ -166,6 +180,7 @@ class HandoffQueue:
                 handoffs_table.insert().values(
                     channel=channel, sender_id=sender_id, status=WAITING, reason=reason, summary=summary,
                     slots=json.dumps(slots, ensure_ascii=False), contact_phone=contact_phone, created_at=_now(),
+                    mood=json.dumps(mood, ensure_ascii=False) if mood else None,
                 )
             ).inserted_primary_key[0]  # fmt: skip
         for line in transcript:

@@ -25,6 +25,15 @@ from bot.tickets import TicketStore
 logger = logging.getLogger(__name__)
 
 MAX_REPLY = 2000
+# agent assist shows an answer only when the model is this sure the question is that FAQ topic
+# (P(intent faq) x P(topic | faq)); a doubtful suggestion costs an agent more than none
+SUGGESTION_MIN_CONFIDENCE = 0.5
+# messages that ask nothing an FAQ answers: the hand-off request itself, small talk, yes/no, form answers
+NOT_A_QUESTION = frozenset({
+    "request_human", "greet", "goodbye", "thank", "affirm", "deny", "rate_service", "bot_challenge", "inform",
+})  # fmt: skip
+# how far back agent assist looks for the customer's question
+SUGGESTION_LOOKBACK = 6
 SUGGESTIONS = 3
 
 
@@ -34,6 +43,14 @@ class DeskError(Exception):
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+def _known_mood(mood: Any) -> dict[str, Any] | None:
+    """The bot's mood of the customer, kept only in the shape the console shows."""
+    if not isinstance(mood, dict) or mood.get("label") not in texts.MOOD_LABELS:
+        return None
+    cues = [str(cue)[:40] for cue in mood.get("cues") or [] if isinstance(cue, str)][:8]
+    return {"label": mood["label"], "score": float(mood.get("score") or 0), "cues": cues}
+
 
 
 def _is_cancel(text: str) -> bool:
@@ -78,7 +95,7 @@ class Desk:
         handoff = self.queue.open(
             channel=request["channel"], sender_id=request["sender_id"], reason=request["reason"],
             summary=request["summary"], slots=request.get("slots") or {}, transcript=request.get("transcript") or [],
-            contact_phone=request.get("contact_phone"),
+            contact_phone=request.get("contact_phone"), mood=_known_mood(request.get("mood")),
         )  # fmt: skip
         position = self.queue.position(handoff.id) or 1
         minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
@@ -202,12 +219,20 @@ class Desk:
             raise DeskError("Máy chủ bot không phản hồi nên chưa trả được cuộc trò chuyện. Bạn thử lại nhé.") from error
 
     async def suggestions(self, handoff_id: int) -> list[dict[str, Any]]:
-        """Agent assist: the FAQ answers the bot's model ranks highest for the customer's last message."""
-        last = next((m for m in reversed(self.queue.messages(handoff_id)) if m.role == CUSTOMER), None)
-        if last is None:
-            return []
+        """Agent assist: FAQ answers for the customer's last real question, with the model's confidence.
+
+        "cho gặp nhân viên" asks nothing: the latest message that is not a hand-off request, small talk,
+        a yes/no or a form answer is the question. Answers below ``SUGGESTION_MIN_CONFIDENCE`` are left out.
+        """
+        said = [m.text for m in reversed(self.queue.messages(handoff_id)) if m.role == CUSTOMER]
         try:
-            parsed = await self.rasa.parse(last.text)
+            parsed = {}
+            for text in said[:SUGGESTION_LOOKBACK]:
+                parsed = await self.rasa.parse(text)
+                if (parsed.get("intent") or {}).get("name") not in NOT_A_QUESTION:
+                    break
+            else:
+                return []
             if not self._faq_answers:
                 responses = await self.rasa.domain_responses()
                 self._faq_answers = {
@@ -219,11 +244,14 @@ class Desk:
             logger.warning("no suggestions: %s", error)
             return []
         selector = parsed.get("response_selector") or {}
+        intents = parsed.get("intent_ranking") or []
+        is_faq = next((float(i.get("confidence", 0)) for i in intents if i.get("name") == "faq"), 0.0)
         ranking = (selector.get("faq") or selector.get("default") or {}).get("ranking") or []
         found = []
         for item in ranking:
             answer = self._faq_answers.get(item.get("intent_response_key", ""))
-            if answer:
+            confidence = is_faq * float(item.get("confidence", 0))
+            if answer and confidence >= SUGGESTION_MIN_CONFIDENCE:
                 found.append({"topic": item["intent_response_key"].split("/", 1)[-1],
                               "confidence": round(float(item.get("confidence", 0)), 2), "text": answer})  # fmt: skip
             if len(found) == SUGGESTIONS:

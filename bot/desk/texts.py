@@ -7,6 +7,9 @@ from datetime import datetime
 
 from bot.desk.hours import DeskConfig
 
+# the customer's mood as the console shows it (neutral shows nothing)
+MOOD_LABELS = {"angry": "Rất bực", "negative": "Không hài lòng"}
+
 WEEKDAY_NAMES = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
 QUEUED = (

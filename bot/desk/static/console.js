@@ -51,7 +51,7 @@ function renderQueue(state) {
   if (state.waiting.length === 0) {
     const row = element("tr", "empty");
     const cell = element("td", "", "Chưa có khách nào chờ.");
-    cell.colSpan = 5;
+    cell.colSpan = 6;
     row.append(cell);
     body.append(row);
   }
@@ -71,14 +71,16 @@ function renderQueue(state) {
     form.append(token, element("button", "", "Nhận"));
     const action = element("td");
     action.append(form);
-    row.append(element("td", "", item.channel), since, element("td", "", item.reason),
+    const mood = element("td", `mood mood-${item.mood_level}`, item.mood);
+    mood.title = item.mood_cues;
+    row.append(element("td", "", item.channel), since, element("td", "", item.reason), mood,
                element("td", "summary", item.summary), action);
     body.append(row);
   }
   const mine = document.getElementById("mine");
   mine.replaceChildren();
   for (const item of state.mine) {
-    const link = element("a", "", `#${item.id} · ${item.channel} · ${item.reason}`);
+    const link = element("a", "", `#${item.id} · ${item.channel} · ${item.reason}${item.mood ? ` · ${item.mood}` : ""}`);
     link.href = `/handoffs/${item.id}`;
     const entry = element("li");
     entry.append(link);
@@ -133,7 +135,7 @@ async function refreshSuggestions() {
       box.focus();
     });
     const entry = element("li");
-    entry.append(button);
+    entry.append(element("small", "confidence", `${suggestion.topic} · độ tin cậy ${Math.round(suggestion.confidence * 100)}%`), button);
     list.append(entry);
   }
 }
