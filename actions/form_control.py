@@ -3,6 +3,7 @@
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.records import reset_form_slots
@@ -18,4 +19,4 @@ class ActionStopForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_form_stopped")
-        return reset_form_slots()
+        return [*reset_form_slots(), SlotSet("handoff_pending", None)]  # a declined call back too

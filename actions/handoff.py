@@ -19,11 +19,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.callback import answer_later
 from actions.mood import conversation_mood
-from actions.records import file_ticket, reset_form_slots
+from actions.records import reset_form_slots
 from actions.services import desk_endpoint
 from bot.privacy import mask_email, mask_phone
-from bot.shop_policy import render_text
 from bot.support import issue_type_or_fallback
 
 logger = logging.getLogger(__name__)
@@ -37,15 +37,6 @@ REASON_TEXT = {
     "not_understood": "Bot không hiểu khách hai lần liên tiếp.",
     "form_failed": "Khách không hoàn tất được yêu cầu với bot (mã đơn hoặc thông tin xác minh không khớp).",
 }
-RECORDED = "Mình đã ghi nhận yêu cầu gặp nhân viên của bạn (mã {code}) cùng những thông tin bạn đã cung cấp. "
-CLOSED = "Hiện ngoài giờ làm việc của nhân viên; ca tiếp theo bắt đầu {opens}. "
-NO_AGENT = "Hiện chưa có nhân viên nào trực tuyến. "
-CALLBACK = "Nhân viên sẽ liên hệ lại với bạn {callback}. Trong lúc chờ, bạn vẫn có thể hỏi mình những câu khác nhé."
-UNREACHABLE = (
-    "Hiện mình chưa kết nối được tới nhân viên. Bạn liên hệ nhân viên qua hotline {shop.hotline} "
-    "hoặc Zalo OA “{shop.zalo_oa}” ({hours.agents}), hay email {shop.email} nhé."
-)
-NOT_RECORDED = "Xin lỗi bạn, mình chưa ghi nhận được yêu cầu. "
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
@@ -127,18 +118,8 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
     if desk.get("status") in ("queued", "active"):
         dispatcher.utter_message(text=desk["text"])
         return [*reset_form_slots(), ConversationPaused()]
-    issue_key = tracker.get_slot("issue_type") or "other"
-    ticket = file_ticket(tracker, issue_key, payload["summary"], handoff_reason=reason)
-    said = RECORDED.format(code=ticket.code) if ticket else NOT_RECORDED
-    if desk.get("status") == "closed":
-        said += CLOSED.format(opens=desk["opens"])
-    elif desk.get("status") == "no_agent":
-        said += NO_AGENT
-    if ticket and desk.get("status") in ("closed", "no_agent"):
-        dispatcher.utter_message(text=said + CALLBACK.format(callback=desk["callback"]))
-    else:
-        dispatcher.utter_message(text=said + render_text(UNREACHABLE))
-    return reset_form_slots()
+    # nobody can take it now: a ticket, once the customer can be reached (actions/callback.py)
+    return answer_later(dispatcher, tracker, desk, reason, payload["summary"], payload["slots"])
 
 
 class ActionHandoff(Action):

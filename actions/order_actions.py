@@ -18,7 +18,7 @@ from actions.handoff import hand_off
 from actions.order_forms import MAX_ATTEMPTS
 from actions.records import file_ticket, reset_form_slots
 from actions.services import order_backend, ownership_ledger
-from bot.orders.model import Order, OrderBackendError, OrderNotCancellableError, format_vnd
+from bot.orders.model import Order, OrderBackendError, OrderNotCancellableError, OrderStatus, format_vnd
 from bot.privacy import mask_phone
 from bot.support import issue_type_or_fallback, issue_types
 
@@ -37,6 +37,22 @@ def describe_order(order: Order) -> str:
     if order.eta and order.status.value in ("pending", "packing", "shipping"):
         lines.append(f"Dự kiến giao: {order.eta.strftime('%d/%m/%Y')}.")
     return "\n".join(lines)
+
+
+# why an order cannot be cancelled, in the words that fit its status: a delivered order is for the
+# return policy, a cancelled one needs nothing more, a shipping one can still be refused
+CANNOT_CANCEL_BY_STATUS = {
+    OrderStatus.DELIVERED: "utter_cannot_cancel_delivered",
+    OrderStatus.CANCELLED: "utter_cannot_cancel_cancelled",
+    OrderStatus.SHIPPING: "utter_cannot_cancel_shipping",
+    OrderStatus.RETURNED: "utter_cannot_cancel_returned",
+}
+
+
+def say_cannot_cancel(dispatcher: CollectingDispatcher, order: Order) -> None:
+    """The refusal for this order's status (the generic one for a status with no words of its own)."""
+    response = CANNOT_CANCEL_BY_STATUS.get(order.status, "utter_cannot_cancel")
+    dispatcher.utter_message(response=response, order_number=order.number, status=order.status.label)
 
 
 def _owned_order(tracker: Tracker, *, full_phone: bool) -> Order | None:
@@ -114,7 +130,7 @@ class ActionCancelOrder(Action):
             if order is None:
                 dispatcher.utter_message(response="utter_backend_down_no_ticket")
             else:
-                dispatcher.utter_message(response="utter_cannot_cancel", order_number=number, status=order.status.label)
+                say_cannot_cancel(dispatcher, order)
             return reset_form_slots()
         if tracker.get_slot("confirm_cancel") != CONFIRMED:
             dispatcher.utter_message(response="utter_cancel_kept", order_number=number)
@@ -127,9 +143,7 @@ class ActionCancelOrder(Action):
         try:
             order_backend().cancel(number, reason=f"Khách huỷ qua chatbot ({tracker.get_latest_input_channel()})")
         except OrderNotCancellableError as refused:
-            dispatcher.utter_message(
-                response="utter_cannot_cancel", order_number=number, status=refused.order.status.label
-            )
+            say_cannot_cancel(dispatcher, refused.order)
         except (OrderBackendError, KeyError):
             dispatcher.utter_message(response="utter_backend_down_no_ticket")
         else:
@@ -156,6 +170,26 @@ class ActionAskIssueType(Action):
                 for key, issue in issue_types().items()
             ],
         )
+        return []
+
+
+class ActionAskCancelOwnership(Action):
+    """Asks for the full phone before a cancellation, saying why when the last 4 digits were already given.
+
+    A customer who just proved the order with its last 4 digits would otherwise be asked "again" with
+    no reason: the 4 digits show the status, but only the whole number may change the order.
+    """
+
+    def name(self) -> str:
+        return "action_ask_cancel_order_form_ownership_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        number = tracker.get_slot("order_number")
+        shown_by_last_digits = ownership_ledger().proven(tracker.sender_id, number, full_phone=False)
+        response = "utter_cancel_needs_more_than_last_digits" if shown_by_last_digits else (
+            "utter_ask_cancel_order_form_ownership_answer"
+        )
+        dispatcher.utter_message(response=response, order_number=number)
         return []
 
 

@@ -28,6 +28,7 @@ from actions.services import order_backend, ownership_ledger
 from bot.orders.model import Order, OrderBackendError
 from bot.ownership import Outcome, ProofMethod
 from bot.support import issue_types
+from bot.text.confirm import Reply, classify_reply
 from bot.text.entities import normalize_order_number, normalize_phone, shared_finder
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # the first try and two retries
 MAX_DESCRIPTION = 2000
 _BARE_ORDER_DIGITS = re.compile(r"^\s*#?\s*(\d{6})\s*$")
+MIN_DESCRIPTION_WORDS = 5  # fewer words only name the problem ("giao thiếu hàng"): ask for details
 
 Slots = dict[str, Any]
 # what belongs to one order and must not survive a change of order number
@@ -173,6 +175,23 @@ def offered_proof(answer: str) -> ProofMethod | None:
     return ProofMethod.LAST_DIGITS if len(digits) == 4 else None
 
 
+def not_a_description(text: str) -> bool:
+    """A phone number or a bare "yes" answers another question; it describes no problem."""
+    if normalize_phone(text) and len(text.split()) <= 4:
+        return True
+    return classify_reply(text) is Reply.YES
+
+
+def description_in(text: str) -> str | None:
+    """The customer's own words when they say more than the problem's name; None for a button or a few words."""
+    if text.startswith("/"):
+        return None
+    words = [w for w in text.split() if parse_order_number(w) is None]
+    if len(words) < MIN_DESCRIPTION_WORDS or not_a_description(text):
+        return None
+    return " ".join(text.split())[:MAX_DESCRIPTION]
+
+
 class ValidateOrderStatusForm(OrderNumberValidation):
     def name(self) -> str:
         return "validate_order_status_form"
@@ -205,11 +224,17 @@ class ValidateIssueReportForm(OrderNumberValidation):
     async def validate_issue_type(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
+        # the words that named the type often describe the problem too: not asked a second time
+        typed = str((tracker.latest_message or {}).get("text") or "")
+        described = {"issue_description": description_in(typed)} if description_in(typed) else {}
         if value in issue_types():
-            return {"issue_type": value}
+            return {"issue_type": value, **described}
         found = [e.value for e in shared_finder().find(str(value or "")) if e.entity == "issue_type"]
         if found:
-            return {"issue_type": found[0]}
+            return {"issue_type": found[0], **described}
+        if not_a_description(str(value or "")):
+            # "đúng rồi" or a phone number names no problem: the type is asked again
+            return {"issue_type": None}
         # free text that names no known type: keep it as the start of the description
         return {"issue_type": "other", "issue_description": str(value)[:MAX_DESCRIPTION] if value else None}
 
@@ -217,6 +242,9 @@ class ValidateIssueReportForm(OrderNumberValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         text = " ".join(str(value or "").split())
+        if not_a_description(text):
+            dispatcher.utter_message(response="utter_description_not_an_answer")
+            return {"issue_description": None}
         if len(text) < 5:
             dispatcher.utter_message(response="utter_description_too_short")
             return {"issue_description": None}

@@ -17,7 +17,9 @@ id is the customer's secret, as it already is for the webhook, so it travels in 
 never in a URL (which proxies and access logs keep).
 """
 
+import asyncio
 import logging
+import time
 from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -31,6 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.desk.rasa_client import DESK_SOURCE
+from bot.desk.texts import leaves_queue
 from bot.shop_policy import render_text
 from bot.tracking import storage_failures
 from connectors.guard import MAX_SENDER_CHARS, NO_ANSWER, door_guard, limit_request_size, problem_with
@@ -39,6 +42,8 @@ from connectors.senders import SESSION_HEADER, namespaced
 logger = logging.getLogger(__name__)
 
 CHANNEL = "rest"
+# how long the webhook waits for the desk to answer a waiting customer who typed "huỷ"
+DESK_ANSWER_WAIT_SECONDS = 3.0
 
 
 def desk_messages(events: Any, since: float) -> list[dict[str, Any]]:
@@ -93,6 +98,7 @@ class RestWithInbox(RestInput):
                 retry = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
                 return _reply(client_sender, refusal.text, refusal.status, retry)
             collector = CollectingOutputChannel()
+            sent_at = time.time()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL))
             except CancelledError:
@@ -104,6 +110,9 @@ class RestWithInbox(RestInput):
                 # Rasa answered from a conversation it could not read or save: not an answer to trust
                 storage_failures.discard(sender)
                 return _reply(client_sender, render_text(NO_ANSWER))
+            if not collector.messages and leaves_queue(text):
+                # a waiting customer leaving the queue: the desk answers through Rasa a moment later
+                collector.messages.extend(await self._desk_answer(request, sender, sent_at))
             if not collector.messages and not await self._paused(request, sender):
                 return _reply(client_sender, render_text(NO_ANSWER))
             for message in collector.messages:
@@ -126,6 +135,22 @@ class RestWithInbox(RestInput):
             return response.json({"messages": messages})
 
         return webhook
+
+    @staticmethod
+    async def _desk_answer(request: Request, sender: str, since: float) -> list[dict[str, Any]]:
+        """The desk's messages after ``since``, waited for at most ``DESK_ANSWER_WAIT_SECONDS``."""
+        store = request.app.ctx.agent.tracker_store
+        deadline = time.monotonic() + DESK_ANSWER_WAIT_SECONDS
+        while True:
+            try:
+                tracker = await store.retrieve(sender)
+            except Exception as error:  # any store failing: the usual apology follows
+                logger.warning("tracker store unavailable: %s", type(error).__name__)
+                return []
+            answer = desk_messages(tracker.events if tracker else [], since)
+            if answer or tracker is None or time.monotonic() > deadline:
+                return answer
+            await asyncio.sleep(0.1)
 
     @staticmethod
     async def _paused(request: Request, sender: str) -> bool:

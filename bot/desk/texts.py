@@ -6,6 +6,7 @@ The bot speaks as "mình" to "bạn" everywhere; agents sign with their own name
 from datetime import datetime
 
 from bot.desk.hours import DeskConfig
+from bot.text.normalize import strip_diacritics
 
 # the customer's mood as the console shows it (neutral shows nothing)
 MOOD_LABELS = {"angry": "Rất bực", "negative": "Không hài lòng"}
@@ -36,6 +37,11 @@ NOBODY_ACCEPTED_NO_TICKET = (
 
 # What the customer may type while waiting to leave the queue (compared without diacritics).
 CANCEL_WORDS = frozenset({"huy", "thoi", "thoi khong can", "khong can nua", "thoi khong can nua", "huy yeu cau"})
+
+
+def leaves_queue(text: str) -> bool:
+    """Whether a waiting customer's message asks to stop waiting ("huỷ", "Thôi!", "không cần nữa")."""
+    return " ".join(strip_diacritics(text).lower().replace("!", " ").replace(".", " ").split()) in CANCEL_WORDS
 
 
 def csat_buttons() -> list[dict[str, str]]:
