@@ -1,15 +1,19 @@
 """Analytics on seeded conversations whose counts are known; grouping of unanswered messages."""
 
+import asyncio
 import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.admin.analytics import SHOP_TIMEZONE, compute, daily_csv
 from bot.admin.unanswered import group_similar, unanswered
 from bot.desk.queue import HandoffQueue
+from bot.tickets import TicketStore
 
 DAY1, DAY2 = date(2026, 11, 20), date(2026, 11, 21)
 
@@ -26,6 +30,11 @@ def user_event(sender: str, moment: datetime, intent: str, text: str, topic: str
             "action_name": None, "data": json.dumps({"event": "user", "text": text, "parse_data": parse})}  # fmt: skip
 
 
+def action_event(sender: str, moment: datetime, action: str) -> dict:
+    return {"sender_id": sender, "type_name": "action", "timestamp": moment.timestamp() + 0.1, "intent_name": None,
+            "action_name": action, "data": json.dumps({"event": "action", "name": action})}  # fmt: skip
+
+
 @pytest.fixture
 def seeded(tmp_path):
     trackers = sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}", future=True)
@@ -34,10 +43,12 @@ def seeded(tmp_path):
         user_event("a", at(DAY1, 9), "faq", "phí ship bao nhiêu", "shipping_fee"),
         user_event("a", at(DAY1, 9, 1), "faq", "ship ra Huế nhiêu", "shipping_fee"),
         user_event("b", at(DAY1, 10), "nlu_fallback", "có gói quà ko"),
+        action_event("b", at(DAY1, 10), "action_fallback_help"),
         user_event("b", at(DAY1, 10, 1), "request_human", "cho gặp nhân viên"),
         user_event("c", at(DAY1, 23, 30), "greet", "chào shop"),  # 16:30 UTC: still DAY1 in Hà Nội
         user_event("a", at(DAY2, 8), "faq", "hoàn tiền bao lâu", "refund"),
         user_event("d", at(DAY2, 11), "nlu_fallback", "co goi qua khong"),
+        action_event("d", at(DAY2, 11), "action_fallback_help"),
         user_event("x", at(DAY2 + timedelta(days=1), 9), "greet", "ngoài khoảng"),
     ]
     with trackers.begin() as connection:
@@ -98,3 +109,60 @@ def test_grouping_keeps_different_needs_apart() -> None:
         (2, sorted(["shop có bán sỉ ko ạ", "shop có bán sỉ không"])),
         (1, ["shop có tuyển cộng tác viên không"]),
     ]
+
+
+# --- what counts as "not understood", on events Rasa's own tracker store wrote -----------------------
+
+
+def turn(moment: datetime, text: str, intent: str, *actions: str) -> list:
+    """A customer message and the actions the bot ran for it, a second apart."""
+    said = UserUttered(text, {"name": intent, "confidence": 0.4}, timestamp=moment.timestamp())
+    return [said, *(ActionExecuted(a, timestamp=moment.timestamp() + n + 1) for n, a in enumerate(actions)),
+            ActionExecuted("action_listen", timestamp=moment.timestamp() + len(actions) + 1)]  # fmt: skip
+
+
+STORED = {
+    # a status check: the order code and the phone are nlu_fallback to the classifier, valid to the form
+    "web:form": [
+        *turn(at(DAY1, 9), "kiểm tra đơn giúp mình", "check_order_status", "order_status_form"),
+        *turn(at(DAY1, 9, 1), "DH123456", "nlu_fallback", "order_status_form"),
+        *turn(at(DAY1, 9, 2), "0912345678", "nlu_fallback", "order_status_form", "action_order_status"),
+    ],
+    # a real miss, then a confident answer the customer rejects, then one they accept
+    "web:miss": [
+        *turn(at(DAY1, 10), "có gói quà ko", "nlu_fallback", "action_fallback_help"),
+        *turn(at(DAY1, 10, 1), "shop có bán áo size XXL không", "faq", "utter_faq"),
+        *turn(at(DAY1, 10, 2), "không phải, ý mình là áo size XXL", "deny", "utter_anything_else"),
+        *turn(at(DAY1, 10, 3), "phí ship bao nhiêu", "faq", "utter_faq"),
+        *turn(at(DAY1, 10, 4), "ok cảm ơn", "thank", "utter_you_are_welcome"),
+    ],
+}
+
+
+@pytest.fixture
+def stored(tmp_path):
+    trackers = SQLTrackerStore(dialect="sqlite", db=str(tmp_path / "trackers.db"))
+    for sender, events in STORED.items():
+        asyncio.run(trackers.save(DialogueStateTracker.from_events(sender, [SessionStarted(), *events])))
+    trackers.engine.dispose()
+    project = sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}", future=True)
+    HandoffQueue(project)
+    return sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}", future=True), project
+
+
+def test_only_fallbacks_and_rejected_answers_count_as_not_understood(stored) -> None:
+    figures = compute(*stored, DAY1, DAY1)
+    assert figures.totals["messages"] == 8
+    assert figures.days[0].fallbacks == 2  # "có gói quà ko" and the XXL answer; never the code or the phone
+    assert figures.fallback_rate == pytest.approx(2 / 8)
+
+
+def test_requests_for_a_person_that_became_tickets_are_handoffs_with_their_reason(stored) -> None:
+    trackers, project = stored
+    tickets = TicketStore(project)
+    tickets.create(channel="web", sender_id="web:miss", issue_type="other", description="ngoài giờ",
+                   handoff_reason="complaint")  # fmt: skip
+    tickets.create(channel="web", sender_id="web:form", issue_type="late_delivery", description="giao trễ")
+    day = datetime.now(SHOP_TIMEZONE).date()
+    figures = compute(trackers, project, day, day)
+    assert dict(figures.handoff_reasons) == {"complaint": 1} and figures.totals["handoffs"] == 1

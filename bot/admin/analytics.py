@@ -3,8 +3,13 @@
 Conversations come from Rasa's own SQL tracker store (table ``events``),
 handoffs from the project database. Definitions (shown on the page too):
 - a conversation is one customer's messages on one day (shop time);
-- contained: no handoff was opened for that customer that day;
-- fallback rate: customer messages the bot did not understand / all customer messages;
+- contained: no handoff was opened for that customer that day, and no request for a person became a
+  ticket (out of hours, nobody online, desk unreachable);
+- not understood ("fallback rate"): customer messages the bot answered with its fallback
+  (``FALLBACK_ACTIONS``), or whose answer the customer rejected in the next message ("không phải",
+  "sai rồi", bot/text/rejection.py) / all customer messages. The NLU intent alone says nothing: a
+  phone or an order code typed into a form is ``nlu_fallback`` to the classifier and a valid answer;
+- handoff reasons: handoffs queued for an agent and requests for a person that became tickets;
 - wait time: handoff opened → claimed by an agent; first response: opened → the agent's first reply;
 - first-contact resolution: handoffs an agent closed after which the customer did not ask for a
   human again within 7 days.
@@ -21,9 +26,17 @@ import sqlalchemy as sa
 
 from bot.admin.spreadsheet import csv_bytes
 from bot.desk.queue import CLOSED, handoffs_table
+from bot.text.rejection import is_rejection
+from bot.tickets import tickets_table
 
 SHOP_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 RECONTACT_WINDOW = timedelta(days=7)
+# what the bot does when it did not understand: the rule on nlu_fallback, Rasa's own fallback action
+FALLBACK_ACTIONS = frozenset({"action_fallback_help", "action_default_fallback", "utter_ask_rephrase"})
+# a rejection is of the answer the bot just gave; a rephrase request or a form question cannot be rejected
+NOT_AN_ANSWER = FALLBACK_ACTIONS | {"action_listen", "action_session_start"}
+# a turn's actions come a moment after its message; a turn starting just before midnight ends after it
+TURN_SLACK = timedelta(minutes=10)
 
 
 @dataclass
@@ -34,6 +47,15 @@ class Day:
     handoffs: int = 0
     messages: int = 0
     fallbacks: int = 0
+
+
+@dataclass(frozen=True)
+class Ticketed:
+    """A request for a person that became a ticket (nobody could take it then)."""
+
+    sender_id: str
+    created_at: datetime
+    handoff_reason: str
 
 
 @dataclass
@@ -79,8 +101,76 @@ def _faq_topic(data: str | None) -> str | None:
     return key.split("/", 1)[-1] if key else None
 
 
+def _in_shop_time(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHOP_TIMEZONE)
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _not_understood(connection: sa.engine.Connection, since: datetime, until: datetime) -> set[tuple[str, float]]:
+    """(sender, timestamp) of the customer messages in the range the bot fell back on or saw rejected.
+
+    Events are streamed per conversation in the order Rasa wrote them (``id``), so each message is
+    followed by the actions of its turn and by the customer's next message.
+    """
+    events = sa.table(
+        "events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"), sa.column("timestamp"),
+        sa.column("action_name"), sa.column("data"),
+    )  # fmt: skip
+    query = (
+        sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.action_name, events.c.data)
+        .where(
+            events.c.type_name.in_(("user", "action")),
+            events.c.timestamp >= since.timestamp(),
+            events.c.timestamp < (until + TURN_SLACK).timestamp(),
+        )
+        .order_by(events.c.sender_id, events.c.id)
+    )
+    found: set[tuple[str, float]] = set()
+    sender, turn, answered = None, None, False
+    for row in connection.execution_options(stream_results=True).execute(query):
+        if row.sender_id != sender:
+            sender, turn, answered = row.sender_id, None, False
+        if row.type_name == "action":
+            if turn is not None and row.action_name in FALLBACK_ACTIONS:
+                found.add(turn)
+            answered = answered or _answers(row.action_name)
+            continue
+        if turn is not None and answered and turn not in found and is_rejection(_text(row.data)):
+            found.add(turn)
+        turn, answered = (sender, row.timestamp), False
+    return {key for key in found if key[1] < until.timestamp()}
+
+
+def _answers(action: str | None) -> bool:
+    """Whether the action told the customer something they could reject (not a form asking its question)."""
+    if not action or action in NOT_AN_ANSWER:
+        return False
+    return not action.endswith("_form") and not action.startswith("validate_")
+
+
+def _ticketed_handoffs(connection: sa.engine.Connection, since: datetime) -> list[Ticketed]:
+    """Requests for a person that became tickets; none before the tickets table has ``handoff_reason``."""
+    inspector = sa.inspect(connection)
+    if not inspector.has_table("tickets") or "handoff_reason" not in {
+        c["name"] for c in inspector.get_columns("tickets")
+    }:
+        return []
+    columns = (tickets_table.c.sender_id, tickets_table.c.created_at, tickets_table.c.handoff_reason)
+    rows = connection.execute(
+        sa.select(*columns).where(tickets_table.c.handoff_reason.isnot(None), tickets_table.c.created_at >= since)
+    ).all()
+    # tickets are written in shop time; SQLite hands them back without the zone
+    return [Ticketed(r.sender_id, _in_shop_time(r.created_at), r.handoff_reason) for r in rows]
+
+
+def _text(data: str | None) -> str:
+    try:
+        return json.loads(data or "{}").get("text") or ""
+    except ValueError:
+        return ""
 
 
 def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, end: date) -> Figures:
@@ -98,11 +188,14 @@ def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, 
                 events.c.timestamp < until.timestamp(),
             )
         ).all()
+        not_understood = _not_understood(connection, since, until)
     with project.connect() as connection:
         handoffs = connection.execute(
             sa.select(handoffs_table).where(handoffs_table.c.created_at >= since.astimezone(timezone.utc))
         ).all()
+        ticketed = _ticketed_handoffs(connection, since)
     handoffs = [h for h in handoffs if _utc(h.created_at) < until]
+    ticketed = [t for t in ticketed if t.created_at < until]
 
     days = {start + timedelta(days=n): Day(start + timedelta(days=n)) for n in range((end - start).days + 1)}
     talkers: dict[date, set[str]] = defaultdict(set)
@@ -111,12 +204,12 @@ def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, 
         day = days[_local_day(row.timestamp)]
         talkers[day.day].add(row.sender_id)
         day.messages += 1
-        if row.intent_name == "nlu_fallback":
+        if (row.sender_id, row.timestamp) in not_understood:
             day.fallbacks += 1
         elif row.intent_name == "faq" and (topic := _faq_topic(row.data)):
             faq[topic] += 1
     handed_over: dict[date, set[str]] = defaultdict(set)
-    for handoff in handoffs:
+    for handoff in [*handoffs, *ticketed]:
         handed_over[_local_day(_utc(handoff.created_at).timestamp())].add(handoff.sender_id)
     for day in days.values():
         day.conversations = len(talkers[day.day])
@@ -138,7 +231,7 @@ def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, 
         start=start, end=end, days=list(days.values()), conversations=conversations,
         containment=_share(sum(d.contained for d in days.values()), conversations),
         handoff_rate=_share(sum(d.handoffs for d in days.values()), conversations),
-        handoff_reasons=Counter(h.reason for h in handoffs),
+        handoff_reasons=Counter([*(h.reason for h in handoffs), *(t.handoff_reason for t in ticketed)]),
         fallback_rate=_share(sum(d.fallbacks for d in days.values()), messages),
         top_faq=faq.most_common(10),
         csat_average=statistics.fmean(ratings) if ratings else None,
@@ -146,7 +239,7 @@ def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, 
         wait_minutes_median=statistics.median(waits) if waits else None,
         first_response_minutes_median=statistics.median(firsts) if firsts else None,
         first_contact_resolution=_share(len(resolved), len(closed)),
-        totals={"messages": messages, "handoffs": len(handoffs), "rated": len(ratings)},
+        totals={"messages": messages, "handoffs": len(handoffs) + len(ticketed), "rated": len(ratings)},
     )  # fmt: skip
 
 
