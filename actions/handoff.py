@@ -132,8 +132,9 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if (tracker.latest_message.get("mood") or {}).get("label", "neutral") != "neutral":
-            dispatcher.utter_message(response="utter_apology_handoff")  # "giao lâu quá, cho gặp nhân viên"
+        upset = (tracker.latest_message.get("mood") or {}).get("label", "neutral") != "neutral"
+        if upset or intent == "complain":  # "giao lâu quá, cho gặp nhân viên"; a complaint in a form
+            dispatcher.utter_message(response="utter_apology_handoff")
         return await hand_off(dispatcher, tracker, REASON_BY_INTENT.get(intent, "customer_request"))
 
 

@@ -113,3 +113,8 @@ def test_a_request_nobody_can_take_becomes_a_ticket_that_remembers_the_reason(pr
         assert connection.execute(sa.text("SELECT handoff_reason FROM tickets")).scalars().all() == [
             "customer_request"
         ]
+
+
+def test_a_complaint_in_the_middle_of_a_form_is_apologised_for_before_the_person() -> None:
+    said, [payload] = run(ActionHandoff(), [user("shop làm ăn như vậy à", "complain")])
+    assert said[0]["response"] == "utter_apology_handoff" and payload["reason"] == "complaint"
