@@ -1,0 +1,51 @@
+"""Rasa graph component: a message not in Vietnamese gets the intent ``other_language``.
+
+The classifiers are trained on Vietnamese only, so "how much is shipping to Hanoi?" used to get a
+confident, random Vietnamese FAQ answer. Running after them, this overrides the intent of English
+(or non-Latin-script) messages; the dialogue answers in English (actions/english.py). Which
+messages count is decided by the words (bot/text/language.py), erring towards Vietnamese.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.text.language import Language, detect
+
+INTENT_NAME = "other_language"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class LanguageDetector(GraphComponent):
+    """Marks messages written in English or another script as ``other_language``."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
+        """Nothing to configure or learn: the word lists are in bot/text/language.py."""
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Overrides the intent of a message that is not Vietnamese; the language is in the output."""
+        for message in messages:
+            language = detect(message.get(TEXT) or "")
+            message.set("language", language.value, add_to_output=True)
+            if language is Language.VIETNAMESE:
+                continue
+            intent = {"name": INTENT_NAME, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != INTENT_NAME]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+        return messages
