@@ -32,9 +32,11 @@ from bot.text.sentiment import asks_for_person, score_mood
 MOOD = "mood"
 COMPLAIN, REQUEST_HUMAN, FALLBACK = "complain", "request_human", "nlu_fallback"
 # intents without a task of their own: an upset message with one of these is a complaint
-REPLACEABLE = frozenset({FALLBACK, "faq", "out_of_scope", "greet", "goodbye", "thank", "bot_challenge"})
+REPLACEABLE = frozenset({
+    FALLBACK, "faq", "uncovered_question", "out_of_scope", "greet", "goodbye", "thank", "bot_challenge",
+})  # fmt: skip
 # intents a request for a person may replace (a task intent keeps its flow unless the customer is upset)
-PERSON_REPLACES = frozenset({FALLBACK, "out_of_scope", "faq", COMPLAIN})
+PERSON_REPLACES = frozenset({FALLBACK, "out_of_scope", "uncovered_question", "faq", COMPLAIN})
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
