@@ -49,7 +49,10 @@ def gave_details(details: dict[str, Any]) -> bool:
 
 
 def record_and_promise(
-    dispatcher: CollectingDispatcher, tracker: Tracker, pending: dict[str, Any], details: dict[str, Any],
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    pending: dict[str, Any],
+    details: dict[str, Any],
     why_not_now: str = "",
 ) -> list[dict[str, Any]]:
     """Files the ticket and says, once, who will answer, how and when."""
@@ -70,7 +73,11 @@ def record_and_promise(
 
 
 def answer_later(
-    dispatcher: CollectingDispatcher, tracker: Tracker, desk: dict[str, Any], reason: str, summary: str,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    desk: dict[str, Any],
+    reason: str,
+    summary: str,
     details: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Nobody can take the conversation now: a ticket with a reachable promise, or first a phone to call."""

@@ -185,11 +185,10 @@ class ActionAskCancelOwnership(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         number = tracker.get_slot("order_number")
-        shown_by_last_digits = ownership_ledger().proven(tracker.sender_id, number, full_phone=False)
-        response = "utter_cancel_needs_more_than_last_digits" if shown_by_last_digits else (
-            "utter_ask_cancel_order_form_ownership_answer"
-        )
-        dispatcher.utter_message(response=response, order_number=number)
+        if ownership_ledger().proven(tracker.sender_id, number, full_phone=False):
+            dispatcher.utter_message(response="utter_cancel_needs_more_than_last_digits", order_number=number)
+        else:
+            dispatcher.utter_message(response="utter_ask_cancel_order_form_ownership_answer", order_number=number)
         return []
 
 

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
+from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import handoff, services
@@ -18,6 +20,8 @@ from actions.order_actions import ActionAskCancelOwnership, ActionCancelOrder
 from actions.order_forms import ValidateCancelOrderForm, ValidateIssueReportForm, ValidateOrderStatusForm
 from bot.desk.hours import DeskConfigFile
 from bot.desk.service import Desk
+from bot.nlu.order_complaint import OrderComplaintRouter
+from bot.paths import PROJECT_ROOT
 from bot.text.rating import rating_in
 from tests.test_order_actions import backends, prove, run, tracker, validate  # noqa: F401 (backends: autouse)
 
@@ -49,9 +53,6 @@ def test_a_refused_cancellation_explains_itself_by_the_order_status(number: str,
 
 
 def test_the_refusals_say_different_things() -> None:
-    from bot.paths import PROJECT_ROOT
-    import yaml
-
     responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
     cancelled = responses["utter_cannot_cancel_cancelled"][0]["text"]
     assert "đã được huỷ" in cancelled and "đổi trả" not in cancelled
@@ -172,3 +173,17 @@ def test_a_bare_rating_is_read(typed: str, score: int) -> None:
 @pytest.mark.parametrize("typed", ["123456", "0912345678", "6", "năm", "5 cái áo", "ship 5 ngày"])
 def test_numbers_that_are_not_ratings_are_left_to_the_model(typed: str) -> None:
     assert rating_in(typed) is None
+
+
+def routed(intent: str, entities: list[str]) -> str:
+    message = Message(data={"text": "…", "intent": {"name": intent, "confidence": 0.9},
+                            "entities": [{"entity": e, "value": "x"} for e in entities]})  # fmt: skip
+    return OrderComplaintRouter().process([message])[0].get("intent")["name"]
+
+
+def test_a_known_problem_on_a_named_order_is_a_report() -> None:
+    assert routed("complain", ["order_number", "issue_type"]) == "report_issue"  # "đơn DH123456 giao lâu quá"
+    assert routed("nlu_fallback", ["order_number", "issue_type"]) == "report_issue"
+    assert routed("complain", ["issue_type"]) == "complain"  # no order named: the mood's apology stands
+    assert routed("check_order_status", ["order_number", "issue_type"]) == "check_order_status"
+    assert routed("request_human", ["order_number", "issue_type"]) == "request_human"

@@ -1,0 +1,52 @@
+"""Rasa graph component: a problem named on a named order is a report (``report_issue``).
+
+"đơn DH123456 giao lâu quá vậy shop" names an order and one of the shop's issue types (the
+``issue_type`` entity, from data/shop/support.yml); the customer wants it dealt with, which is the
+issue report's job. The model alone sends such messages to a complaint, an FAQ or the fallback, and
+they answer nothing about the order. Runs after the classifiers (and the mood), and leaves alone a
+task the customer chose (status, cancelling), a request for a person, and messages that name no order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+REPORT = "report_issue"
+# what the model says about such messages when it does not see a report; every one answers nothing about the order
+REROUTED = frozenset({"complain", "faq", "nlu_fallback", "out_of_scope", "inform"})
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class OrderComplaintRouter(GraphComponent):
+    """Sends a known problem on a named order to the issue report."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> OrderComplaintRouter:
+        """Nothing to configure or learn: the issue types come in as entities."""
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Replaces the intent of a message naming both an order and an issue type."""
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            kinds = {entity.get("entity") for entity in message.get(ENTITIES) or []}
+            if intent.get(INTENT_NAME_KEY) not in REROUTED or not {"order_number", "issue_type"} <= kinds:
+                continue
+            report = {INTENT_NAME_KEY: REPORT, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != REPORT]
+            message.set(INTENT, report, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [report, *ranking], add_to_output=True)
+        return messages
