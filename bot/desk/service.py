@@ -19,7 +19,6 @@ from bot.desk.live import QUEUE_TOPIC, LiveHub, handoff_topic
 from bot.desk.queue import ACTIVE, AGENT, BOT, CUSTOMER, NOTE, WAITING, Handoff, HandoffQueue, estimate_wait_minutes
 from bot.desk.rasa_client import RESUME, RasaClient, RasaUnavailableError, bot_message
 from bot.support import issue_type_or_fallback
-from bot.text.normalize import strip_diacritics
 from bot.tickets import TicketStore
 
 logger = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ def _known_mood(mood: Any) -> dict[str, Any] | None:
 
 
 def _is_cancel(text: str) -> bool:
-    return " ".join(strip_diacritics(text).lower().replace("!", " ").replace(".", " ").split()) in texts.CANCEL_WORDS
+    return texts.leaves_queue(text)
 
 
 class Desk:
