@@ -1,11 +1,16 @@
 """Splitting a message into the questions it asks (in-process), and answering each over the real stack."""
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from bot.settings import Settings
 from bot.shop_policy import render_answers
 from bot.text.clauses import is_question, split_clauses
 from tests.test_rest_conversation import say
+
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.mark.parametrize(
@@ -56,26 +61,27 @@ def test_a_faq_and_an_order_request_get_the_answer_then_the_order_form(bot_stack
 FORM_QUESTIONS = {  # what each order form asks first, when it starts after the answers
     "order_status_form": ("số điện thoại", "mã đơn"),
     "cancel_order_form": ("số điện thoại", "mã đơn"),
-    "issue_report_form": ("mô tả", "vấn đề gì", "mã đơn"),
+    "issue_report_form": ("mô tả", "vấn đề gì", "mã đơn", "số điện thoại"),
 }
 
 
-def test_measured_on_the_multi_question_set(bot_stack: Settings) -> None:
-    """tests/data/multi_questions.yml (42 messages): every topic answered, in order, each once; the form started."""
-    import yaml
+def answered_completely(settings: Settings, case: dict) -> bool:
+    """Every topic answered, in order, each once; and the order form started when one was asked for."""
+    texts = [r.get("text") or "" for r in say(settings, case["text"])]
+    expected = [render_answers()[topic] for topic in case["topics"]]
+    if case.get("form"):
+        return texts[: len(expected)] == expected and any(q in texts[-1] for q in FORM_QUESTIONS[case["form"]])
+    return texts == expected
 
-    from tests.test_conversations import FOLDER
 
-    answers = render_answers()
-    cases = yaml.safe_load((FOLDER.parent / "data" / "multi_questions.yml").read_text(encoding="utf-8"))
-    failures = []
-    for case in cases:
-        texts = [r.get("text") or "" for r in say(bot_stack, case["text"])]
-        expected = [answers[topic] for topic in case["topics"]]
-        started = not case.get("form") or any(q in texts[-1] for q in FORM_QUESTIONS[case["form"]])
-        if texts[: len(expected)] != expected or not started or (not case.get("form") and len(texts) != len(expected)):
-            failures.append(f"{case['text']!r}: got {[t[:40] for t in texts]}")
+@pytest.mark.parametrize(
+    ("name", "floor"),
+    [("multi_questions.yml", 0.85), ("multi_questions_fresh.yml", 0.7)],
+)
+def test_measured_on_the_multi_question_sets(bot_stack: Settings, name: str, floor: float) -> None:
+    """multi_questions.yml (42) shaped the splitter; multi_questions_fresh.yml (20) was written after, never tuned on."""
+    cases = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+    failures = [case["text"] for case in cases if not answered_completely(bot_stack, case)]
     rate = 1 - len(failures) / len(cases)
-    print(f"\nmulti-question set: {len(cases) - len(failures)}/{len(cases)} answered completely ({rate:.0%})")
-    print("\n".join(failures))
-    assert len(cases) >= 40 and rate >= 0.8, failures
+    print(f"\n{name}: {len(cases) - len(failures)}/{len(cases)} answered completely ({rate:.0%}); missed: {failures}")
+    assert len(cases) >= 20 and rate >= floor, failures

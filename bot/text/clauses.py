@@ -1,9 +1,10 @@
 """Splitting one customer message into the questions it asks.
 
 "shop ơi cho hỏi có trả góp ko, với lại có xuất hóa đơn ko" is two questions; the NLU sees one
-message and picks one intent. Customers join questions with question marks, line breaks and a
-handful of connectors ("với lại", "và", "còn", "mà", "thêm nữa", "ngoài ra"); each piece is
-classified on its own by the caller. Words that only join when they start a new clause ("còn",
+message and picks one intent. Customers join questions with question marks, commas, line breaks
+and a handful of connectors ("với lại", "và", "còn", "mà", "thêm nữa", "ngoài ra"); each piece is
+classified on its own by the caller, which keeps only pieces that ask something (``is_question``),
+so splitting a little too eagerly costs a parse, not a wrong answer. Words that only join when they start a new clause ("còn",
 "mà") split only after a comma, because inside a clause they mean something else ("còn hàng
 không" = in stock?, "mà sao" = but why).
 """
@@ -17,14 +18,14 @@ _JOINERS = r"với lại|voi lai|vs lại|vs lai|thêm nữa|them nua|ngoài ra|
 # A join only right after a comma or at the start of a line: elsewhere they belong to the clause.
 _CLAUSE_STARTERS = r"còn|con|mà|ma|rồi|roi|thế|the|vậy|vay|với|voi|sẵn tiện|san tien|tiện thể|tien the"
 _SPLIT = re.compile(
-    rf"[?!;\n]+|,\s*(?:{_JOINERS}|{_CLAUSE_STARTERS})(?!\w)|(?<!\w)(?:{_JOINERS})(?!\w)",
+    rf"(?<=[?!])\s*|[;\n]+|,\s*(?:(?:{_JOINERS}|{_CLAUSE_STARTERS})(?!\w))?|(?<!\w)(?:{_JOINERS})(?!\w)",
     re.IGNORECASE | re.UNICODE,
 )
 # Vietnamese questions nearly always carry one of these; "mình đặt áo" (split off "mình đặt áo và quần
 # nhưng chỉ nhận được áo") carries none and is not a question of its own.
 _QUESTION = re.compile(
     r"\?|(?<!\w)(?:bao nhiêu|bao nhieu|bn|bao lâu|bao lau|bao giờ|bao gio|mấy|may|không|khong|ko|k|hông|hong|"
-    r"chưa|chua|sao|thế nào|the nao|ntn|nào|nao|gì|gi|j|đâu|dau|hả|ha|hem|hok|được hông|có .+ không)(?!\w)",
+    r"chưa|chua|sao|thế nào|the nao|ntn|nào|nao|gì|gi|j|đâu|dau|hả|ha|hem|hok|hỏi|hoi|được hông|có .+ không)(?!\w)",
     re.IGNORECASE | re.UNICODE,
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -38,6 +39,6 @@ def is_question(clause: str) -> bool:
 
 def split_clauses(text: str) -> list[str]:
     """The message's clauses, in order; the whole message when it holds one question."""
-    pieces = [p.strip(" ,.") for p in _SPLIT.split(nfc(text))]
+    pieces = [p.strip(" ,.") for p in _SPLIT.split(nfc(text)) if p]
     clauses = [p for p in pieces if len(_WORD.findall(p)) >= MIN_WORDS]
     return clauses if len(clauses) > 1 else [text.strip()]
