@@ -79,7 +79,7 @@ def answered_completely(settings: Settings, case: dict) -> bool:
     [("multi_questions.yml", 0.85), ("multi_questions_fresh.yml", 0.7)],
 )
 def test_measured_on_the_multi_question_sets(bot_stack: Settings, name: str, floor: float) -> None:
-    """multi_questions.yml (42) shaped the splitter; multi_questions_fresh.yml (20) was written after, never tuned on."""
+    """multi_questions.yml (42) shaped the splitter; multi_questions_fresh.yml (20) came after, never tuned on."""
     cases = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
     failures = [case["text"] for case in cases if not answered_completely(bot_stack, case)]
     rate = 1 - len(failures) / len(cases)
