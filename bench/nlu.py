@@ -25,7 +25,8 @@ from bot.evaluation import evaluate, load_examples, model_parser, stripped
 from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, GENERATED_RESPONSES, PROJECT_ROOT
 from bot.shop_policy import write_responses
 
-HELDOUT = sorted((PROJECT_ROOT / "tests" / "data").glob("nlu_heldout_*.yml"))
+# in-domain questions (the uncovered ones are tests/test_nlu_honesty.py's)
+HELDOUT = [PROJECT_ROOT / "tests" / "data" / f"nlu_heldout_{part}.yml" for part in ("core", "faq")]
 DEFAULT_CONFIG = PROJECT_ROOT / "bench" / "rasa_default_config.yml"
 
 

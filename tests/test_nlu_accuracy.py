@@ -7,7 +7,8 @@ import pytest
 from bot.evaluation import Report, evaluate, load_examples, model_parser, stripped
 from bot.paths import PROJECT_ROOT
 
-HELDOUT = load_examples(*sorted((PROJECT_ROOT / "tests" / "data").glob("nlu_heldout_*.yml")))
+# in-domain questions; the uncovered ones are measured in tests/test_nlu_honesty.py
+HELDOUT = load_examples(*(PROJECT_ROOT / "tests" / "data" / f"nlu_heldout_{part}.yml" for part in ("core", "faq")))
 
 
 @pytest.fixture(scope="module")
