@@ -292,7 +292,7 @@ class Desk:
             else:
                 self.queue.note_ticket(handoff.id, ticket.code)
                 callback = texts.callback_promise(self.config, now, issue.response_time)
-                text = texts.NOBODY_ACCEPTED.format(ticket_code=ticket.code, callback=callback)
+                text = texts.nobody_accepted(ticket.code, callback, handoff.sender_id, handoff.contact_phone)
             self._unresumed[handoff.id] = [*RESUME, bot_message(text)]
             self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
         await self._resume_pending()
