@@ -18,6 +18,7 @@ from actions import handoff, services
 from actions.callback import ActionHandoffCallback, ValidateCallbackForm
 from actions.order_actions import ActionAskCancelOwnership, ActionCancelOrder
 from actions.order_forms import ValidateCancelOrderForm, ValidateIssueReportForm, ValidateOrderStatusForm
+from bot.desk import texts
 from bot.desk.hours import DeskConfigFile
 from bot.desk.service import Desk
 from bot.nlu.order_complaint import OrderComplaintRouter
@@ -187,3 +188,12 @@ def test_a_known_problem_on_a_named_order_is_a_report() -> None:
     assert routed("complain", ["issue_type"]) == "complain"  # no order named: the mood's apology stands
     assert routed("check_order_status", ["order_number", "issue_type"]) == "check_order_status"
     assert routed("request_human", ["order_number", "issue_type"]) == "request_human"
+
+
+def test_an_expired_hand_off_promises_only_a_reachable_answer() -> None:
+    by_phone = texts.nobody_accepted("TK-1", "trong vòng 24 giờ", "web:a", "0912345678")
+    assert "gọi lại cho bạn qua số 09******78 trong vòng 24 giờ" in by_phone
+    assert "ngay trong cuộc trò chuyện này" in texts.nobody_accepted("TK-1", "trong vòng 24 giờ", "zalo:1", None)
+    web = texts.nobody_accepted("TK-1", "trong vòng 24 giờ", "web:a", None)
+    assert "chưa có số điện thoại" in web and "24 giờ" not in web
+    assert "đầy đủ thông tin bạn cung cấp" not in web

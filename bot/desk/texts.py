@@ -6,6 +6,7 @@ The bot speaks as "mình" to "bạn" everywhere; agents sign with their own name
 from datetime import datetime
 
 from bot.desk.hours import DeskConfig
+from bot.privacy import mask_phone
 from bot.text.normalize import strip_diacritics
 
 # the customer's mood as the console shows it (neutral shows nothing)
@@ -27,8 +28,14 @@ ASK_CSAT = "Bạn đánh giá cuộc trò chuyện vừa rồi thế nào? (1 = 
 CANCELLED = "Mình đã huỷ yêu cầu gặp nhân viên. Bạn cần hỗ trợ gì cứ nhắn mình nhé."
 NOBODY_ACCEPTED = (
     "Xin lỗi bạn, hiện các nhân viên đều đang bận nên chưa ai nhận được cuộc trò chuyện. Mình đã tạo phiếu hỗ trợ "
-    "{ticket_code} với đầy đủ thông tin bạn cung cấp; nhân viên sẽ liên hệ lại với bạn {callback}. Trong lúc đó, "
-    "bạn vẫn có thể hỏi mình những câu khác."
+    "{ticket_code} kèm nội dung cuộc trò chuyện. {how} Trong lúc đó, bạn vẫn có thể hỏi mình những câu khác."
+)
+# how the customer of an expired hand-off will hear back: only what can really reach them
+CALL_BACK_BY_PHONE = "Nhân viên sẽ gọi lại cho bạn qua số {phone} {callback}."
+ANSWER_IN_CHAT = "Nhân viên sẽ nhắn lại cho bạn ngay trong cuộc trò chuyện này {callback}."
+NO_WAY_BACK = (
+    "Vì mình chưa có số điện thoại của bạn, khi cần bạn nhắn “gặp nhân viên” để để lại số gọi lại, "
+    "hoặc gọi hotline của shop nhé."
 )
 NOBODY_ACCEPTED_NO_TICKET = (
     "Xin lỗi bạn, hiện các nhân viên đều đang bận và hệ thống ghi nhận đang gặp sự cố. Bạn vui lòng gọi hotline "
@@ -42,6 +49,17 @@ CANCEL_WORDS = frozenset({"huy", "thoi", "thoi khong can", "khong can nua", "tho
 def leaves_queue(text: str) -> bool:
     """Whether a waiting customer's message asks to stop waiting ("huỷ", "Thôi!", "không cần nữa")."""
     return " ".join(strip_diacritics(text).lower().replace("!", " ").replace(".", " ").split()) in CANCEL_WORDS
+
+
+def nobody_accepted(ticket_code: str, callback: str, sender_id: str, contact_phone: str | None) -> str:
+    """The expired hand-off's notice, promising a call back only by a phone or chat that reaches the customer."""
+    if contact_phone:
+        how = CALL_BACK_BY_PHONE.format(phone=mask_phone(contact_phone), callback=callback)
+    elif sender_id.startswith(("zalo:", "fb:")):
+        how = ANSWER_IN_CHAT.format(callback=callback)
+    else:
+        how = NO_WAY_BACK
+    return NOBODY_ACCEPTED.format(ticket_code=ticket_code, how=how)
 
 
 def csat_buttons() -> list[dict[str, str]]:
