@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import itertools
 import multiprocessing
+import os
 import statistics
 import tempfile
 import time
@@ -74,21 +75,26 @@ async def flood_http(base: str, stop: asyncio.Event, outcomes: Counter) -> None:
                 async with session.post(base + path, data=data, headers=headers) as reply:
                     await reply.read()
                     outcomes[f"{kind} → {reply.status}"] += 1
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:  # the server hung up mid-body
                 outcomes[f"{kind} → {type(error).__name__}"] += 1
 
 
 async def flood_socketio(base: str, stop: asyncio.Event, outcomes: Counter) -> None:
     """10 kB messages over socket.io from the flooder's address, as fast as the socket takes them."""
-    client = socketio.AsyncClient()
-    await client.connect(base, socketio_path="/socket.io", transports=["polling"], headers={"X-Forwarded-For": FLOODER})
-    try:
-        while not stop.is_set():
-            await client.emit("user_uttered", {"session_id": uuid.uuid4().hex, "message": TEN_KB})
-            outcomes["socket.io 10 kB message sent"] += 1
-            await asyncio.sleep(0.001)  # the client queues emits: this is as fast as it really sends them
-    finally:
-        await client.disconnect()
+    while not stop.is_set():
+        client = socketio.AsyncClient()
+        try:
+            await client.connect(
+                base, socketio_path="/socket.io", transports=["polling"], headers={"X-Forwarded-For": FLOODER}
+            )
+            while not stop.is_set():
+                await client.emit("user_uttered", {"session_id": uuid.uuid4().hex, "message": TEN_KB})
+                outcomes["socket.io 10 kB message sent"] += 1
+                await asyncio.sleep(0.001)  # the client queues emits: this is as fast as it really sends them
+        except (socketio.exceptions.SocketIOError, aiohttp.ClientError, OSError) as error:
+            outcomes[f"socket.io → {type(error).__name__} (reconnecting)"] += 1
+        finally:
+            await client.disconnect()
 
 
 async def flood(base: str, connections: int, stopped: Event, results: Queue) -> None:
@@ -97,12 +103,16 @@ async def flood(base: str, connections: int, stopped: Event, results: Queue) -> 
     flooders.append(asyncio.create_task(flood_socketio(base, stop, outcomes)))
     await asyncio.to_thread(stopped.wait)
     stop.set()
-    await asyncio.gather(*flooders, return_exceptions=True)
+    for ended in await asyncio.gather(*flooders, return_exceptions=True):
+        if isinstance(ended, BaseException):
+            outcomes[f"flooder stopped by {type(ended).__name__}: {ended}"[:60]] += 1
     results.put(dict(outcomes))
 
 
 def flooder(base: str, connections: int, stopped: Event, results: Queue) -> None:
-    """The flood in a process of its own: the customers' client must not wait for the flooder's CPU."""
+    """The flood in a process of its own, at the lowest priority: a real flooder's CPU is not the server's
+    (here all share one machine), and the customers' client must not wait for it either."""
+    os.nice(19)
     asyncio.run(flood(base, connections, stopped, results))
 
 
