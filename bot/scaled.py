@@ -151,7 +151,10 @@ def running_scaled_stack(
     actions_url = f"http://{connect_address(settings.action_host)}:{actions_port}/webhook"
     shared = {**_store_env(scale), "ACTION_SERVER_URL": actions_url, **(extra_env or {})}
     # the replicas behind nginx listen on loopback only: nginx is their one door
-    behind_nginx = {"CSKH_HOST": LOOPBACK, "RASA_API_HOST": LOOPBACK, "ACTION_HOST": LOOPBACK}
+    # and believe the client address nginx forwards (X-Forwarded-For) for the guard's per-address limits
+    behind_nginx = {
+        "CSKH_HOST": LOOPBACK, "RASA_API_HOST": LOOPBACK, "ACTION_HOST": LOOPBACK, "CSKH_TRUSTED_PROXIES": LOOPBACK,
+    }  # fmt: skip
     replica_settings = dataclasses.replace(settings, host=LOOPBACK, rasa_api_host=LOOPBACK)
     services: dict[str, Service] = {}
     for index, port in enumerate(action_ports, start=1):
