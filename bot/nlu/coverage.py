@@ -1,6 +1,6 @@
 """Rasa graph component: an FAQ answer whose topic's vocabulary does not cover the message is withheld.
 
-Runs after the ResponseSelector. When DIET says "faq" but the chosen topic's training questions use
+Runs after the FallbackClassifier. When the intent is still "faq" but the chosen topic's training questions use
 too few of the message's telling syllables (bot/text/coverage.py), or the ResponseSelector itself is
 unsure, the intent becomes ``uncovered_question``: the bot says honestly it cannot answer and offers
 a person instead of a confident wrong topic. It backs up the trained ``uncovered_question`` class
@@ -25,6 +25,7 @@ from bot.text.coverage import TopicVocabulary
 INTENT_NAME = "uncovered_question"
 RETRIEVAL_INTENT = "faq"
 VOCABULARY_FILE = "topic_vocabulary.json"
+COVERAGE_KEY = "topic_coverage"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -87,6 +88,7 @@ class TopicCoverageGuard(GraphComponent):
         return self._resource
 
     def _withheld(self, message: Message) -> bool:
+        """Whether to withhold the FAQ answer; what it was judged on goes in the output as ``topic_coverage``."""
         if (message.get(INTENT) or {}).get("name") != RETRIEVAL_INTENT:
             return False
         selected = (message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
@@ -94,9 +96,12 @@ class TopicCoverageGuard(GraphComponent):
         topic = response.get("intent_response_key")
         if not topic:
             return False
-        if (response.get("confidence") or 0.0) < self._config["min_selector_confidence"]:
-            return True
+        confidence = response.get("confidence") or 0.0
         coverage = self._vocabulary.coverage(message.get(TEXT) or "", topic, self._config["rare_share"])
+        message.set(COVERAGE_KEY, {"topic": topic, "coverage": coverage, "selector_confidence": confidence},
+                    add_to_output=True)  # fmt: skip
+        if confidence < self._config["min_selector_confidence"]:
+            return True
         return coverage is not None and coverage <= self._config["max_coverage"]
 
     def process(self, messages: list[Message]) -> list[Message]:
