@@ -176,8 +176,8 @@ def test_numbers_that_are_not_ratings_are_left_to_the_model(typed: str) -> None:
     assert rating_in(typed) is None
 
 
-def routed(intent: str, entities: list[str]) -> str:
-    message = Message(data={"text": "…", "intent": {"name": intent, "confidence": 0.9},
+def routed(intent: str, entities: list[str], text: str = "…") -> str:
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9},
                             "entities": [{"entity": e, "value": "x"} for e in entities]})  # fmt: skip
     return OrderComplaintRouter().process([message])[0].get("intent")["name"]
 
@@ -186,6 +186,8 @@ def test_a_known_problem_on_a_named_order_is_a_report() -> None:
     assert routed("complain", ["order_number", "issue_type"]) == "report_issue"  # "đơn DH123456 giao lâu quá"
     assert routed("nlu_fallback", ["order_number", "issue_type"]) == "report_issue"
     assert routed("complain", ["issue_type"]) == "complain"  # no order named: the mood's apology stands
+    assert routed("complain", ["issue_type"], "đơn này giao trễ quá, mình muốn báo lỗi") == "report_issue"
+    assert routed("complain", ["issue_type"], "giao tre qua, minh muon khieu nai") == "report_issue"
     assert routed("check_order_status", ["order_number", "issue_type"]) == "check_order_status"
     assert routed("request_human", ["order_number", "issue_type"]) == "request_human"
 

@@ -1,10 +1,12 @@
-"""Rasa graph component: a problem named on a named order is a report (``report_issue``).
+"""Rasa graph component: a problem named on a named order, or one the customer asks to report, is a report.
 
 "đơn DH123456 giao lâu quá vậy shop" names an order and one of the shop's issue types (the
 ``issue_type`` entity, from data/shop/support.yml); the customer wants it dealt with, which is the
 issue report's job. The model alone sends such messages to a complaint, an FAQ or the fallback, and
-they answer nothing about the order. Runs after the classifiers (and the mood), and leaves alone a
-task the customer chose (status, cancelling), a request for a person, and messages that name no order.
+they answer nothing about the order. The same holds for "đơn này giao trễ quá, mình muốn báo lỗi": the
+order is the one in the conversation and the customer says what they want done. Runs after the
+classifiers (and the mood), and leaves alone a task the customer chose (status, cancelling), a request
+for a person, and a bare complaint that names neither an order nor a report.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.text.normalize import strip_diacritics
 
 REPORT = "report_issue"
 # what the model says about such messages when it does not see a report; every one answers nothing about the order
 REROUTED = frozenset({"complain", "faq", "nlu_fallback", "out_of_scope", "inform"})
+# the customer naming the action, compared without diacritics: "báo lỗi", "khiếu nại", "phản ánh"
+ASKS_TO_REPORT = ("bao loi", "bao cao", "khieu nai", "phan anh")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -43,7 +49,9 @@ class OrderComplaintRouter(GraphComponent):
         for message in messages:
             intent = message.get(INTENT) or {}
             kinds = {entity.get("entity") for entity in message.get(ENTITIES) or []}
-            if intent.get(INTENT_NAME_KEY) not in REROUTED or not {"order_number", "issue_type"} <= kinds:
+            folded = strip_diacritics(str(message.get(TEXT) or "")).lower()
+            named = "order_number" in kinds or any(words in folded for words in ASKS_TO_REPORT)
+            if intent.get(INTENT_NAME_KEY) not in REROUTED or "issue_type" not in kinds or not named:
                 continue
             report = {INTENT_NAME_KEY: REPORT, "confidence": 1.0}
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != REPORT]
