@@ -180,7 +180,7 @@ def test_a_complaint_goes_to_a_human_with_its_reason(desk) -> None:
     customer = new_customer(settings)
     [offer] = customer.say("shop làm ăn chán thật sự, tôi rất thất vọng")
     assert "xin lỗi" in offer["text"] and "Gặp nhân viên" in [b["title"] for b in offer["buttons"]]
-    apology, queued = customer.say("nhắn mãi mà vẫn chưa giải quyết, bực lắm rồi")
+    apology, queued = customer.say("nhắn mãi không ai trả lời, bực lắm rồi")
     assert "xin lỗi" in apology["text"] and "vị trí số" in queued["text"]
     row = lan.waiting_for("bực lắm rồi")
     assert row["reason"] == "Khách phàn nàn, không hài lòng" and row["mood"] in ("Rất bực", "Không hài lòng")
