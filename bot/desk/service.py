@@ -24,6 +24,7 @@ from bot.tickets import TicketStore
 logger = logging.getLogger(__name__)
 
 MAX_REPLY = 2000
+SUGGESTIONS = 3
 # agent assist shows an answer only when the model is this sure the question is that FAQ topic
 # (P(intent faq) x P(topic | faq)); a doubtful suggestion costs an agent more than none
 SUGGESTION_MIN_CONFIDENCE = 0.5
@@ -33,7 +34,6 @@ NOT_A_QUESTION = frozenset({
 })  # fmt: skip
 # how far back agent assist looks for the customer's question
 SUGGESTION_LOOKBACK = 6
-SUGGESTIONS = 3
 
 
 class DeskError(Exception):
@@ -43,13 +43,13 @@ class DeskError(Exception):
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
+
 def _known_mood(mood: Any) -> dict[str, Any] | None:
     """The bot's mood of the customer, kept only in the shape the console shows."""
     if not isinstance(mood, dict) or mood.get("label") not in texts.MOOD_LABELS:
         return None
     cues = [str(cue)[:40] for cue in mood.get("cues") or [] if isinstance(cue, str)][:8]
     return {"label": mood["label"], "score": float(mood.get("score") or 0), "cues": cues}
-
 
 
 def _is_cancel(text: str) -> bool:
@@ -243,16 +243,16 @@ class Desk:
             logger.warning("no suggestions: %s", error)
             return []
         selector = parsed.get("response_selector") or {}
+        ranking = (selector.get("faq") or selector.get("default") or {}).get("ranking") or []
         intents = parsed.get("intent_ranking") or []
         is_faq = next((float(i.get("confidence", 0)) for i in intents if i.get("name") == "faq"), 0.0)
-        ranking = (selector.get("faq") or selector.get("default") or {}).get("ranking") or []
         found = []
         for item in ranking:
             answer = self._faq_answers.get(item.get("intent_response_key", ""))
             confidence = is_faq * float(item.get("confidence", 0))
             if answer and confidence >= SUGGESTION_MIN_CONFIDENCE:
                 found.append({"topic": item["intent_response_key"].split("/", 1)[-1],
-                              "confidence": round(float(item.get("confidence", 0)), 2), "text": answer})  # fmt: skip
+                              "confidence": round(confidence, 2), "text": answer})  # fmt: skip
             if len(found) == SUGGESTIONS:
                 break
         return found
