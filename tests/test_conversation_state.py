@@ -188,6 +188,9 @@ def test_a_known_problem_on_a_named_order_is_a_report() -> None:
     assert routed("complain", ["issue_type"]) == "complain"  # no order named: the mood's apology stands
     assert routed("complain", ["issue_type"], "đơn này giao trễ quá, mình muốn báo lỗi") == "report_issue"
     assert routed("complain", ["issue_type"], "giao tre qua, minh muon khieu nai") == "report_issue"
+    assert routed("deny", ["issue_type"], "giao sai") == "report_issue"  # the problem's name, not a no
+    assert routed("deny", ["issue_type"], "không, hàng không bị lỗi") == "deny"
+    assert routed("deny", [], "sai rồi") == "deny"
     assert routed("check_order_status", ["order_number", "issue_type"]) == "check_order_status"
     assert routed("request_human", ["order_number", "issue_type"]) == "request_human"
 

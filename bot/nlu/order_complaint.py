@@ -27,6 +27,8 @@ REPORT = "report_issue"
 REROUTED = frozenset({"complain", "faq", "nlu_fallback", "out_of_scope", "inform"})
 # the customer naming the action, compared without diacritics: "báo lỗi", "khiếu nại", "phản ánh"
 ASKS_TO_REPORT = ("bao loi", "bao cao", "khieu nai", "phan anh")
+# "giao sai" reads as a no to the model ("sai" is one); a problem's name with no word of refusal is not a no
+REFUSAL_WORDS = frozenset({"khong", "ko", "k", "kg", "chua", "thoi", "khoi", "hong", "khum", "dung", "bo", "huy"})
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -51,7 +53,10 @@ class OrderComplaintRouter(GraphComponent):
             kinds = {entity.get("entity") for entity in message.get(ENTITIES) or []}
             folded = strip_diacritics(str(message.get(TEXT) or "")).lower()
             named = "order_number" in kinds or any(words in folded for words in ASKS_TO_REPORT)
-            if intent.get(INTENT_NAME_KEY) not in REROUTED or "issue_type" not in kinds or not named:
+            a_problem_not_a_no = intent.get(INTENT_NAME_KEY) == "deny" and not REFUSAL_WORDS & set(folded.split())
+            if "issue_type" not in kinds or not (
+                (intent.get(INTENT_NAME_KEY) in REROUTED and named) or a_problem_not_a_no
+            ):
                 continue
             report = {INTENT_NAME_KEY: REPORT, "confidence": 1.0}
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != REPORT]
