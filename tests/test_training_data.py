@@ -63,7 +63,7 @@ def _unexpected_validation_warnings(output: str) -> list[str]:
     """Rasa's warnings minus the two that are by design here.
 
     - responses uttered only by custom actions, and the questions forms ask
-      (``utter_ask_<slot>``), are "not used in any story or rule";
+      (``utter_ask_<slot>``, ``utter_ask_<form>_<slot>``), are "not used in any story or rule";
     - retrieval responses live in data files (Rasa's documented place), which makes
       Rasa note the retrieval intent "faq" twice;
     - intents that a graph component sets and no classifier learns (``INTENT_NAME`` in bot/nlu/,
@@ -73,7 +73,10 @@ def _unexpected_validation_warnings(output: str) -> list[str]:
     nlu_code = "".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "bot" / "nlu").glob("*.py"))
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     form_questions = {
-        f"utter_ask_{slot}" for form in domain.get("forms", {}).values() for slot in form["required_slots"]
+        question
+        for name, form in domain.get("forms", {}).items()
+        for slot in form["required_slots"]
+        for question in (f"utter_ask_{slot}", f"utter_ask_{name}_{slot}")  # Rasa asks with either
     }
     unexpected = []
     for line in output.splitlines():
