@@ -35,7 +35,7 @@ class TopicCoverageGuard(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """rare_share: a syllable used by less than this share of the labels is telling (bot/text/coverage.py)."""
-        return {"rare_share": 0.83, "max_coverage": 0.6, "min_selector_confidence": 0.4}
+        return {"rare_share": 0.83, "max_coverage": 0.6, "min_selector_confidence": 0.3}
 
     def __init__(
         self,
