@@ -15,6 +15,8 @@ from bot.evaluation import load_examples, model_parser, predicted_label, strippe
 from bot.paths import PROJECT_ROOT
 
 UNCOVERED = load_examples(PROJECT_ROOT / "tests" / "data" / "nlu_heldout_uncovered.yml")
+# written after the thresholds were chosen on UNCOVERED: the figure nothing was tuned for
+FRESH = load_examples(PROJECT_ROOT / "tests" / "data" / "nlu_heldout_uncovered_fresh.yml")
 HONEST = {"uncovered_question", "nlu_fallback"}
 
 
@@ -40,6 +42,11 @@ def test_uncovered_questions_get_the_honest_answer_at_least_90_percent(parse) ->
 
 def test_uncovered_questions_without_diacritics_get_the_honest_answer_at_least_85_percent(parse) -> None:
     share, wrong = _honest_share(parse, stripped(UNCOVERED))
+    assert share >= 0.85, f"honest {share:.3f}; wrong answers: {wrong[:15]}"
+
+
+def test_untuned_uncovered_questions_get_the_honest_answer_at_least_85_percent(parse) -> None:
+    share, wrong = _honest_share(parse, FRESH + stripped(FRESH))
     assert share >= 0.85, f"honest {share:.3f}; wrong answers: {wrong[:15]}"
 
 
@@ -69,8 +76,6 @@ def test_vietnamese_without_diacritics_is_not_taken_for_english(parse, text: str
 def test_a_topic_covers_its_own_questions_but_not_a_product_question() -> None:
     from bot.text.coverage import TopicVocabulary
 
-    vocabulary = TopicVocabulary.learn(
-        load_examples(*sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")))
-    )
+    vocabulary = TopicVocabulary.learn(load_examples(*sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))))
     assert vocabulary.coverage("phi ship ve Hue bao nhieu v shop", "faq/shipping_fee", 0.83) == 1.0
     assert vocabulary.coverage("nồi chiên này dung tích mấy lít", "faq/store_location", 0.83) <= 0.6
