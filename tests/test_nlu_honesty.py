@@ -79,3 +79,9 @@ def test_a_topic_covers_its_own_questions_but_not_a_product_question() -> None:
     vocabulary = TopicVocabulary.learn(load_examples(*sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))))
     assert vocabulary.coverage("phi ship ve Hue bao nhieu v shop", "faq/shipping_fee", 0.83) == 1.0
     assert vocabulary.coverage("nồi chiên này dung tích mấy lít", "faq/store_location", 0.83) <= 0.6
+
+
+@pytest.mark.parametrize("text", ["xqzv plonk grr", "bzzt krrpf"])
+def test_gibberish_is_not_understood_rather_than_an_uncovered_question(parse, text: str) -> None:
+    # the fallback counts toward the handoff; the honest "no information" answer would not
+    assert parse(text)["intent"]["name"] == "nlu_fallback"

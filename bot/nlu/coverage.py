@@ -26,6 +26,7 @@ INTENT_NAME = "uncovered_question"
 RETRIEVAL_INTENT = "faq"
 VOCABULARY_FILE = "topic_vocabulary.json"
 COVERAGE_KEY = "topic_coverage"
+FALLBACK_INTENT = "nlu_fallback"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -109,8 +110,10 @@ class TopicCoverageGuard(GraphComponent):
         for message in messages:
             if not self._withheld(message):
                 continue
-            intent = {"name": INTENT_NAME, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != INTENT_NAME]
+            # not one known word: not understood at all, which the fallback handles (and counts)
+            known = self._vocabulary.knows_any(message.get(TEXT) or "")
+            intent = {"name": INTENT_NAME if known else FALLBACK_INTENT, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent["name"]]
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
         return messages

@@ -46,6 +46,10 @@ class TopicVocabulary:
             by_label[label].update(syllables(text))
         return cls(dict(by_label))
 
+    def knows_any(self, text: str) -> bool:
+        """Whether any syllable of the message occurs in some training question ("zzkq blarp" does not)."""
+        return any(s in self.spread for s in syllables(text))
+
     def coverage(self, text: str, label: str, rare_share: float) -> float | None:
         """The share of the message's telling syllables that the label's questions use; None if it has none."""
         rare_below = rare_share * len(self.by_label)
