@@ -4,9 +4,9 @@
 message and picks one intent. Customers join questions with question marks, commas, line breaks
 and a handful of connectors ("với lại", "và", "còn", "mà", "thêm nữa", "ngoài ra"); each piece is
 classified on its own by the caller, which keeps only pieces that ask something (``is_question``),
-so splitting a little too eagerly costs a parse, not a wrong answer. Words that only join when they start a new clause ("còn",
-"mà") split only after a comma, because inside a clause they mean something else ("còn hàng
-không" = in stock?, "mà sao" = but why).
+so splitting a little too eagerly costs a parse, not a wrong answer. Words that only join when
+they start a new clause ("còn", "mà") split only after a comma, because inside a clause they mean
+something else ("còn hàng không" = in stock?, "mà sao" = but why).
 """
 
 import re
