@@ -3,7 +3,8 @@
 The NLU gives a whole message one intent. When a message splits into several clauses
 (bot/text/clauses.py), each clause is classified by the same model through Rasa's own
 ``/model/parse`` endpoint, and each FAQ topic asked is answered, in the order asked, in one reply
-group. A clause that asks about an order (status, cancelling, a problem) starts that order form
+group; a clause no topic covers is named and honestly not answered, with a person on offer.
+A clause that asks about an order (status, cancelling, a problem) starts that order form
 after the answers, so "phí ship bao nhiêu, mà kiểm tra giúp mình đơn DH123456" gets both.
 A message with one question is answered exactly as before, from the whole message.
 """
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 MIN_CONFIDENCE = 0.6  # the FallbackClassifier's threshold: below it a clause is not understood
 MAX_CLAUSES = 5  # a long message is not parsed piece by piece without end
 PARSE_TIMEOUT = 3.0
+UNCOVERED = "uncovered_question"  # shop questions no FAQ topic answers (data/nlu/uncovered.yml)
 ORDER_FORMS = {
     "check_order_status": "order_status_form",
     "cancel_order": "cancel_order_form",
@@ -69,6 +71,11 @@ async def parse_clauses(text: str) -> list[tuple[str, dict[str, Any] | None]]:
     return list(zip(clauses, parses, strict=True))
 
 
+def uncovered_question(parsed: list[tuple[str, dict[str, Any] | None]]) -> str | None:
+    """The first clause asking something no topic covers ("có size XXL không"), to be told so honestly."""
+    return next((c for c, p in parsed if _confident_intent(p) == UNCOVERED and is_question(c)), None)
+
+
 def asked_topics(parsed: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
     """The FAQ topics asked, in order, each once; a clause that tells rather than asks is left out."""
     topics: list[str] = []
@@ -93,9 +100,12 @@ class ActionAnswerFaq(Action):
         order_request = next(
             (ORDER_FORMS[i] for _, p in parsed if (i := _confident_intent(p)) in ORDER_FORMS), None
         )  # fmt: skip
-        if len(topics) >= 2 or (topics and order_request):
+        uncovered = uncovered_question(parsed)
+        if len(topics) >= 2 or (topics and (order_request or uncovered)):
             for topic in topics:
                 dispatcher.utter_message(response=topic)
+            if uncovered:
+                dispatcher.utter_message(response="utter_uncovered_part", question=uncovered)
             return [FollowupAction(order_request)] if order_request else []
         # one question: what the rule's utter_faq would have said
         dispatcher.utter_message(response=faq_response(tracker.latest_message) or "utter_ask_rephrase")
