@@ -18,8 +18,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.mood import CALM
 from actions.services import nlu_endpoint
 from bot.text.clauses import is_question, split_clauses
+from bot.text.sentiment import NEUTRAL
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +115,11 @@ class ActionAnswerFaq(Action):
 
 
 class ActionAnswerSideQuestions(Action):
-    """Before an order form starts, answers the FAQ questions asked in the same message."""
+    """Before an order form starts: an apology if the customer is upset, then the FAQ questions asked beside.
+
+    An upset message about an order ("giao trễ quá, đặt cả tuần rồi!!!") keeps its task — the form is
+    the fastest help — but is not met with a bare form question.
+    """
 
     def name(self) -> str:
         return "action_answer_side_questions"
@@ -121,6 +127,8 @@ class ActionAnswerSideQuestions(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if (tracker.latest_message.get("mood") or CALM).get("label", NEUTRAL) != NEUTRAL:
+            dispatcher.utter_message(response="utter_sorry_for_the_trouble")
         for topic in asked_topics(await parse_clauses(tracker.latest_message.get("text") or "")):
             dispatcher.utter_message(response=topic)
         return []
