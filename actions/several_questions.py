@@ -89,7 +89,12 @@ def asked_topics(parsed: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
 
 
 class ActionAnswerFaq(Action):
-    """Answers an FAQ message: every topic asked when there are several, then any order request."""
+    """Answers a question message (an FAQ, or one no topic covers): every topic asked, then any order request.
+
+    Also runs for ``uncovered_question``: a message asking two covered things shares too few words with
+    either topic for the coverage guard (bot/nlu/coverage.py) and arrives as uncovered; its clauses,
+    classified one by one, are each covered.
+    """
 
     def name(self) -> str:
         return "action_answer_faq"
@@ -97,20 +102,23 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        whole_uncovered = (tracker.latest_message.get("intent") or {}).get("name") == UNCOVERED
         parsed = await parse_clauses(tracker.latest_message.get("text") or "")
         topics = asked_topics(parsed)
         order_request = next(
             (ORDER_FORMS[i] for _, p in parsed if (i := _confident_intent(p)) in ORDER_FORMS), None
         )  # fmt: skip
         uncovered = uncovered_question(parsed)
-        if len(topics) >= 2 or (topics and (order_request or uncovered)):
+        if len(topics) >= 2 or (topics and (order_request or uncovered or whole_uncovered)):
             for topic in topics:
                 dispatcher.utter_message(response=topic)
             if uncovered:
                 dispatcher.utter_message(response="utter_uncovered_part", question=uncovered)
             return [FollowupAction(order_request)] if order_request else []
-        # one question: what the rule's utter_faq would have said
-        dispatcher.utter_message(response=faq_response(tracker.latest_message) or "utter_ask_rephrase")
+        if whole_uncovered:
+            dispatcher.utter_message(response="utter_uncovered")
+        else:  # one question: what the rule's utter_faq would have said
+            dispatcher.utter_message(response=faq_response(tracker.latest_message) or "utter_ask_rephrase")
         return []
 
 
