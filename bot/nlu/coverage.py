@@ -15,10 +15,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.intent_override import override_intent
 from bot.nlu.model_resources import read_json, write_json
 from bot.text.coverage import TopicVocabulary
 
@@ -112,8 +113,5 @@ class TopicCoverageGuard(GraphComponent):
                 continue
             # not one known word: not understood at all, which the fallback handles (and counts)
             known = self._vocabulary.knows_any(message.get(TEXT) or "")
-            intent = {"name": INTENT_NAME if known else FALLBACK_INTENT, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent["name"]]
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+            override_intent(message, INTENT_NAME if known else FALLBACK_INTENT)
         return messages

@@ -24,9 +24,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.intent_override import override_intent
 from bot.text.sentiment import asks_for_person, score_mood
 
 MOOD = "mood"
@@ -70,16 +71,12 @@ class MoodClassifier(GraphComponent):
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             wants_person = asks_for_person(text)
             if wants_person and (mood.upset or intent in PERSON_REPLACES):
-                _replace_intent(message, REQUEST_HUMAN)
+                _replace_with(message, REQUEST_HUMAN)
             elif mood.upset and intent in REPLACEABLE:
-                _replace_intent(message, COMPLAIN)
+                _replace_with(message, COMPLAIN)
         return messages
 
 
-def _replace_intent(message: Message, name: str) -> None:
-    if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == name:
-        return
-    intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
-    message.set(INTENT, intent, add_to_output=True)
-    message.data.setdefault(INTENT_RANKING_KEY, [])
-    message.data[INTENT_RANKING_KEY].insert(0, intent)
+def _replace_with(message: Message, name: str) -> None:
+    if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != name:
+        override_intent(message, name)

@@ -17,9 +17,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.intent_override import override_intent
 from bot.text.normalize import strip_diacritics
 
 REPORT = "report_issue"
@@ -58,8 +59,5 @@ class OrderComplaintRouter(GraphComponent):
                 (intent.get(INTENT_NAME_KEY) in REROUTED and named) or a_problem_not_a_no
             ):
                 continue
-            report = {INTENT_NAME_KEY: REPORT, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != REPORT]
-            message.set(INTENT, report, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [report, *ranking], add_to_output=True)
+            override_intent(message, REPORT)
         return messages

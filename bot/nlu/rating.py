@@ -14,9 +14,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.intent_override import override_intent
 from bot.text.rating import rating_in
 
 INTENT_NAME = "rate_service"
@@ -44,10 +45,7 @@ class RatingReader(GraphComponent):
             score = rating_in(message.get(TEXT) or "")
             if score is None:
                 continue
-            intent = {"name": INTENT_NAME, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != INTENT_NAME]
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+            override_intent(message, INTENT_NAME)
             entity = {"entity": ENTITY, "value": str(score), "start": 0, "end": len(message.get(TEXT)),
                       "confidence_entity": 1.0, "extractor": type(self).__name__}  # fmt: skip
             others = [e for e in message.get(ENTITIES) or [] if e.get("entity") != ENTITY]
