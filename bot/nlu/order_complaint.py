@@ -29,6 +29,8 @@ REROUTED = frozenset({"complain", "faq", "nlu_fallback", "out_of_scope", "inform
 # the customer naming the action, compared without diacritics: "báo lỗi", "khiếu nại", "phản ánh"
 ASKS_TO_REPORT = ("bao loi", "bao cao", "khieu nai", "phan anh")
 # "giao sai" reads as a no to the model ("sai" is one); a problem's name with no word of refusal is not a no
+# "hoàn tiền mất bao lâu? mình muốn huỷ đơn DH333444" names a problem word and an order, but asks to cancel
+CANCEL_WORDS = frozenset({"huy"})  # compared without diacritics, like the rest
 REFUSAL_WORDS = frozenset({"khong", "ko", "k", "kg", "chua", "thoi", "khoi", "hong", "khum", "dung", "bo", "huy"})
 
 
@@ -55,7 +57,7 @@ class OrderComplaintRouter(GraphComponent):
             folded = strip_diacritics(str(message.get(TEXT) or "")).lower()
             named = "order_number" in kinds or any(words in folded for words in ASKS_TO_REPORT)
             a_problem_not_a_no = intent.get(INTENT_NAME_KEY) == "deny" and not REFUSAL_WORDS & set(folded.split())
-            if "issue_type" not in kinds or not (
+            if "issue_type" not in kinds or CANCEL_WORDS & set(folded.split()) or not (
                 (intent.get(INTENT_NAME_KEY) in REROUTED and named) or a_problem_not_a_no
             ):
                 continue
