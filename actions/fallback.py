@@ -12,7 +12,7 @@ from bot.text.rejection import is_rejection
 # a human instead of asking them to rephrase yet again.
 FALLBACKS_BEFORE_HUMAN = 2
 # The bot's answers to a question: a customer can reject these as beside the point.
-ANSWERS = {"utter_faq", "action_answer_faq", "utter_out_of_scope"}
+ANSWERS = {"utter_faq", "action_answer_other_questions", "utter_out_of_scope"}
 
 
 def _last_action(events: list[dict[str, Any]]) -> str | None:

@@ -1,12 +1,11 @@
 """Answering every question a message asks: "có trả góp ko, với lại có xuất hóa đơn ko".
 
-The NLU gives a whole message one intent. When a message splits into several clauses
-(bot/text/clauses.py), each clause is classified by the same model through Rasa's own
-``/model/parse`` endpoint, and each FAQ topic asked is answered, in the order asked, in one reply
-group; a clause no topic covers is named and honestly not answered, with a person on offer.
-A clause that asks about an order (status, cancelling, a problem) starts that order form
-after the answers, so "phí ship bao nhiêu, mà kiểm tra giúp mình đơn DH123456" gets both.
-A message with one question is answered exactly as before, from the whole message.
+The NLU gives a whole message one intent, and Rasa answers that one as before. When the message
+splits into several clauses (bot/text/clauses.py), each clause is classified by the same model
+through Rasa's own ``/model/parse`` endpoint and every other FAQ topic asked is answered in the same
+reply group; a clause no topic covers is named and honestly not answered, with a person on offer.
+A clause that asks about an order (status, cancelling, a problem) starts that order form after the
+answers, so "phí ship bao nhiêu, mà kiểm tra giúp mình đơn DH123456" gets both.
 """
 
 import asyncio
@@ -88,37 +87,61 @@ def asked_topics(parsed: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
     return topics
 
 
-class ActionAnswerFaq(Action):
-    """Answers a question message (an FAQ, or one no topic covers): every topic asked, then any order request.
+def order_request(parsed: list[tuple[str, dict[str, Any] | None]]) -> str | None:
+    """The order form a clause asks for ("kiểm tra giúp mình đơn DH123456"), if any."""
+    return next((ORDER_FORMS[i] for _, p in parsed if (i := _confident_intent(p)) in ORDER_FORMS), None)
 
-    Also runs for ``uncovered_question``: a message asking two covered things shares too few words with
-    either topic for the coverage guard (bot/nlu/coverage.py) and arrives as uncovered; its clauses,
-    classified one by one, are each covered.
+
+def answer_clauses(
+    dispatcher: CollectingDispatcher, parsed: list[tuple[str, dict[str, Any] | None]], answered: str | None = None
+) -> list[dict[str, Any]] | None:
+    """Answers every topic the clauses ask (but ``answered``), says which one is not covered, starts an
+    order form asked for; the events, or None when the clauses asked nothing more."""
+    topics = [t for t in asked_topics(parsed) if t != answered]
+    form, uncovered = order_request(parsed), uncovered_question(parsed)
+    if not (topics or form or uncovered):
+        return None
+    for topic in topics:
+        dispatcher.utter_message(response=topic)
+    if uncovered:
+        dispatcher.utter_message(response="utter_uncovered_part", question=uncovered)
+    return [FollowupAction(form)] if form else []
+
+
+class ActionAnswerOtherQuestions(Action):
+    """After the FAQ answer (``utter_faq``, which needs no action server), the other questions of the message.
+
+    The whole message's answer comes from Rasa itself, so an FAQ is answered even while the action server
+    is down; this only adds what the message asked besides.
     """
 
     def name(self) -> str:
-        return "action_answer_faq"
+        return "action_answer_other_questions"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        whole_uncovered = (tracker.latest_message.get("intent") or {}).get("name") == UNCOVERED
         parsed = await parse_clauses(tracker.latest_message.get("text") or "")
-        topics = asked_topics(parsed)
-        order_request = next(
-            (ORDER_FORMS[i] for _, p in parsed if (i := _confident_intent(p)) in ORDER_FORMS), None
-        )  # fmt: skip
-        uncovered = uncovered_question(parsed)
-        if len(topics) >= 2 or (topics and (order_request or uncovered or whole_uncovered)):
-            for topic in topics:
-                dispatcher.utter_message(response=topic)
-            if uncovered:
-                dispatcher.utter_message(response="utter_uncovered_part", question=uncovered)
-            return [FollowupAction(order_request)] if order_request else []
-        if whole_uncovered:
-            dispatcher.utter_message(response="utter_uncovered")
-        else:  # one question: what the rule's utter_faq would have said
-            dispatcher.utter_message(response=faq_response(tracker.latest_message) or "utter_ask_rephrase")
+        return answer_clauses(dispatcher, parsed, answered=faq_response(tracker.latest_message)) or []
+
+
+class ActionAnswerUncovered(Action):
+    """A question no topic covers gets an honest answer — unless it is several covered questions at once.
+
+    A message asking two covered things shares too few words with either topic for the coverage guard
+    (bot/nlu/coverage.py) and arrives as uncovered; its clauses, classified one by one, are each covered.
+    """
+
+    def name(self) -> str:
+        return "action_answer_uncovered"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        parsed = await parse_clauses(tracker.latest_message.get("text") or "")
+        if asked_topics(parsed):
+            return answer_clauses(dispatcher, parsed) or []
+        dispatcher.utter_message(response="utter_uncovered")
         return []
 
 

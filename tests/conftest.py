@@ -7,10 +7,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sanic import Sanic
 
 from bot.processes import Stack, running_stack
 from bot.settings import Settings
 from bot.training import ensure_model
+
+# Several sanic apps start inside the test process (the console, a channel's blueprint). Sanic rewrites
+# its Http methods at each start ("touch-up") and, outside test mode, rewrites its own rewrite, which
+# fails ("KeyError: 'read'") for the second app; test mode keeps the originals to start from.
+Sanic.test_mode = True
 
 ADMIN_PASSWORD = "admin-password-for-tests"
 # Tests must not depend on the time of day they run at: agents work around the clock.

@@ -50,7 +50,7 @@ def test_an_understood_message_resets_the_count() -> None:
     assert message["response"] == "utter_ask_rephrase"
 
 
-def _answered(intent: str, text: str, action: str = "action_answer_faq") -> list[dict]:
+def _answered(intent: str, text: str, action: str = "action_answer_other_questions") -> list[dict]:
     """A customer message the bot answered confidently."""
     return [
         user(intent, text), {"event": "action", "name": action},

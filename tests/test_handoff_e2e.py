@@ -83,8 +83,9 @@ def test_customer_talks_to_an_agent_and_rates_the_conversation(desk) -> None:
     lan = login(settings, "lan")
     customer = new_customer(settings)
     assert "20.000đ" in customer.say("phí ship về Hà Nội bao nhiêu")[0]["text"]
-    [queued] = customer.say("đơn DH123456 giao chậm quá, cho mình gặp nhân viên")
+    *apology, queued = customer.say("đơn DH123456 giao chậm quá, cho mình gặp nhân viên")
     assert "vị trí số 1" in queued["text"] and "phút" in queued["text"]
+    assert ["xin lỗi" in a["text"] for a in apology] == [True], "an upset request is apologised for first"
 
     row = lan.waiting_for("DH123456")
     assert row["channel"] == "rest" and row["reason"] == "Khách yêu cầu gặp nhân viên"

@@ -44,12 +44,12 @@ def test_a_clause_that_tells_is_not_taken_for_a_question() -> None:
     assert is_question("có xuất hóa đơn ko") and is_question("phi ship bn")
 
 
-def test_two_faq_questions_get_both_answers_in_order(bot_stack: Settings) -> None:
+def test_two_faq_questions_get_both_answers(bot_stack: Settings) -> None:
     answers = render_answers()
     replies = [r["text"] for r in say(bot_stack, "shop ơi cho hỏi có trả góp ko, với lại có xuất hóa đơn ko")]
-    assert replies == [answers["installment"], answers["invoice"]]
+    assert sorted(replies) == sorted([answers["installment"], answers["invoice"]])
     replies = [r["text"] for r in say(bot_stack, "phí ship bao nhiêu và bao lâu thì nhận được hàng?")]
-    assert replies == [answers["shipping_fee"], answers["delivery_time"]]
+    assert sorted(replies) == sorted([answers["shipping_fee"], answers["delivery_time"]])
 
 
 def test_a_faq_and_an_order_request_get_the_answer_then_the_order_form(bot_stack: Settings) -> None:
@@ -66,12 +66,12 @@ FORM_QUESTIONS = {  # what each order form asks first, when it starts after the 
 
 
 def answered_completely(settings: Settings, case: dict) -> bool:
-    """Every topic answered, in order, each once; and the order form started when one was asked for."""
+    """Every topic answered, each once; and the order form started when one was asked for."""
     texts = [r.get("text") or "" for r in say(settings, case["text"])]
-    expected = [render_answers()[topic] for topic in case["topics"]]
+    expected = sorted(render_answers()[topic] for topic in case["topics"])
     if case.get("form"):
-        return texts[: len(expected)] == expected and any(q in texts[-1] for q in FORM_QUESTIONS[case["form"]])
-    return texts == expected
+        return sorted(texts[: len(expected)]) == expected and any(q in texts[-1] for q in FORM_QUESTIONS[case["form"]])
+    return sorted(texts) == expected
 
 
 @pytest.mark.parametrize(
