@@ -24,8 +24,9 @@ from bot.nlu.intent_override import override_intent
 from bot.text.normalize import strip_diacritics
 
 REPORT = "report_issue"
-# what the model says about such messages when it does not see a report; every one answers nothing about the order
-REROUTED = frozenset({"complain", "faq", "nlu_fallback", "out_of_scope", "inform"})
+# what the model says about such messages when it does not see a report (a late order read as a status
+# request included: "đơn DH123456 giao trễ quá" is a complaint to file, not a status to show)
+REROUTED = frozenset({"complain", "faq", "nlu_fallback", "out_of_scope", "inform", "check_order_status"})
 # the customer naming the action, compared without diacritics: "báo lỗi", "khiếu nại", "phản ánh"
 ASKS_TO_REPORT = ("bao loi", "bao cao", "khieu nai", "phan anh")
 # "giao sai" reads as a no to the model ("sai" is one); a problem's name with no word of refusal is not a no
