@@ -62,12 +62,17 @@ def ask(copy, text: str) -> str:
     return " ".join(m.get("text", "") for m in reply.json())
 
 
+TAILS = (" nha shop", " vậy ạ")
+
+
 def test_contradictory_examples_are_stopped_by_the_quality_gate(copy) -> None:
     root, _ = copy
     live = FaqFiles(root / "data" / "nlu" / "faq.yml", root / "data" / "shop" / "answers.yml")
     before = live.version()
     # paraphrases of every other topic's questions filed under "refund": valid one by one, harmful together
-    stolen = [f"{q} nha shop" for t in live.topics() if t.name != "refund" for q in t.examples]
+    # (two of each: with the uncovered class and the coverage guard, one paraphrase each moved the held-out
+    # accuracy by about 2 points, right at the gate's margin)
+    stolen = [f"{q}{tail}" for t in live.topics() if t.name != "refund" for q in t.examples for tail in TAILS]
     assert cskh(copy, "faq", "edit", "refund", *[a for q in stolen for a in ("--add-question", q)]).returncode == 0
 
     progress, outcome = retrain(copy)

@@ -191,7 +191,7 @@ def test_a_known_problem_on_a_named_order_is_a_report() -> None:
     assert routed("deny", ["issue_type"], "giao sai") == "report_issue"  # the problem's name, not a no
     assert routed("deny", ["issue_type"], "không, hàng không bị lỗi") == "deny"
     assert routed("deny", [], "sai rồi") == "deny"
-    assert routed("check_order_status", ["order_number", "issue_type"]) == "check_order_status"
+    assert routed("check_order_status", ["order_number", "issue_type"]) == "report_issue"  # a late order, not a status
     assert routed("request_human", ["order_number", "issue_type"]) == "request_human"
 
 
