@@ -16,13 +16,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.confirmation import CONFIRMED
 from actions.handoff import hand_off
 from actions.order_forms import MAX_ATTEMPTS
+from actions.order_lookup import cancel_order, find_order
 from actions.records import file_ticket, reset_form_slots
-from actions.services import order_backend, ownership_ledger
+from actions.services import ownership_ledger
 from bot.orders.model import Order, OrderBackendError, OrderNotCancellableError, OrderStatus, format_vnd
 from bot.privacy import mask_phone
 from bot.support import issue_type_or_fallback, issue_types
 
 logger = logging.getLogger(__name__)
+
 
 def describe_order(order: Order) -> str:
     """Status, items, carrier, ETA and tracking, as told to the verified owner."""
@@ -55,12 +57,12 @@ def say_cannot_cancel(dispatcher: CollectingDispatcher, order: Order) -> None:
     dispatcher.utter_message(response=response, order_number=order.number, status=order.status.label)
 
 
-def _owned_order(tracker: Tracker, *, full_phone: bool) -> Order | None:
+async def _owned_order(tracker: Tracker, *, full_phone: bool) -> Order | None:
     """The order named in the conversation, if this conversation proved it is theirs (checked now, server-side)."""
     number = tracker.get_slot("order_number")
     if not ownership_ledger().proven(tracker.sender_id, number, full_phone=full_phone):
         return None
-    return order_backend().get(number)
+    return await find_order(tracker, number)
 
 
 def explain_stopped_form(dispatcher: CollectingDispatcher, tracker: Tracker, request: str) -> bool:
@@ -102,7 +104,7 @@ class ActionOrderStatus(Action):
         if explain_stopped_form(dispatcher, tracker, "tra cứu đơn hàng"):
             return await after_stopped_form(dispatcher, tracker)
         try:
-            order = _owned_order(tracker, full_phone=False)
+            order = await _owned_order(tracker, full_phone=False)
         except OrderBackendError:
             order = None
             dispatcher.utter_message(response="utter_backend_down_no_ticket")
@@ -124,7 +126,7 @@ class ActionCancelOrder(Action):
             return await after_stopped_form(dispatcher, tracker)
         if tracker.get_slot("order_not_cancellable"):
             try:
-                order = _owned_order(tracker, full_phone=True)
+                order = await _owned_order(tracker, full_phone=True)
             except OrderBackendError:
                 order = None
             if order is None:
@@ -141,7 +143,7 @@ class ActionCancelOrder(Action):
             dispatcher.utter_message(response="utter_cancel_not_proven", order_number=number)
             return reset_form_slots()
         try:
-            order_backend().cancel(number, reason=f"Khách huỷ qua chatbot ({tracker.get_latest_input_channel()})")
+            await cancel_order(number, reason=f"Khách huỷ qua chatbot ({tracker.get_latest_input_channel()})")
         except OrderNotCancellableError as refused:
             say_cannot_cancel(dispatcher, refused.order)
         except (OrderBackendError, KeyError):
@@ -211,7 +213,7 @@ class ActionAskConfirmTicket(Action):
         return []
 
 
-def _report_verified(tracker: Tracker) -> bool:
+async def _report_verified(tracker: Tracker) -> bool:
     """A report is on a verified order when this conversation proved it, or the contact phone is the order's.
 
     Nothing about the order is told either way: an unverified report is filed and marked so for the team.
@@ -220,7 +222,7 @@ def _report_verified(tracker: Tracker) -> bool:
     try:
         if ownership_ledger().proven(tracker.sender_id, number, full_phone=False):
             return True
-        order = order_backend().get(number) if number else None
+        order = await find_order(tracker, number) if number else None
     except (OrderBackendError, sa.exc.SQLAlchemyError):
         return False  # cannot tell: filed as unverified, the safe side
     return order is not None and order.phone_matches(tracker.get_slot("contact_phone") or "", last_digits_ok=False)
@@ -239,9 +241,8 @@ class ActionCreateTicket(Action):
             dispatcher.utter_message(response="utter_ticket_not_sent")
             return reset_form_slots()
         issue = issue_type_or_fallback(tracker.get_slot("issue_type"))
-        ticket = file_ticket(
-            tracker, issue.key, tracker.get_slot("issue_description") or "", order_verified=_report_verified(tracker)
-        )
+        verified = await _report_verified(tracker)
+        ticket = file_ticket(tracker, issue.key, tracker.get_slot("issue_description") or "", order_verified=verified)
         if ticket is None:
             dispatcher.utter_message(response="utter_ticket_failed")
         else:

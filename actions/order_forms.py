@@ -24,7 +24,8 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.confirmation import read_confirmation, slot_before_latest_message
-from actions.services import order_backend, ownership_ledger
+from actions.order_lookup import find_order
+from actions.services import ownership_ledger
 from bot.orders.model import Order, OrderBackendError
 from bot.ownership import Outcome, ProofMethod
 from bot.support import issue_types
@@ -71,10 +72,10 @@ def parse_order_number(value: Any) -> str | None:
     return f"DH{bare.group(1)}" if bare else normalize_order_number(text)
 
 
-def look_up(number: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Order | None, Slots]:
+async def look_up(number: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Order | None, Slots]:
     """The order, or the slots that record why not (and what was said)."""
     try:
-        order = order_backend().get(number)
+        order = await find_order(tracker, number)
     except OrderBackendError as error:
         logger.warning("order lookup failed: %s", error)
         return None, {"order_number": number, "order_backend_down": True}
@@ -115,7 +116,7 @@ class OrderNumberValidation(FormValidationAction):
             slots.update(dict.fromkeys(ORDER_BOUND_SLOTS))
         if ownership_ledger().is_locked(number):
             return {**slots, "order_number": number, "order_locked": True}
-        order, found = look_up(number, dispatcher, tracker)
+        order, found = await look_up(number, dispatcher, tracker)
         slots.update(found)
         if order is not None:
             slots.update(self.on_order_found(order))
@@ -136,7 +137,7 @@ class OrderNumberValidation(FormValidationAction):
         if method is None or (method is ProofMethod.LAST_DIGITS and self.needs_full_phone):
             return self._not_proven(dispatcher, tracker, method)
         try:
-            order = order_backend().get(number) if number else None
+            order = await find_order(tracker, number) if number else None
         except OrderBackendError:
             return {"order_backend_down": True}
         if order is None:

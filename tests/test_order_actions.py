@@ -5,7 +5,10 @@ temporary folder; the "order system down" case points them at a dead port.
 """
 
 import asyncio
+import dataclasses
 import re
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -16,19 +19,20 @@ from actions import services
 from actions.order_actions import ActionCancelOrder, ActionCreateTicket, ActionOrderStatus
 from actions.order_forms import ValidateCancelOrderForm, ValidateIssueReportForm, ValidateOrderStatusForm
 from bot.orders.model import OrderStatus
+from bot.settings import Settings, settings_in_force
 
 
 @pytest.fixture(autouse=True)
-def backends(tmp_path, monkeypatch):
-    monkeypatch.delenv("ORDER_API_URL", raising=False)
-    monkeypatch.setenv("DEMO_SHOP_DB", str(tmp_path / "shop.db"))
-    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
-    caches = (services.order_backend, services.ticket_store, services.ownership_ledger)
-    for cache in caches:
-        cache.cache_clear()
-    yield
-    for cache in caches:
-        cache.cache_clear()
+def backends(tmp_path) -> Iterator[Callable[..., Settings]]:
+    """The demo shop and project database under ``tmp_path``; ``backends(**changes)`` puts other settings in force."""
+    base = Settings.under(tmp_path)
+    with ExitStack() as in_force:
+
+        def put_in_force(**changes: Any) -> Settings:
+            return in_force.enter_context(settings_in_force(dataclasses.replace(base, **changes)))
+
+        put_in_force()
+        yield put_in_force
 
 
 def tracker(
@@ -260,18 +264,15 @@ def test_a_report_the_customer_did_not_clearly_send_is_not_filed(reply: str) -> 
     assert [m["response"] for m in said] == ["utter_ticket_not_sent"]
 
 
-def test_a_ticket_that_could_not_be_saved_is_never_reported_as_done(monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'missing-dir' / 'cskh.db'}")
-    services.ticket_store.cache_clear()
+def test_a_ticket_that_could_not_be_saved_is_never_reported_as_done(backends, tmp_path) -> None:
+    backends(database_url=f"sqlite:///{tmp_path / 'missing-dir' / 'cskh.db'}")
     slots = {"order_number": "DH777888", "issue_type": "damaged", "issue_description": "hỏng", "confirm_ticket": "yes"}
     _, said = run(ActionCreateTicket(), slots)
     assert [m["response"] for m in said] == ["utter_ticket_failed"]
 
 
-def test_order_system_down_keeps_the_request_as_a_ticket(monkeypatch) -> None:
-    monkeypatch.setenv("ORDER_API_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
-    monkeypatch.setenv("ORDER_API_TIMEOUT", "0.5")
-    services.order_backend.cache_clear()
+def test_order_system_down_keeps_the_request_as_a_ticket(backends) -> None:
+    backends(order_api_url="http://127.0.0.1:9", order_api_timeout=0.5)  # nothing listens on the discard port
     result, _ = validate(ValidateOrderStatusForm(), "order_number", "DH123456")
     assert result == {"order_number": "DH123456", "order_backend_down": True}
     _, said = run(ActionOrderStatus(), {**result})
@@ -279,10 +280,10 @@ def test_order_system_down_keeps_the_request_as_a_ticket(monkeypatch) -> None:
     assert services.ticket_store().get(said[0]["ticket_code"])["order_number"] == "DH123456"
 
 
-def test_a_human_request_with_the_desk_down_records_what_was_collected(monkeypatch) -> None:
+def test_a_human_request_with_the_desk_down_records_what_was_collected(backends) -> None:
     from actions.handoff import ActionHandoff
 
-    monkeypatch.setenv("DESK_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    backends(desk_port=9)  # nothing listens on the discard port
     slots = {"order_number": "DH777888", "issue_type": "wrong_item", "issue_description": "Giao nhầm màu xanh"}
     events, said = run(ActionHandoff(), slots)
     code = re.search(r"TK-\d{8}-\d{4}", said[0]["text"]).group(0)
