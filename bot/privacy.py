@@ -19,6 +19,11 @@ def mask_phone(phone: str) -> str:
     return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
 
 
+def mask_id(platform_id: str) -> str:
+    """A Zalo user id or Messenger PSID for logs: "…0123", enough to tell customers apart, not to message them."""
+    return "…" + platform_id[-4:] if len(platform_id) > 8 else "…"
+
+
 def mask_email(email: str) -> str:
     """ "lan.nguyen@gmail.com" -> "l***@gmail.com"."""
     return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", email)

@@ -4,6 +4,10 @@ Seen message ids live in the project database (SQLite by default, PostgreSQL in
 the scaled-out setup), so two Rasa replicas receiving the same redelivery
 still answer it once: the insert of a (channel, message id) pair succeeds for
 exactly one of them.
+
+A channel records an id before it acknowledges the webhook (connectors/core.py): when the
+database fails, ``first_time`` raises and nothing is recorded, so the platform's resend is
+handled as new.
 """
 
 from datetime import datetime, timedelta, timezone
@@ -37,15 +41,16 @@ class SeenMessages:
     def first_time(self, channel: str, message_id: str) -> bool:
         """True the first time this id is seen on this channel, False for every redelivery."""
         now = datetime.now(timezone.utc)
+        prune = self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY
         try:
             with self._engine.begin() as connection:
                 connection.execute(seen_table.insert().values(channel=channel, message_id=message_id, seen_at=now))
+                if prune:  # in the same transaction: an id is never recorded unless this call returns True
+                    connection.execute(seen_table.delete().where(seen_table.c.seen_at < now - KEEP_FOR))
         except sa.exc.IntegrityError:
             return False
-        if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
-            self._pruned_at = now  # forget what no platform will redeliver any more
-            with self._engine.begin() as connection:
-                connection.execute(seen_table.delete().where(seen_table.c.seen_at < now - KEEP_FOR))
+        if prune:
+            self._pruned_at = now
         return True
 
 

@@ -4,8 +4,10 @@ Rasa's built-in ``facebook`` channel checks the SHA-1 signature with ``==``,
 answers 200 to forged posts and reads only the first event of a post. This one
 checks ``X-Hub-Signature-256`` over the raw body in constant time (403 when it
 does not match), handles every entry and every messaging event, answers each
-message id once (``connectors.dedupe``: Facebook redelivers for up to 36 h),
-acknowledges at once and works afterwards (Facebook wants 200 within 5 s).
+message id once (Facebook redelivers for up to 36 h), acknowledges at once and works
+afterwards (Facebook wants 200 within 5 s). How a post becomes Rasa turns (ids recorded
+before the 200, a 500 when they cannot be, one person's messages in order, an apology
+when the tracker store fails) is shared with Zalo: connectors/core.py.
 
 Messenger lets a page answer only within 24 h of the person's last message;
 a human agent may answer for 7 days with the ``HUMAN_AGENT`` tag. The time of
@@ -24,10 +26,9 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,9 +38,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.database import database_url, engine_for
-from connectors.dedupe import seen_messages
+from bot.privacy import mask_id
+from connectors.core import Delivery, OnNewMessage, PushChannel, split_text, take_turn, turned_away
 from connectors.guard import door_guard
-from connectors.messenger_client import SendApi, masked, split_text, with_quick_replies
+from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
 from connectors.senders import namespaced, platform_id
 
 logger = logging.getLogger(__name__)
@@ -204,9 +206,9 @@ class MessengerOutput(OutputChannel):
         last_inbound = await asyncio.to_thread(messaging_window().last_inbound, recipient_id) if agent else None
         how = delivery(bool(agent), last_inbound, datetime.now(timezone.utc))
         if how is None:
-            logger.warning("messenger: agent reply to %s not sent, last message over 7 days ago", masked(recipient_id))
+            logger.warning("messenger: agent reply to %s not sent, last message over 7 days ago", mask_id(recipient_id))
             return
-        pieces = split_text(text)
+        pieces = split_text(text, MAX_TEXT)
         for number, piece in enumerate(pieces, start=1):
             message: dict[str, Any] = {"text": piece}
             if quick_replies and number == len(pieces):
@@ -215,7 +217,7 @@ class MessengerOutput(OutputChannel):
                 return  # the rest would fail the same way
 
 
-class MessengerInput(InputChannel):
+class MessengerInput(PushChannel):
     """The webhook Facebook calls; off (503) until the app secret and page token are configured."""
 
     @classmethod
@@ -234,16 +236,16 @@ class MessengerInput(InputChannel):
         )
 
     def __init__(self, verify_token: str, app_secret: str, page_access_token: str, graph_url: str) -> None:
+        super().__init__()
         self._verify_token = verify_token
         self._app_secret = app_secret
         self._api = SendApi(graph_url, page_access_token) if app_secret and page_access_token else None
-        self._latest: dict[str, asyncio.Task] = {}  # per person, the newest work: the next post waits for it
 
     def get_output_channel(self) -> OutputChannel | None:
         """Used by Rasa's HTTP API (the desk's agent replies), where no webhook request exists."""
         return MessengerOutput(self._api) if self._api else None
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         webhook = Blueprint("messenger_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -278,11 +280,12 @@ class MessengerInput(InputChannel):
                 return response.json({"error": "body is not JSON"}, status=400)
             if not isinstance(payload, dict) or payload.get("object") != "page":
                 return response.json({"error": "not a page subscription"}, status=404)
-            by_sender: dict[str, list[Inbound]] = {}
-            for inbound in inbound_messages(payload):
-                by_sender.setdefault(inbound.sender_id, []).append(inbound)
-            for sender_id, messages in by_sender.items():
-                self._in_background(sender_id, _answer(api, messages, on_new_message))
+            deliveries = [
+                Delivery(inbound.sender_id, inbound.message_id, partial(_answer_one, api, inbound, on_new_message))
+                for inbound in inbound_messages(payload)
+            ]
+            if not await self.admit(deliveries):
+                return self.unavailable()
             return response.text("EVENT_RECEIVED")
 
         @webhook.listener("after_server_stop")
@@ -292,49 +295,17 @@ class MessengerInput(InputChannel):
 
         return webhook
 
-    def _in_background(self, sender_id: str, work: Coroutine[Any, Any, None]) -> None:
-        """Runs after the answer to the webhook; one person's posts in arrival order, different people at once."""
-        task = asyncio.get_running_loop().create_task(_after(self._latest.get(sender_id), work))
-        self._latest[sender_id] = task  # also keeps the task alive: the loop holds only weak references
 
-        def forget(done: asyncio.Task) -> None:
-            if self._latest.get(sender_id) is done:
-                del self._latest[sender_id]
-
-        task.add_done_callback(forget)
-
-
-async def _after(previous: asyncio.Task | None, work: Coroutine[Any, Any, None]) -> None:
-    if previous is not None:
-        await asyncio.wait([previous])  # how it ended is its own business
-    await work
-
-
-async def _answer(
-    api: SendApi, messages: list[Inbound], on_new_message: Callable[[UserMessage], Awaitable[Any]]
-) -> None:
-    """One person's messages of a post, in order."""
-    for inbound in messages:
-        try:
-            await _answer_one(api, inbound, on_new_message)
-        except Exception as error:  # one failed message must not cost the person's next ones
-            logger.error(
-                "messenger: could not answer %s (%s)", masked(inbound.sender_id), type(error).__name__,
-                exc_info=logger.isEnabledFor(logging.DEBUG),
-            )  # fmt: skip
-
-
-async def _answer_one(api: SendApi, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-    if not await asyncio.to_thread(seen_messages().first_time, CHANNEL, inbound.message_id):
-        logger.debug("messenger: %s redelivered, already answered", inbound.message_id)
-        return
-    await asyncio.to_thread(messaging_window().record, inbound.sender_id, inbound.received_at)
+async def _answer_one(api: SendApi, inbound: Inbound, on_new_message: OnNewMessage) -> None:
+    """One admitted message: the messaging window noted, the door guard passed, then a Rasa turn."""
+    try:
+        await asyncio.to_thread(messaging_window().record, inbound.sender_id, inbound.received_at)
+    except sa.exc.SQLAlchemyError as error:  # only agents' late replies need it: the customer is answered anyway
+        logger.warning("messenger: the time of %s's message was not noted (%s)", mask_id(inbound.sender_id),
+                       type(error).__name__)  # fmt: skip
     output = MessengerOutput(api)
     sender = namespaced(CHANNEL, inbound.sender_id)
-    refusal = door_guard().check(sender, inbound.text or "")
-    if refusal:
-        if refusal.worth_answering:
-            await output.send_text_message(inbound.sender_id, refusal.text)
+    if await turned_away(door_guard(), output, sender, inbound.text or ""):
         return
     await api.sender_action(inbound.sender_id, "typing_on")
     try:
@@ -342,7 +313,7 @@ async def _answer_one(api: SendApi, inbound: Inbound, on_new_message: Callable[[
             await output.send_text_message(inbound.sender_id, TEXT_ONLY)  # no NLU for pictures and stickers
         else:
             message = UserMessage(inbound.text, output, sender, input_channel=CHANNEL, message_id=inbound.message_id)
-            await on_new_message(message)
+            await take_turn(on_new_message, message)
     finally:
         await api.sender_action(inbound.sender_id, "typing_off")
 

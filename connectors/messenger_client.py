@@ -10,17 +10,16 @@ query string of the request itself, never in a log line or exception text.
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from bot.privacy import redact
+from bot.privacy import mask_id, redact
 
 logger = logging.getLogger(__name__)
 
-MAX_TEXT = 2000
+MAX_TEXT = 2000  # characters in one message (the Send API refuses more); longer texts are split
 MAX_QUICK_REPLIES = 13
 MAX_QUICK_REPLY_TITLE = 20
 MAX_QUICK_REPLY_PAYLOAD = 1000
@@ -31,13 +30,6 @@ USER_UNAVAILABLE = 551
 RETRY_WAIT_SECONDS = 1.0
 TIMEOUT_SECONDS = 10.0
 MORE_CHOICES = "Bạn cũng có thể nhắn cho mình một trong các lựa chọn sau:"
-
-_SENTENCE_END = re.compile(r"[.!?…](?=\s)")
-
-
-def masked(psid: str) -> str:
-    """A page-scoped id as logs show it: enough to tell people apart, not to message them."""
-    return "…" + psid[-4:]
 
 
 @dataclass(frozen=True)
@@ -123,7 +115,7 @@ class SendApi:
 
 
 def _log(error: SendError, recipient_id: str) -> None:
-    who, trace = masked(recipient_id), error.fbtrace_id or "-"
+    who, trace = mask_id(recipient_id), error.fbtrace_id or "-"
     if error.code == INVALID_TOKEN:
         logger.error("messenger: the page token is invalid or expired (code 190, fbtrace %s); renew it", trace)
     elif (error.code, error.subcode) == OUTSIDE_WINDOW:
@@ -137,35 +129,6 @@ def _log(error: SendError, recipient_id: str) -> None:
             "messenger: message to %s not sent (code %s/%s, fbtrace %s): %s",
             who, error.code, error.subcode, trace, redact(error.message)[:300],
         )  # fmt: skip
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut between paragraphs, else sentences, else words.
-
-    A boundary is used only if it keeps at least half a piece, so one short
-    paragraph never becomes a message of its own just because it comes first.
-    """
-    pieces = []
-    text = text.strip()
-    while len(text) > limit:
-        cut = _cut_at(text[: limit + 1], limit)
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    if text:
-        pieces.append(text)
-    return pieces
-
-
-def _cut_at(window: str, limit: int) -> int:
-    least = limit // 2
-    paragraph = window.rfind("\n\n", 0, limit)
-    if paragraph >= least:
-        return paragraph
-    sentence = max((m.end() for m in _SENTENCE_END.finditer(window, 0, limit)), default=-1)
-    if sentence >= least:
-        return sentence
-    space = max(window.rfind(" ", 0, limit + 1), window.rfind("\n", 0, limit + 1))
-    return space if space >= least else limit
 
 
 def _shortened(title: str) -> str:

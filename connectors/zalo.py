@@ -3,8 +3,10 @@
 Zalo signs each webhook (``X-ZEvent-Signature: mac=<sha256 of app id, raw body,
 timestamp and secret>``) and sends it again unless it gets HTTP 200 within
 about two seconds. So a request is checked, recorded as seen (redeliveries are
-dropped by ``msg_id``) and answered at once; Rasa handles the message in the
-background and replies through the OA API (connectors/zalo_client.py).
+dropped by ``msg_id``; a 500 when that fails, so Zalo sends it again) and answered
+at once; Rasa handles the message in the background, one customer's messages in
+order, and replies through the OA API (connectors/zalo_client.py). That part is
+shared with Messenger: connectors/core.py.
 
 Zalo's consultation text messages have no buttons: the bot's buttons become a
 numbered list, and a customer who answers with just the number ("2", "số 2")
@@ -26,24 +28,23 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.database import database_url, engine_for
-from bot.privacy import redact
-from connectors.dedupe import seen_messages
-from connectors.guard import Refusal, door_guard
+from bot.privacy import mask_id
+from connectors.core import Delivery, OnNewMessage, PushChannel, split_text, take_turn, turned_away
+from connectors.guard import door_guard
 from connectors.senders import namespaced, platform_id
-from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig, masked
+from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
 
 logger = logging.getLogger(__name__)
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 TEXT_EVENT = "user_send_text"
@@ -68,48 +69,14 @@ ONLY_TEXT = (
     "khi nhân viên vào hỗ trợ thì bạn gửi lại giúp mình nha."
 )
 CHOOSE_BY_NUMBER = "(Bạn nhắn số thứ tự để chọn nhé.)"
-SOMETHING_WENT_WRONG = (
-    "Xin lỗi bạn, mình đang gặp chút trục trặc nên chưa trả lời được. Bạn nhắn lại giúp mình sau ít phút nhé."
-)
 
 CHOICE = re.compile(r"^(?:(?:số|so|chọn|chon)\s*)?(\d{1,2})\s*[.)]?$")
-# Where a long message may be cut, best first: paragraph, line, sentence end, space.
-BREAKS = (
-    (re.compile(r"\n\s*\n"), "start"),
-    (re.compile(r"\n"), "start"),
-    (re.compile(r"[.!?…](?=\s)"), "end"),
-    (re.compile(r"\s"), "start"),
-)
 
 
 def mac_for(config: ZaloConfig, raw_body: bytes, timestamp: str) -> str:
     """The signature Zalo puts in ``X-ZEvent-Signature``: plain SHA-256, not an HMAC."""
     signed = config.app_id.encode() + raw_body + timestamp.encode() + config.oa_secret_key.encode()
     return "mac=" + hashlib.sha256(signed).hexdigest()
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """``text`` in parts of at most ``limit`` characters, cut between paragraphs, sentences or words."""
-    parts: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = _cut_point(rest, limit)
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts
-
-
-def _cut_point(text: str, limit: int) -> int:
-    window = text[: limit + 1]
-    for minimum in (limit // 3, 1):  # the best kind of break that fills a third of a message; else any break
-        for pattern, side in BREAKS:
-            cuts = [m.start() if side == "start" else m.end() for m in pattern.finditer(window)]
-            cuts = [cut for cut in cuts if minimum <= cut <= limit]
-            if cuts:
-                return cuts[-1]
-    return limit  # one word longer than a whole message (a long link): nothing better exists
 
 
 def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
@@ -209,7 +176,7 @@ class ZaloOutput(OutputChannel):
         await self.send_text_message(recipient_id, str(attachment))
 
     async def send_custom_json(self, recipient_id: str, json_message: Any, **kwargs: Any) -> None:
-        logger.warning("zalo: a custom payload for %s was not sent (text only on Zalo)", masked(recipient_id))
+        logger.warning("zalo: a custom payload for %s was not sent (text only on Zalo)", mask_id(recipient_id))
 
 
 class RejectedError(Exception):
@@ -220,7 +187,7 @@ class RejectedError(Exception):
         self.status, self.reason = status, reason
 
 
-class ZaloInput(InputChannel):
+class ZaloInput(PushChannel):
     """The channel named in credentials.yml as ``connectors.zalo.ZaloInput``."""
 
     @classmethod
@@ -232,8 +199,8 @@ class ZaloInput(InputChannel):
         return cls(ZaloConfig.from_mapping(credentials or {}))
 
     def __init__(self, config: ZaloConfig) -> None:
+        super().__init__()
         self.config = config
-        self._latest: dict[str, asyncio.Task] = {}  # each customer's newest work, which waits for the one before
         self._client: ZaloClient | None = None
         self._choices: ChoiceStore | None = None
         if config.enabled:
@@ -264,19 +231,11 @@ class ZaloInput(InputChannel):
             except RejectedError as rejected:
                 logger.warning("zalo: webhook rejected: %s", rejected.reason)
                 return response.json({"error": rejected.reason}, status=rejected.status)
-            sender, work = self._work_for(event, request.app, on_new_message)
-            if work is None:
+            delivery = self._delivery_for(event, request.app, on_new_message)
+            if delivery is None:
                 return response.json({"status": "ignored"})
-            try:
-                first = await asyncio.to_thread(seen_messages().first_time, self.name(), _delivery_id(event))
-            except sa.exc.SQLAlchemyError as error:
-                work.close()
-                logger.error("zalo: could not record the delivery (%s); Zalo will send it again", type(error).__name__)
-                return response.json({"error": "temporarily unavailable"}, status=500)
-            if first:
-                self._run_in_order(sender, work)  # after the 200: Zalo waits about 2 s only
-            else:
-                work.close()
+            if not await self.admit([delivery]):  # handled after the 200: Zalo waits about 2 s only
+                return self.unavailable()
             return response.json({"status": "ok"})
 
         @webhook.listener("after_server_stop")
@@ -305,89 +264,61 @@ class ZaloInput(InputChannel):
             raise RejectedError(403, "stale request")
         return event
 
-    def _work_for(
-        self, event: dict[str, Any], app: Sanic, on_new_message: OnNewMessage
-    ) -> tuple[str, Coroutine[Any, Any, None] | None]:
-        """Whose event it is and what to do once it is acknowledged; no work for receipts and the like."""
+    def _delivery_for(self, event: dict[str, Any], app: Sanic, on_new_message: OnNewMessage) -> Delivery | None:
+        """Whose event it is and what to do once it is admitted; None for receipts and the like."""
         name = event.get("event_name")
         message = event.get("message") if isinstance(event.get("message"), dict) else {}
         who = event.get("follower") if name == FOLLOW_EVENT else event.get("sender")
         sender = str((who if isinstance(who, dict) else {}).get("id") or "")
-        if not sender:
-            return sender, None
-        if name == FOLLOW_EVENT:
-            return sender, self._deliver(on_new_message, sender, GREET, _delivery_id(event))
         text = str(message.get("text") or "") if name == TEXT_EVENT else ""
-        if (name == TEXT_EVENT and text.strip()) or name in MEDIA_KINDS:
-            refusal = door_guard().check(namespaced(self.name(), sender), text)
-            if refusal:
-                return sender, self._refuse(sender, refusal)
+        message_id = _delivery_id(event)
+        if not sender:
+            return None
+        if name == FOLLOW_EVENT:
+            return Delivery(sender, message_id, partial(self._turn, on_new_message, sender, GREET, message_id))
         if name == TEXT_EVENT and text.strip():
-            return sender, self._answer_text(on_new_message, sender, text, _delivery_id(event))
+            return Delivery(sender, message_id, partial(self._answer_text, on_new_message, sender, text, message_id))
         if name in MEDIA_KINDS:
-            return sender, self._answer_media(app, on_new_message, sender, name, message, _delivery_id(event))
-        return sender, None
+            handle = partial(self._answer_media, app, on_new_message, sender, name, message, message_id)
+            return Delivery(sender, message_id, handle)
+        return None
 
-    async def _refuse(self, sender: str, refusal: Refusal) -> None:
-        """The guard's polite answer instead of the bot's; a burst hears it once."""
-        if refusal.worth_answering:
-            await self.get_output_channel().send_text_message(sender, refusal.text)
-
-    def _run_in_order(self, sender: str, work: Coroutine[Any, Any, None]) -> None:
-        """Starts ``work`` after the same customer's earlier work: their messages reach Rasa in order."""
-        task = asyncio.create_task(_after(self._latest.get(sender), work))
-        self._latest[sender] = task
-
-        def forget(done: asyncio.Task) -> None:
-            if self._latest.get(sender) is done:
-                del self._latest[sender]
-
-        task.add_done_callback(forget)
+    def _output(self) -> "ZaloOutput":
+        """Only enabled channels get as far as handling a message."""
+        output = self.get_output_channel()
+        assert output is not None
+        return output
 
     async def _answer_text(self, on_new_message: OnNewMessage, sender: str, text: str, message_id: str) -> None:
+        if await turned_away(door_guard(), self._output(), namespaced(self.name(), sender), text):
+            return
         offered = await asyncio.to_thread(self._choices.take, sender)
-        await self._deliver(on_new_message, sender, chosen(text, offered), message_id)
+        await self._turn(on_new_message, sender, chosen(text, offered), message_id)
 
     async def _answer_media(
         self, app: Sanic, on_new_message: OnNewMessage, sender: str, name: str,
         message: dict[str, Any], message_id: str,
     ) -> None:  # fmt: skip
+        output = self._output()
+        if await turned_away(door_guard(), output, namespaced(self.name(), sender), ""):
+            return
         tracker = await app.ctx.agent.tracker_store.retrieve(namespaced(self.name(), sender))
         if tracker is not None and tracker.is_paused():  # an agent (or the queue) has it: show them, no NLU
             note = _media_note(MEDIA_KINDS[name], message)
             parsed = {"text": note, "intent": {"name": "nlu_fallback", "confidence": 1.0}, "entities": []}
-            await self._deliver(on_new_message, sender, note, message_id, parsed)
+            await self._turn(on_new_message, sender, note, message_id, parsed)
             return
-        output = self.get_output_channel()
         await output.send_text_message(sender, ONLY_TEXT.format(kind=MEDIA_KINDS[name]))
 
-    async def _deliver(
+    async def _turn(
         self, on_new_message: OnNewMessage, sender: str, text: str, message_id: str,
         parse_data: dict[str, Any] | None = None,
     ) -> None:  # fmt: skip
-        output = self.get_output_channel()
         message = UserMessage(
-            text, output, namespaced(self.name(), sender), parse_data=parse_data, input_channel=self.name(),
+            text, self._output(), namespaced(self.name(), sender), parse_data=parse_data, input_channel=self.name(),
             message_id=message_id,
         )  # fmt: skip
-        try:
-            await on_new_message(message)
-        except Exception as error:  # the customer gets an apology, never the error
-            problem = f"{type(error).__name__}: {redact(str(error))}"
-            logger.error("zalo: message from %s not handled: %s", masked(sender), problem)
-            logger.debug("zalo: handling failed", exc_info=True)
-            await output.send_text_message(sender, SOMETHING_WENT_WRONG)
-
-
-async def _after(previous: asyncio.Task | None, work: Coroutine[Any, Any, None]) -> None:
-    """Runs acknowledged work once ``previous`` is done; nobody awaits it, so a failure is logged here."""
-    if previous is not None:
-        await asyncio.wait({previous})
-    try:
-        await work
-    except Exception as error:
-        logger.error("zalo: an acknowledged event was not handled: %s", type(error).__name__)
-        logger.debug("zalo: event handling failed", exc_info=True)
+        await take_turn(on_new_message, message)
 
 
 def _delivery_id(event: dict[str, Any]) -> str:

@@ -31,6 +31,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bot.privacy import mask_id
+
 logger = logging.getLogger(__name__)
 
 # Error codes of /v3.0/oa/message/cs (Zalo's error table and community SDKs).
@@ -76,11 +78,6 @@ class ZaloConfig:
             if value is not None and value != "":
                 given[field.name] = type(field.default)(str(value).strip())
         return cls(**given)
-
-
-def masked(user_id: str) -> str:
-    """A Zalo user id shortened for logs: enough to tell customers apart, not to message them."""
-    return f"{user_id[:3]}…{user_id[-2:]}" if len(user_id) > 8 else "…"
 
 
 class RefreshRefusedError(Exception):
@@ -288,9 +285,9 @@ class ZaloClient:
         if error == 0:
             return True
         if error in UNREACHABLE:
-            logger.info("zalo: message to %s not sent: %s (error %s)", masked(user_id), UNREACHABLE[error], error)
+            logger.info("zalo: message to %s not sent: %s (error %s)", mask_id(user_id), UNREACHABLE[error], error)
         elif error is not None:
-            logger.warning("zalo: message to %s refused with error %s", masked(user_id), error)
+            logger.warning("zalo: message to %s refused with error %s", mask_id(user_id), error)
         return False
 
     async def _post_text(self, access_token: str, user_id: str, text: str) -> int | None:

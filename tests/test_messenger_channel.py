@@ -25,8 +25,9 @@ import sqlalchemy as sa
 
 from bot.paths import PROJECT_ROOT
 from bot.settings import Settings
+from connectors.core import split_text
 from connectors.messenger import TEXT_ONLY, MessagingWindow, MessengerOutput, delivery, last_inbound_table
-from connectors.messenger_client import MAX_TEXT, MORE_CHOICES, SendApi, split_text, with_quick_replies
+from connectors.messenger_client import MAX_TEXT, MORE_CHOICES, SendApi, with_quick_replies
 from tests.conftest import ADMIN_PASSWORD, free_port, processes_in
 from tests.desk_clients import Agent
 from tests.fakes.messenger_api import (
@@ -55,19 +56,19 @@ PAGE_TOKEN = "EAAGpage-token-for-tests"
 
 def test_long_text_is_split_at_paragraphs_then_sentences_then_words() -> None:
     paragraph = "Shop giao hàng toàn quốc trong 2 đến 4 ngày làm việc. " * 20  # about 1,080 characters
-    pieces = split_text(f"{paragraph.strip()}\n\n{paragraph.strip()}\n\n{paragraph.strip()}")
+    pieces = split_text(f"{paragraph.strip()}\n\n{paragraph.strip()}\n\n{paragraph.strip()}", MAX_TEXT)
     assert len(pieces) == 3 and all(len(p) <= MAX_TEXT for p in pieces)
     assert all(p.endswith("ngày làm việc.") for p in pieces)  # whole paragraphs
 
-    one_paragraph = split_text(paragraph * 3)
+    one_paragraph = split_text(paragraph * 3, MAX_TEXT)
     assert all(len(p) <= MAX_TEXT and p.endswith(".") for p in one_paragraph)  # whole sentences
 
-    words = split_text("hàng " * 900)
+    words = split_text("hàng " * 900, MAX_TEXT)
     assert all(len(p) <= MAX_TEXT and p.endswith("hàng") for p in words)  # whole words
     assert " ".join(words).split() == ["hàng"] * 900
 
-    assert split_text("x" * 4500) == ["x" * 2000, "x" * 2000, "x" * 500]
-    assert split_text("  Chào bạn!  ") == ["Chào bạn!"]
+    assert split_text("x" * 4500, MAX_TEXT) == ["x" * 2000, "x" * 2000, "x" * 500]
+    assert split_text("  Chào bạn!  ", MAX_TEXT) == ["Chào bạn!"]
 
 
 def test_buttons_become_at_most_13_quick_replies_and_the_rest_a_numbered_list() -> None:

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sanic import Sanic
 
 from bot.settings import CHANNEL_ENV_DEFAULTS, Settings
-from connectors.zalo import ZaloInput, chosen, split_text
+from connectors.zalo import ZaloInput, chosen
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig, tokens_table
 from tests.conftest import ADMIN_PASSWORD, free_port, processes_in
 from tests.desk_clients import Agent
@@ -340,14 +340,6 @@ def test_a_conversation_from_faq_to_an_agent_on_zalo(zalo: ZaloStack) -> None:
     assert "\n5. 5 ⭐" in question
     customer.say("5")
     customer.hears("Cảm ơn bạn đã đánh giá")
-
-
-def test_long_texts_are_cut_between_paragraphs_sentences_or_words() -> None:
-    assert split_text("ngắn thôi", 20) == ["ngắn thôi"]
-    assert split_text("Câu một.\n\nCâu hai dài hơn.", 20) == ["Câu một.", "Câu hai dài hơn."]
-    assert split_text("Một câu. Câu thứ hai nữa", 16) == ["Một câu.", "Câu thứ hai nữa"]
-    assert split_text("mot hai ba bon nam sau", 10) == ["mot hai ba", "bon nam", "sau"]
-    assert split_text("https://example.vn/" + "a" * 30, 20) == ["https://example.vn/a", "a" * 20, "a" * 9]
 
 
 def test_only_a_bare_number_in_range_picks_a_button() -> None:
