@@ -12,6 +12,9 @@ Two things differ from ``rasa.core.channels.socketio.SocketIOInput``:
   engine.io packets over ``MAX_SOCKET_PACKET_BYTES`` refused by engine.io itself (its
   default is 1 MB). The session id the widget sends becomes ``web:<session id>``
   (connectors/senders.py); metadata sent by the client is not kept.
+- each turn goes through ``connectors.core.take_turn``, as on Zalo and Messenger: when the
+  tracker store failed during it, or the turn raised, the customer gets the same apology as
+  on the other channels instead of an answer from a forgotten conversation, or silence.
 It also serves ``widget.js`` (one ``<script>`` tag embeds the chat), its CSS,
 the socket.io client from npm (``make widget``) and a demo shop page.
 """
@@ -29,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.paths import PROJECT_ROOT
+from connectors.core import take_turn
 from connectors.guard import MAX_SENDER_CHARS, MAX_SOCKET_PACKET_BYTES, door_guard, limit_request_size
 from connectors.senders import namespaced, platform_id
 
@@ -104,7 +108,7 @@ class WebChatInput(SocketIOInput):
                     await sio.emit(self.bot_message_evt, {"text": refusal.text}, room=sid, namespace=self.namespace)
                 return
             output = WebChatOutput(sio, self.bot_message_evt)
-            await on_new_message(UserMessage(text, output, sender, input_channel=self.name()))
+            await take_turn(on_new_message, UserMessage(text, output, sender, input_channel=self.name()))
 
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)

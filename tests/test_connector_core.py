@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import pytest
 import requests
+import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
@@ -33,6 +34,7 @@ from connectors.core import PushChannel, split_text
 from connectors.guard import NO_ANSWER
 from connectors.messenger import MessengerInput
 from connectors.messenger_client import MAX_TEXT
+from connectors.webchat import WebChatInput
 from connectors.zalo import ZaloInput
 from connectors.zalo_client import ZaloConfig
 from tests.conftest import free_port
@@ -290,11 +292,7 @@ def test_when_the_tracker_store_fails_during_a_turn_the_customer_hears_an_apolog
     apology = render_text(NO_ANSWER)
 
     async def scenario() -> None:
-        trackers = StrictSQLTrackerStore(
-            Domain.empty(), dialect="postgresql", host="127.0.0.1", port=proxy.port,
-            db=url.rsplit("/", 1)[1], username="postgres",
-        )  # fmt: skip
-        async with served(platform, LittleRasa(trackers)) as door:
+        async with served(platform, LittleRasa(postgres_trackers(proxy, url))) as door:
             assert await door.post(customer, "đơn DH123456 của mình đâu") == 200
             await eventually(lambda: len(platform.replies(customer)) == 1)
             proxy.cut()
@@ -309,6 +307,51 @@ def test_when_the_tracker_store_fails_during_a_turn_the_customer_hears_an_apolog
     assert platform.replies(customer) == [
         "Đã nhận: đơn DH123456 của mình đâu", apology, "Đã nhận: mình muốn huỷ đơn đó",
     ]  # fmt: skip
+
+
+def postgres_trackers(proxy: TcpProxy, url: str) -> StrictSQLTrackerStore:
+    return StrictSQLTrackerStore(
+        Domain.empty(), dialect="postgresql", host="127.0.0.1", port=proxy.port, db=url.rsplit("/", 1)[1],
+        username="postgres",
+    )  # fmt: skip
+
+
+def test_the_website_widget_apologises_the_same_way_when_the_tracker_store_fails(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    proxy, url = postgres_behind_a_proxy(postgres_url)
+    session = uuid.uuid4().hex
+
+    async def chat() -> list[str]:
+        app = Sanic(f"core_widget_{uuid.uuid4().hex[:8]}")
+        channel = WebChatInput.from_credentials(
+            {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+        )
+        app.blueprint(channel.blueprint(LittleRasa(postgres_trackers(proxy, url))), url_prefix="/webhooks/socketio")
+        port = free_port()
+        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+        await server.startup()
+        client = socketio.AsyncClient()
+        heard: asyncio.Queue[str] = asyncio.Queue()
+        client.on("bot_uttered", lambda message: heard.put_nowait(message.get("text", "")))
+        try:
+            await client.connect(f"http://127.0.0.1:{port}", socketio_path="/socket.io", transports=["polling"])
+            await client.emit("session_request", {"session_id": session})
+            proxy.cut()
+            await client.emit("user_uttered", {"session_id": session, "message": "đơn DH123456 của mình đâu"})
+            answers = [await asyncio.wait_for(heard.get(), 15)]
+            proxy.restore()
+            await client.emit("user_uttered", {"session_id": session, "message": "đơn DH123456 của mình đâu"})
+            answers.append(await asyncio.wait_for(heard.get(), 15))
+            return answers
+        finally:
+            await client.disconnect()
+            server.close()
+            await server.wait_closed()
+
+    with project_database(tmp_path):
+        answers = asyncio.run(chat())
+    assert answers == [render_text(NO_ANSWER), "Đã nhận: đơn DH123456 của mình đâu"]
 
 
 def test_an_error_in_a_turn_gets_the_apology_and_the_next_message_is_answered(
