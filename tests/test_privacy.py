@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.privacy import mask_email, mask_phone, redact
+from bot.privacy import mask_email, mask_id, mask_phone, redact
 
 
 def test_phone_keeps_only_first_and_last_two_digits() -> None:
@@ -30,3 +30,9 @@ def test_redact_removes_personal_data_and_secrets(text: str, secret: str) -> Non
 def test_redact_leaves_order_numbers_and_prices_alone() -> None:
     text = "đơn DH123456 giá 1.490.000đ"
     assert redact(text) == text
+
+
+def test_a_zalo_or_messenger_id_in_logs_shows_only_its_last_four_characters() -> None:
+    assert mask_id("8439210577312890123") == "…0123"  # a Zalo user id
+    assert mask_id("1598327364112233") == "…2233"  # a PSID
+    assert mask_id("12345678") == "…"  # too short to show any part of it
