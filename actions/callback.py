@@ -16,13 +16,14 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.records import file_ticket, reset_form_slots
+from bot.handoff_protocol import DESK_CLOSED, NO_AGENT_ONLINE, HandoffAnswer
 from bot.privacy import mask_phone
 from bot.shop_policy import render_text
 from bot.text.entities import normalize_phone
 
 WHY_NOT_NOW = {
-    "closed": "Hiện đang ngoài giờ làm việc của nhân viên. ",
-    "no_agent": "Hiện chưa có nhân viên nào trực tuyến. ",
+    DESK_CLOSED: "Hiện đang ngoài giờ làm việc của nhân viên. ",
+    NO_AGENT_ONLINE: "Hiện chưa có nhân viên nào trực tuyến. ",
 }
 RECORDED = "Mình đã ghi nhận yêu cầu gặp nhân viên của bạn (mã {code}){details}. "
 WITH_DETAILS = " cùng những thông tin bạn đã cung cấp"
@@ -75,7 +76,7 @@ def record_and_promise(
 def answer_later(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
-    desk: dict[str, Any],
+    desk: HandoffAnswer,
     reason: str,
     summary: str,
     details: dict[str, Any],

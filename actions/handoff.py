@@ -23,6 +23,20 @@ from actions.callback import answer_later
 from actions.mood import conversation_mood
 from actions.records import reset_form_slots
 from actions.services import desk_endpoint
+from bot.handoff_protocol import (
+    BOT,
+    CSAT_PATH,
+    CUSTOMER,
+    DESK_UNREACHABLE,
+    HANDOFFS_PATH,
+    TRANSCRIPT_EVENTS,
+    WITH_A_PERSON,
+    CsatRating,
+    HandoffAnswer,
+    HandoffRequest,
+    TranscriptLine,
+    read_handoff_answer,
+)
 from bot.privacy import mask_email, mask_phone
 from bot.support import issue_type_or_fallback
 
@@ -39,16 +53,14 @@ REASON_TEXT = {
 }
 
 
-def transcript(tracker: Tracker) -> list[dict[str, Any]]:
+def transcript(tracker: Tracker) -> list[TranscriptLine]:
     """The latest customer and bot messages, with Rasa's timestamps."""
     lines = [
-        {
-            "role": "customer" if event["event"] == "user" else "bot",
-            "text": event["text"],
-            "sent_at": event["timestamp"],
-        }
+        TranscriptLine(
+            role=CUSTOMER if event["event"] == "user" else BOT, text=event["text"], sent_at=event["timestamp"]
+        )
         for event in tracker.events
-        if event.get("event") in ("user", "bot") and event.get("text")
+        if event.get("event") in TRANSCRIPT_EVENTS and event.get("text")
     ]
     return lines[-TRANSCRIPT_LINES:]
 
@@ -85,41 +97,41 @@ def summary(tracker: Tracker, reason: str) -> str:
     return " ".join(parts)
 
 
-def _ask_desk(payload: dict[str, Any]) -> dict[str, Any]:
+def _ask_desk(request: HandoffRequest) -> HandoffAnswer:
     url, token = desk_endpoint()
     try:
         reply = requests.post(
-            f"{url}/api/handoffs",
-            json=payload,
+            f"{url}{HANDOFFS_PATH}",
+            json=request,
             headers={"Authorization": f"Bearer {token}"},
             timeout=DESK_TIMEOUT_SECONDS,
         )
         reply.raise_for_status()
-        return reply.json()
+        return read_handoff_answer(reply.json())
     except (requests.RequestException, ValueError) as error:
         logger.warning("human desk unreachable: %s", type(error).__name__)
-        return {"status": "unreachable"}
+        return HandoffAnswer(status=DESK_UNREACHABLE)
 
 
 async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
     """Queues the customer for an agent (and pauses the bot) or records a ticket; returns the events."""
-    payload = {
-        "channel": tracker.get_latest_input_channel() or "rest",
-        "sender_id": tracker.sender_id,
-        "reason": reason,
-        "summary": summary(tracker, reason),
-        "slots": collected_details(tracker),
-        "contact_phone": tracker.get_slot("contact_phone"),
-        "transcript": transcript(tracker),
+    request = HandoffRequest(
+        channel=tracker.get_latest_input_channel() or "rest",
+        sender_id=tracker.sender_id,
+        reason=reason,
+        summary=summary(tracker, reason),
+        slots=collected_details(tracker),
+        contact_phone=tracker.get_slot("contact_phone"),
+        transcript=transcript(tracker),
         # the most upset message of the session, so the desk can flag (and put first) an angry customer
-        "mood": conversation_mood(tracker),
-    }
-    desk = await asyncio.to_thread(_ask_desk, payload)
-    if desk.get("status") in ("queued", "active"):
+        mood=conversation_mood(tracker),
+    )
+    desk = await asyncio.to_thread(_ask_desk, request)
+    if desk.get("status") in WITH_A_PERSON:
         dispatcher.utter_message(text=desk["text"])
         return [*reset_form_slots(), ConversationPaused()]
     # nobody can take it now: a ticket, once the customer can be reached (actions/callback.py)
-    return answer_later(dispatcher, tracker, desk, reason, payload["summary"], payload["slots"])
+    return answer_later(dispatcher, tracker, desk, reason, request["summary"], request["slots"])
 
 
 class ActionHandoff(Action):
@@ -156,7 +168,7 @@ class ActionRecordCsat(Action):
         url, token = desk_endpoint()
         try:
             reply = await asyncio.to_thread(
-                requests.post, f"{url}/api/csat", json={"sender_id": tracker.sender_id, "score": int(score)},
+                requests.post, f"{url}{CSAT_PATH}", json=CsatRating(sender_id=tracker.sender_id, score=int(score)),
                 headers={"Authorization": f"Bearer {token}"}, timeout=DESK_TIMEOUT_SECONDS,
             )  # fmt: skip
             nothing_to_rate = reply.ok and reply.json().get("recorded") is False

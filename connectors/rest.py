@@ -32,8 +32,8 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.desk.rasa_client import DESK_SOURCE
 from bot.desk.texts import leaves_queue
+from bot.handoff_protocol import AGENT_KEY, agent_of, sent_by_desk
 from bot.shop_policy import render_text
 from bot.tracking import storage_failures
 from connectors.guard import MAX_SENDER_CHARS, NO_ANSWER, door_guard, limit_request_size, problem_with
@@ -52,12 +52,12 @@ def desk_messages(events: Any, since: float) -> list[dict[str, Any]]:
     for event in events:
         if not isinstance(event, BotUttered) or event.timestamp <= since:
             continue
-        if (event.metadata or {}).get("source") == DESK_SOURCE:
+        if sent_by_desk(event.metadata):
             message: dict[str, Any] = {"recipient_id": None, "text": event.text, "timestamp": event.timestamp}
             if event.data.get("buttons"):
                 message["buttons"] = event.data["buttons"]
-            if event.metadata.get("agent"):
-                message["agent"] = event.metadata["agent"]
+            if agent_of(event.metadata):
+                message[AGENT_KEY] = agent_of(event.metadata)
             found.append(message)
     return found
 

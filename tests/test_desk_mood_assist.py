@@ -55,7 +55,7 @@ def ask(desk: Desk, said: list[str], mood: dict | None = None) -> int:
     transcript = [{"role": "customer", "text": text, "sent_at": 1764000000.0 + n} for n, text in enumerate(said)]
     sender = f"web:{len(desk.queue.waiting())}"
     reply = desk.open_handoff({"channel": "web", "sender_id": sender, "reason": "customer_request", "summary": "",
-                               "slots": {}, "transcript": transcript, "mood": mood})  # fmt: skip
+                               "slots": {}, "transcript": transcript, "mood": mood, "contact_phone": None})  # fmt: skip
     return reply["handoff_id"]
 
 

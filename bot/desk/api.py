@@ -11,8 +11,9 @@ from sanic import Blueprint, Request, response
 from sanic.exceptions import InvalidUsage
 from sanic.response import HTTPResponse
 
-api = Blueprint("desk_api", url_prefix="/api")
-REQUIRED_FIELDS = ("channel", "sender_id", "reason", "summary")
+from bot.handoff_protocol import CSAT_PATH, EVENTS_PATH, HANDOFFS_PATH, MalformedMessageError, read_handoff_request
+
+api = Blueprint("desk_api")
 
 
 def _authorised(request: Request) -> bool:
@@ -35,15 +36,16 @@ async def require_service_token(request: Request) -> HTTPResponse | None:
     return None
 
 
-@api.post("/handoffs")
+@api.post(HANDOFFS_PATH)
 async def open_handoff(request: Request) -> HTTPResponse:
-    body = _json_body(request)
-    if not isinstance(body, dict) or any(not isinstance(body.get(f), str) or not body[f] for f in REQUIRED_FIELDS):
-        return response.json({"error": f"JSON object with {', '.join(REQUIRED_FIELDS)} expected"}, status=400)
-    return response.json(request.app.ctx.desk.open_handoff(body))
+    try:
+        handoff_request = read_handoff_request(_json_body(request))
+    except MalformedMessageError as error:
+        return response.json({"error": str(error)}, status=400)
+    return response.json(request.app.ctx.desk.open_handoff(handoff_request))
 
 
-@api.post("/events")
+@api.post(EVENTS_PATH)
 async def conversation_events(request: Request) -> HTTPResponse:
     body = _json_body(request)
     events = body if isinstance(body, list) else [body]
@@ -54,7 +56,7 @@ async def conversation_events(request: Request) -> HTTPResponse:
     return response.json({"received": len(events)})
 
 
-@api.post("/csat")
+@api.post(CSAT_PATH)
 async def record_csat(request: Request) -> HTTPResponse:
     body = _json_body(request)
     try:

@@ -16,16 +16,17 @@ import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.handoff_protocol import EVENTS_PATH, TRANSCRIPT_EVENTS
+
 logger = logging.getLogger(__name__)
-FORWARDED = frozenset({"user", "bot"})
 WARN_EVERY_SECONDS = 60
 
 
 class DeskEventBroker(EventBroker):
-    """POSTs user and bot events to ``<url>/api/events`` with the desk's service token."""
+    """POSTs user and bot events to the desk's ``EVENTS_PATH`` with its service token."""
 
     def __init__(self, url: str, token: str) -> None:
-        self._url = f"{url.rstrip('/')}/api/events"
+        self._url = f"{url.rstrip('/')}{EVENTS_PATH}"
         self._headers = {"Authorization": f"Bearer {token}"}
         self._session: aiohttp.ClientSession | None = None
         self._pending: set[asyncio.Task] = set()
@@ -38,7 +39,7 @@ class DeskEventBroker(EventBroker):
         return cls(broker_config.url, broker_config.token or "")
 
     def publish(self, event: dict[str, Any]) -> None:
-        if event.get("event") not in FORWARDED:
+        if event.get("event") not in TRANSCRIPT_EVENTS:
             return
         task = asyncio.get_running_loop().create_task(self._send(event))
         self._pending.add(task)

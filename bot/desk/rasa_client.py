@@ -2,18 +2,16 @@
 
 Agent replies, queue updates and the hand-back are appended to the
 customer's tracker with ``execute_side_effects``, so Rasa itself delivers them
-on the customer's own channel and the history stays whole.
+on the customer's own channel and the history stays whole. What those events
+look like (``desk_message``, ``resume_events``) is in bot/handoff_protocol.py.
 """
 
 import asyncio
-import time
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
-# Marks messages the desk put into a conversation (the REST inbox serves only these).
-DESK_SOURCE = "desk"
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
@@ -70,19 +68,3 @@ class RasaClient:
     async def domain_responses(self) -> dict[str, Any]:
         domain = await self._call("GET", "/domain", {}, None)
         return domain.get("responses") or {}
-
-
-def bot_message(text: str, agent: str | None = None, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """A bot event the desk sends, tagged with its source and the agent's name."""
-    metadata: dict[str, Any] = {"source": DESK_SOURCE}
-    if agent:
-        metadata["agent"] = agent
-    return {
-        "event": "bot", "text": text, "timestamp": time.time(),
-        "data": {"buttons": buttons} if buttons else {}, "metadata": metadata,
-    }  # fmt: skip
-
-
-# The bot takes over again: resumed, and listening, so the next customer message
-# is predicted on as a fresh turn (a pause cut the turn short before action_listen).
-RESUME = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]

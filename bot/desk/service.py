@@ -17,7 +17,20 @@ from bot.desk.accounts import AccountStore, Agent
 from bot.desk.hours import DeskConfig, DeskConfigFile
 from bot.desk.live import QUEUE_TOPIC, LiveHub, handoff_topic
 from bot.desk.queue import ACTIVE, AGENT, BOT, CUSTOMER, NOTE, WAITING, Handoff, HandoffQueue, estimate_wait_minutes
-from bot.desk.rasa_client import RESUME, RasaClient, RasaUnavailableError, bot_message
+from bot.desk.rasa_client import RasaClient, RasaUnavailableError
+from bot.handoff_protocol import (
+    DESK_CLOSED,
+    HANDOFF_ACTIVE,
+    HANDOFF_QUEUED,
+    NO_AGENT_ONLINE,
+    TRANSCRIPT_EVENTS,
+    HandoffAnswer,
+    HandoffRequest,
+    Mood,
+    agent_of,
+    desk_message,
+    resume_events,
+)
 from bot.support import issue_type_or_fallback
 from bot.tickets import TicketStore
 
@@ -44,12 +57,11 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _known_mood(mood: Any) -> dict[str, Any] | None:
-    """The bot's mood of the customer, kept only in the shape the console shows."""
-    if not isinstance(mood, dict) or mood.get("label") not in texts.MOOD_LABELS:
+def _known_mood(mood: Mood | None) -> Mood | None:
+    """The bot's mood of the customer, kept only when the console shows it, with a few short cues."""
+    if mood is None or mood["label"] not in texts.MOOD_LABELS:
         return None
-    cues = [str(cue)[:40] for cue in mood.get("cues") or [] if isinstance(cue, str)][:8]
-    return {"label": mood["label"], "score": float(mood.get("score") or 0), "cues": cues}
+    return Mood(label=mood["label"], score=mood["score"], cues=[cue[:40] for cue in mood["cues"]][:8])
 
 
 def _is_cancel(text: str) -> bool:
@@ -80,41 +92,41 @@ class Desk:
 
     # --- from the bot -------------------------------------------------------------------------
 
-    def open_handoff(self, request: dict[str, Any]) -> dict[str, Any]:
+    def open_handoff(self, request: HandoffRequest) -> HandoffAnswer:
         """Queues the conversation if someone can take it; otherwise says why and when the shop calls back."""
         now = _now()
-        issue = issue_type_or_fallback((request.get("slots") or {}).get("issue_type_key"))
+        issue = issue_type_or_fallback(request.get("slots", {}).get("issue_type_key"))
         callback = texts.callback_promise(self.config, now, issue.response_time)
         if not self.config.is_open(now):
             opening = texts.opening_phrase(self.config, now, self.config.next_opening(now))
-            return {"status": "closed", "opens": opening, "callback": callback}
+            return HandoffAnswer(status=DESK_CLOSED, opens=opening, callback=callback)
         agents_online = self.accounts.online_count()
         if agents_online == 0:
-            return {"status": "no_agent", "callback": callback}
+            return HandoffAnswer(status=NO_AGENT_ONLINE, callback=callback)
         handoff = self.queue.open(
             channel=request["channel"], sender_id=request["sender_id"], reason=request["reason"],
-            summary=request["summary"], slots=request.get("slots") or {}, transcript=request.get("transcript") or [],
-            contact_phone=request.get("contact_phone"), mood=_known_mood(request.get("mood")),
+            summary=request["summary"], slots=request["slots"], transcript=request["transcript"],
+            contact_phone=request["contact_phone"], mood=_known_mood(request["mood"]),
         )  # fmt: skip
         position = self.queue.position(handoff.id) or 1
         minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
         self.queue.set_told_position(handoff.id, position)
         self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
-        return {
-            "status": "queued" if handoff.status == WAITING else "active",
-            "handoff_id": handoff.id, "position": position, "eta_minutes": minutes,
-            "text": texts.QUEUED.format(wait=texts.wait_text(position, minutes)),
-        }  # fmt: skip
+        return HandoffAnswer(
+            status=HANDOFF_QUEUED if handoff.status == WAITING else HANDOFF_ACTIVE,
+            handoff_id=handoff.id, position=position, eta_minutes=minutes,
+            text=texts.QUEUED.format(wait=texts.wait_text(position, minutes)),
+        )  # fmt: skip
 
     async def conversation_event(self, event: dict[str, Any]) -> None:
         """A tracker event from the Rasa event broker: transcript lines of open handoffs."""
         kind, sender_id, text = event.get("event"), event.get("sender_id"), event.get("text")
-        if kind not in ("user", "bot") or not sender_id or not text:
+        if kind not in TRANSCRIPT_EVENTS or not sender_id or not text:
             return
         handoff = self.queue.open_for(sender_id)
         if handoff is None:
             return
-        author = (event.get("metadata") or {}).get("agent")
+        author = agent_of(event.get("metadata"))
         role = CUSTOMER if kind == "user" else AGENT if author else BOT
         sent_at = float(event.get("timestamp") or _now().timestamp())
         if role == CUSTOMER and handoff.status == WAITING and _is_cancel(text):
@@ -132,7 +144,7 @@ class Desk:
 
     async def _customer_cancelled(self, handoff: Handoff) -> None:
         if self.queue.cancel(handoff.id):
-            await self._say(handoff, [*RESUME, bot_message(texts.CANCELLED)])
+            await self._say(handoff, [*resume_events(), desk_message(texts.CANCELLED)])
             self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
             await self.update_positions()
 
@@ -157,7 +169,7 @@ class Desk:
         await self.rasa.append(handoff.sender_id, events)
         for event in events:
             if event.get("event") == "bot":
-                author = event["metadata"].get("agent")
+                author = agent_of(event["metadata"])
                 self._record(handoff.id, AGENT if author else BOT, event["text"], event["timestamp"], author)
 
     async def claim(self, handoff_id: int, agent: Agent) -> Handoff:
@@ -165,7 +177,7 @@ class Desk:
             raise DeskError("Cuộc trò chuyện này đã được nhân viên khác nhận hoặc khách đã rời hàng chờ.")
         handoff = self.queue.get(handoff_id)
         try:
-            await self._say(handoff, [bot_message(texts.AGENT_JOINED.format(agent=agent.display_name))])
+            await self._say(handoff, [desk_message(texts.AGENT_JOINED.format(agent=agent.display_name))])
         except RasaUnavailableError as error:
             logger.warning("could not tell the customer an agent joined: %s", error)
         self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff_id})
@@ -180,7 +192,7 @@ class Desk:
             raise DeskError(f"Tin nhắn dài quá {MAX_REPLY} ký tự, bạn chia nhỏ giúp nhé.")
         handoff = self._own(handoff_id, agent)
         try:
-            await self._say(handoff, [bot_message(text, agent=agent.display_name)])
+            await self._say(handoff, [desk_message(text, agent=agent.display_name)])
         except RasaUnavailableError as error:
             raise DeskError("Chưa gửi được tin nhắn tới khách (máy chủ bot không phản hồi). Thử lại nhé.") from error
         self.queue.mark_first_reply(handoff_id)
@@ -194,7 +206,8 @@ class Desk:
 
     async def hand_back(self, handoff_id: int, agent: Agent) -> None:
         handoff = self._own(handoff_id, agent)
-        await self._finish(handoff, [*RESUME, bot_message(texts.HANDED_BACK.format(agent=agent.display_name))])
+        handed_back = desk_message(texts.HANDED_BACK.format(agent=agent.display_name))
+        await self._finish(handoff, [*resume_events(), handed_back])
         self.queue.hand_back(handoff_id, agent.username, "Trả lại cho bot")
         self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff_id})
 
@@ -203,9 +216,9 @@ class Desk:
             raise DeskError("Bạn ghi kết quả xử lý trước khi đóng nhé.")
         handoff = self._own(handoff_id, agent)
         events = [
-            bot_message(texts.CLOSED.format(agent=agent.display_name)),
-            *RESUME,
-            bot_message(texts.ASK_CSAT, buttons=texts.csat_buttons()),
+            desk_message(texts.CLOSED.format(agent=agent.display_name)),
+            *resume_events(),
+            desk_message(texts.ASK_CSAT, buttons=texts.csat_buttons()),
         ]
         await self._finish(handoff, events)
         self.queue.close(handoff_id, agent.username, resolution.strip())
@@ -267,7 +280,7 @@ class Desk:
                 continue
             minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
             try:
-                await self._say(handoff, [bot_message(texts.wait_text(position, minutes))])
+                await self._say(handoff, [desk_message(texts.wait_text(position, minutes))])
             except RasaUnavailableError as error:
                 logger.warning("queue position not sent: %s", error)
                 continue
@@ -293,7 +306,7 @@ class Desk:
                 self.queue.note_ticket(handoff.id, ticket.code)
                 callback = texts.callback_promise(self.config, now, issue.response_time)
                 text = texts.nobody_accepted(ticket.code, callback, handoff.sender_id, handoff.contact_phone)
-            self._unresumed[handoff.id] = [*RESUME, bot_message(text)]
+            self._unresumed[handoff.id] = [*resume_events(), desk_message(text)]
             self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
         await self._resume_pending()
 
@@ -324,4 +337,3 @@ class Desk:
                 logger.warning("transcripts not caught up yet: %s", error)
         await self.expire_overdue()
         await self.update_positions()
-
