@@ -1,39 +1,66 @@
-"""The backends actions talk to, created once per action-server process."""
+"""The backends actions talk to, built once per settings.
 
-import os
-from functools import lru_cache
+rasa-sdk instantiates the actions without arguments, so they reach their
+backends through these functions, for this process's ``current_settings()``:
+the action server's own, or what a test put in force.
+"""
 
-from bot.database import database_url, engine_for
-from bot.orders.backend import OrderBackend, backend_from_env
+from functools import cached_property, lru_cache
+
+from bot.database import project_engine
+from bot.orders.backend import OrderBackend, order_backend_for
 from bot.ownership import OwnershipLedger
-from bot.settings import load_settings
+from bot.settings import Settings, current_settings
 from bot.tickets import TicketStore
 
 
-@lru_cache(maxsize=1)
+class ActionServices:
+    """The order system, tickets and ownership proofs of one ``Settings``, each created on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def order_backend(self) -> OrderBackend:
+        return order_backend_for(self.settings)
+
+    @cached_property
+    def ticket_store(self) -> TicketStore:
+        return TicketStore(project_engine(self.settings))
+
+    @cached_property
+    def ownership_ledger(self) -> OwnershipLedger:
+        return OwnershipLedger(project_engine(self.settings))
+
+
+@lru_cache(maxsize=4)
+def services_for(settings: Settings) -> ActionServices:
+    """One set of backends per settings, shared by every action of the process."""
+    return ActionServices(settings)
+
+
 def order_backend() -> OrderBackend:
-    """The demo shop or the shop's own API, as configured by the environment."""
-    return backend_from_env()
+    """The demo shop or the shop's own API, as the settings say."""
+    return services_for(current_settings()).order_backend
 
 
-@lru_cache(maxsize=1)
 def ticket_store() -> TicketStore:
     """Tickets in the project database."""
-    return TicketStore(engine_for(database_url()))
+    return services_for(current_settings()).ticket_store
 
 
-@lru_cache(maxsize=1)
 def ownership_ledger() -> OwnershipLedger:
     """Proofs of ownership and failed attempts, shared by every action server and channel."""
-    return OwnershipLedger(engine_for(database_url()))
+    return services_for(current_settings()).ownership_ledger
 
 
 def nlu_endpoint() -> tuple[str, str]:
-    """Rasa's HTTP API (for ``/model/parse``) and its token, as bot.processes gives them to every child."""
-    settings = load_settings()
+    """Rasa's HTTP API (for ``/model/parse``) and its token."""
+    settings = current_settings()
     return settings.rasa_url, settings.rasa_token
 
 
 def desk_endpoint() -> tuple[str, str]:
-    """The human desk's base URL and service token (set by bot.processes for every child)."""
-    return os.environ.get("DESK_URL", "http://127.0.0.1:5006"), os.environ.get("DESK_SERVICE_TOKEN", "")
+    """The human desk's service API and its token."""
+    settings = current_settings()
+    return settings.desk_url, settings.desk_token

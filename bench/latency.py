@@ -13,7 +13,6 @@ each server process after the run.
 
 import argparse
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from rasa.cli.scaffold import create_initial_project
 from bot.paths import PROJECT_ROOT
 from bot.processes import Stack
 from bot.scaled import Scale, running_scaled_stack
-from bot.settings import Settings
+from bot.settings import Settings, current_settings, inherited_environment
 from tests.conftest import free_port, isolated_settings, processes_in
 
 # What customers of a Vietnamese shop send, diacritics or not, teencode and all.
@@ -120,7 +119,7 @@ async def load(url: str, concurrent: int, conversations_each: int, messages: int
 
 def train_ours(workdir: Path) -> tuple[Path, float]:
     """Our bot trained cold into ``workdir``: the model and the seconds it took."""
-    env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0"}
+    env = inherited_environment({"RASA_MAX_CACHE_SIZE": "0"})
     started = time.monotonic()
     model = subprocess.run(
         [sys.executable, "-c", "from bot.training import ensure_model; from pathlib import Path; import sys; "
@@ -146,12 +145,10 @@ def our_bot(workdir: Path, model: Path, train_seconds: float) -> Iterator[Bot]:
 @contextmanager
 def our_scaled_bot(workdir: Path, model: Path, train_seconds: float) -> Iterator[Bot]:
     """``make run-scaled`` on this machine's PostgreSQL and Redis: 2 Rasa replicas, 2 action servers, nginx."""
-    settings, env = isolated_settings(workdir / "scaled")
-    env.pop("CSKH_DATABASE_URL", None)
-    scale = Scale(os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh_bench"),
-                  os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"))  # fmt: skip
-    with running_scaled_stack(settings, model, scale, workdir / "scaled" / "run", workdir / "scaled" / "logs",
-                              env) as stack:  # fmt: skip
+    settings = isolated_settings(workdir / "scaled")
+    stores = current_settings()  # BENCH_PG_URL, BENCH_REDIS_URL: not the stores `make run-scaled` uses
+    scale = Scale(stores.bench_pg_url, stores.bench_redis_url)
+    with running_scaled_stack(settings, model, scale, workdir / "scaled" / "run", workdir / "scaled" / "logs") as stack:
         yield served("cskh-bot (make run-scaled, 2 replicas)", settings, stack, train_seconds)
 
 
@@ -159,7 +156,7 @@ def our_scaled_bot(workdir: Path, model: Path, train_seconds: float) -> Iterator
 def stock_bot(workdir: Path) -> Iterator[Bot]:
     """``rasa init``'s project, trained and served the way Rasa's docs show."""
     project = workdir / "stock"
-    env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0", "RASA_TELEMETRY_ENABLED": "false"}
+    env = inherited_environment({"RASA_MAX_CACHE_SIZE": "0", "RASA_TELEMETRY_ENABLED": "false"})
     rasa = [sys.executable, "-m", "rasa"]
     # what `rasa init` copies before it trains; training is timed below instead
     create_initial_project(str(project))

@@ -23,6 +23,7 @@ import yaml
 
 from bot.evaluation import evaluate, load_examples, model_parser, stripped
 from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, GENERATED_RESPONSES, PROJECT_ROOT
+from bot.settings import publish
 from bot.shop_policy import write_responses
 
 # in-domain questions (the uncovered ones are tests/test_nlu_honesty.py's)
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     # Rasa reuses trained components from .rasa/cache; timings must be of cold training.
-    os.environ["RASA_MAX_CACHE_SIZE"] = "0"
+    publish({"RASA_MAX_CACHE_SIZE": "0"})
     write_responses()
     ours = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
     default = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ import uuid
 
 import requests
 
-from bot.settings import load_settings
+from bot.settings import current_settings
 from connectors.senders import SESSION_HEADER
 
 POLL_SECONDS = 1.0
@@ -66,7 +66,7 @@ class Conversation:
 
 def main() -> int:
     """Reads lines until EOF or "/stop"."""
-    conversation = Conversation(load_settings().rasa_url)
+    conversation = Conversation(current_settings().rasa_url)
     stop = threading.Event()
     threading.Thread(target=conversation.poll_inbox, args=(stop,), daemon=True).start()
     print("Nhập tin nhắn (gõ /stop hoặc Ctrl-D để thoát).")

@@ -1,28 +1,35 @@
-"""The project's own database: SQLite under var/ by default, PostgreSQL by configuration.
+"""The project's own database: SQLite under the var dir by default, PostgreSQL by configuration.
 
-``CSKH_DATABASE_URL`` takes any SQLAlchemy URL (e.g.
+``CSKH_DATABASE_URL`` (``Settings.database_url``) takes any SQLAlchemy URL (e.g.
 ``postgresql+psycopg2://postgres@127.0.0.1:5432/cskh``).
 """
 
-import os
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
-from bot.paths import VAR_DIR, private_var_dir
+from bot.paths import private_var_dir
+from bot.settings import Settings, current_settings
 
 
 def database_url() -> str:
-    """The configured URL, or the embedded SQLite file."""
-    return os.environ.get("CSKH_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'cskh.db'}"
+    """The current settings' project database, for the channels and the tracker store Rasa builds."""
+    return current_settings().database_url
 
 
-@lru_cache(maxsize=4)
+def project_engine(settings: Settings) -> sa.engine.Engine:
+    """The project database of ``settings``; its var dir is created private first, as the default
+    SQLite file lives there."""
+    if settings.database_url.startswith("sqlite:///"):
+        private_var_dir(settings.var_dir)
+    return engine_for(settings.database_url)
+
+
+@lru_cache(maxsize=8)
 def engine_for(url: str) -> sa.engine.Engine:
     """One engine (and pool) per URL per process."""
     if url.startswith("sqlite:///"):
-        private_var_dir()
         # wait for a concurrent writer instead of failing at once
         return sa.create_engine(url, future=True, connect_args={"timeout": 15})
     return sa.create_engine(url, future=True, pool_pre_ping=True)

@@ -20,7 +20,7 @@ from typing import IO
 import requests
 
 from bot.paths import PRIVATE_UMASK, PROJECT_ROOT
-from bot.settings import CHANNEL_ENV_DEFAULTS, Settings, connect_address
+from bot.settings import Settings, child_environment, connect_address
 
 STOP_GRACE_SECONDS = 10
 
@@ -90,32 +90,6 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def child_env(settings: Settings, extra: dict[str, str] | None) -> dict[str, str]:
-    env = {**CHANNEL_ENV_DEFAULTS, **os.environ}
-    env.update(
-        {
-            "CSKH_HOST": settings.host,
-            "RASA_PORT": str(settings.rasa_port),
-            "ACTION_PORT": str(settings.action_port),
-            "RASA_AUTH_TOKEN": settings.rasa_token,
-            "RASA_API_HOST": settings.rasa_api_host,
-            "ACTION_HOST": settings.action_host,
-            "ACTION_SERVER_TOKEN": settings.action_token,
-            "DESK_HOST": settings.desk_host,
-            "DESK_API_HOST": settings.desk_api_host,
-            "TRACKER_DB": settings.tracker_db,
-            "ACTION_SERVER_URL": settings.action_url,
-            "DESK_PORT": str(settings.desk_port),
-            "DESK_URL": settings.desk_url,
-            "DESK_SERVICE_TOKEN": settings.desk_token,
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra or {})
-    return env
-
-
 def _spawn(command: list[str], env: dict[str, str], output: IO | None) -> subprocess.Popen:
     return subprocess.Popen(
         command,
@@ -166,7 +140,8 @@ def running_services(
         logs.append(handle)
         return handle
 
-    stack = Stack(child_env(settings, extra_env), output, str(log_dir) if log_dir else "the output above")
+    env = child_environment(settings, {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    stack = Stack(env, output, str(log_dir) if log_dir else "the output above")
     try:
         for role, service in services.items():
             stack.start(role, service)
@@ -179,15 +154,12 @@ def running_services(
             handle.close()
 
 
-def rasa_service(
-    settings: Settings, model: Path, port: int | None = None, env: dict[str, str] | None = None
-) -> Service:
-    """A Rasa server on ``port`` (the settings' own by default)."""
-    port = port or settings.rasa_port
+def rasa_service(settings: Settings, model: Path, env: dict[str, str] | None = None) -> Service:
+    """A Rasa server on ``settings.rasa_port``; ``env`` adds to the stack's (a replica's own settings)."""
     return Service(
         "Rasa server", ["rasa", "--model", str(model)],
-        f"http://{connect_address(settings.rasa_api_host)}:{port}/status?token={settings.rasa_token}",
-        {"RASA_PORT": str(port), **(env or {})},
+        f"http://{connect_address(settings.rasa_api_host)}:{settings.rasa_port}/status?token={settings.rasa_token}",
+        env or {},
     )  # fmt: skip
 
 

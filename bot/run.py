@@ -2,19 +2,19 @@
 
 import logging
 
-from bot.database import database_url, engine_for
-from bot.desk import accounts
+from bot.database import project_engine
 from bot.desk.accounts import FIRST_ADMIN, AccountStore, ensure_first_admin
 from bot.paths import PROJECT_ROOT
 from bot.processes import running_stack, supervise
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, current_settings
 from bot.training import TrainingInputError, ensure_model
 
 
-def _admin_login() -> str:
+def _admin_login(settings: Settings) -> str:
     """Where the first admin's password is, never the password: the banner ends up in logs."""
-    if ensure_first_admin(AccountStore(engine_for(database_url()))):
-        where = accounts.FIRST_ADMIN_PASSWORD_FILE
+    store = AccountStore(project_engine(settings))
+    if ensure_first_admin(store, settings.admin_password, settings.admin_password_file):
+        where = settings.admin_password_file
         shown = where.relative_to(PROJECT_ROOT) if where.is_relative_to(PROJECT_ROOT) else where
         return f"{FIRST_ADMIN} / the password in {shown}"
     return f"{FIRST_ADMIN} / the password in $CSKH_ADMIN_PASSWORD when the account was created"
@@ -41,13 +41,13 @@ def _banner(settings: Settings, login: str) -> str:
 def main() -> int:
     """Runs until Ctrl-C or until a server dies; returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    settings = load_settings()
+    settings = current_settings()
     try:
         model = ensure_model()
     except TrainingInputError as error:
         print(f"Cannot train: {error}")
         return 1
-    return supervise(running_stack(settings, model), lambda: _banner(settings, _admin_login()))
+    return supervise(running_stack(settings, model), lambda: _banner(settings, _admin_login(settings)))
 
 
 if __name__ == "__main__":

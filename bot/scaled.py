@@ -8,14 +8,15 @@
   reach the replicas through one port, and Rasa reaches the action servers
   through another.
 
-Configured by environment: CSKH_PG_URL (default postgresql://postgres@127.0.0.1:5432/cskh,
-created if missing), CSKH_REDIS_URL (default redis://127.0.0.1:6379/0), CSKH_REPLICAS (2),
-and the usual RASA_PORT (the balancer's public port), DESK_PORT, CSKH_HOST (where nginx serves the
-webhooks), RASA_API_HOST (where it serves Rasa's HTTP API, 127.0.0.1), ACTION_HOST, ACTION_SERVER_TOKEN.
+Configured by the settings (bot/settings.py): CSKH_PG_URL (default
+postgresql://postgres@127.0.0.1:5432/cskh, created if missing), CSKH_REDIS_URL (default
+redis://127.0.0.1:6379/0), CSKH_REPLICAS (2), and the usual RASA_PORT (the balancer's public port),
+DESK_PORT, CSKH_HOST (where nginx serves the webhooks), RASA_API_HOST (where it serves Rasa's HTTP API,
+127.0.0.1), ACTION_HOST, ACTION_SERVER_TOKEN.
 """
 
 import dataclasses
-import os
+import ipaddress
 import shutil
 import socket
 from collections.abc import Iterator
@@ -28,9 +29,9 @@ import sqlalchemy as sa
 
 from bot import doors
 from bot.database import masked_url
-from bot.paths import PROJECT_ROOT, VAR_DIR
+from bot.paths import PROJECT_ROOT
 from bot.processes import Service, Stack, StartupError, rasa_service, running_services, supervise
-from bot.settings import LOOPBACK, Settings, connect_address, load_settings
+from bot.settings import LOOPBACK, Settings, connect_address, current_settings
 from bot.training import TrainingInputError, ensure_model
 
 SCALED_ENDPOINTS = PROJECT_ROOT / "deploy" / "scaled" / "endpoints.yml"
@@ -89,16 +90,14 @@ def prepare_schema(pg_url: str) -> None:
 
 
 def _store_env(scale: Scale) -> dict[str, str]:
+    """The ``${VAR}``s of deploy/scaled/endpoints.yml, which Rasa reads from its environment."""
     pg, redis = urlparse(scale.pg_url), urlparse(scale.redis_url)
     return {
-        "CSKH_ENDPOINTS": str(SCALED_ENDPOINTS),
         "CSKH_PG_HOST": pg.hostname or "127.0.0.1", "CSKH_PG_PORT": str(pg.port or 5432),
         "CSKH_PG_DB": pg.path.lstrip("/"), "CSKH_PG_USER": pg.username or "postgres",
         "CSKH_PG_PASSWORD": pg.password or "",
         "CSKH_REDIS_HOST": redis.hostname or "127.0.0.1", "CSKH_REDIS_PORT": str(redis.port or 6379),
         "CSKH_REDIS_DB": redis.path.lstrip("/") or "0",
-        "CSKH_DATABASE_URL": scale.pg_url.replace("postgresql://", "postgresql+psycopg2://", 1),
-        "TRACKER_DB": scale.pg_url.replace("postgresql://", "postgresql+psycopg2://", 1),
     }  # fmt: skip
 
 
@@ -148,44 +147,46 @@ def running_scaled_stack(
     action_ports = [_free_port() for _ in range(scale.replicas)]
     actions_port = _free_port()
     config = _nginx_config(run_dir, settings, actions_port, rasa_ports, action_ports)
-    actions_url = f"http://{connect_address(settings.action_host)}:{actions_port}/webhook"
-    shared = {**_store_env(scale), "ACTION_SERVER_URL": actions_url, **(extra_env or {})}
+    pg_url = scale.pg_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    settings = dataclasses.replace(
+        settings, database_url=pg_url, tracker_db=pg_url, endpoints_file=SCALED_ENDPOINTS,
+        action_balancer_url=f"http://{connect_address(settings.action_host)}:{actions_port}/webhook",
+    )  # fmt: skip
     # the replicas behind nginx listen on loopback only: nginx is their one door
     # and believe the client address nginx forwards (X-Forwarded-For) for the guard's per-address limits
-    behind_nginx = {
-        "CSKH_HOST": LOOPBACK, "RASA_API_HOST": LOOPBACK, "ACTION_HOST": LOOPBACK, "CSKH_TRUSTED_PROXIES": LOOPBACK,
-    }  # fmt: skip
-    replica_settings = dataclasses.replace(settings, host=LOOPBACK, rasa_api_host=LOOPBACK)
+    replica = dataclasses.replace(
+        settings, host=LOOPBACK, rasa_api_host=LOOPBACK, action_host=LOOPBACK,
+        trusted_proxies=(ipaddress.ip_network(LOOPBACK),),
+    )  # fmt: skip
     services: dict[str, Service] = {}
     for index, port in enumerate(action_ports, start=1):
         services[f"actions-{index}"] = Service(
-            "action server", ["actions"], f"http://{LOOPBACK}:{port}/health", {**behind_nginx, "ACTION_PORT": str(port)}
-        )
+            "action server", ["actions"], f"http://{LOOPBACK}:{port}/health",
+            dataclasses.replace(replica, action_port=port).to_environment(),
+        )  # fmt: skip
     services["desk"] = Service("agent console", ["desk"], f"{settings.desk_url}/health")
     for index, port in enumerate(rasa_ports, start=1):
-        services[f"rasa-{index}"] = rasa_service(replica_settings, model, port, behind_nginx)
+        own = dataclasses.replace(replica, rasa_port=port)
+        services[f"rasa-{index}"] = rasa_service(own, model, own.to_environment())
     services["nginx"] = Service(
         "nginx", [], f"{settings.rasa_url}/", program=[nginx, "-c", str(config), "-e",
                                                         str(run_dir / "nginx-error.log")],
     )  # fmt: skip
+    shared = {**_store_env(scale), **(extra_env or {})}
     with running_services(settings, services, log_dir, shared) as stack:
         yield stack
 
 
 def main() -> int:
     """Runs until Ctrl-C; prints where everything is."""
-    settings = load_settings()
-    scale = Scale(
-        pg_url=os.environ.get("CSKH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh"),
-        redis_url=os.environ.get("CSKH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-        replicas=int(os.environ.get("CSKH_REPLICAS", "2")),
-    )
+    settings = current_settings()
+    scale = Scale(settings.pg_url, settings.redis_url, settings.replicas)
     try:
         model = ensure_model()
     except TrainingInputError as error:
         print(f"Cannot train: {error}")
         return 1
-    run_dir = VAR_DIR / "scaled"
+    run_dir = settings.var_dir / "scaled"
     stack = running_scaled_stack(settings, model, scale, run_dir, log_dir=run_dir / "logs")
     return supervise(stack, lambda: banner(settings, scale, run_dir))
 

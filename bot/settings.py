@@ -1,8 +1,14 @@
-"""Runtime settings from environment variables, with safe local defaults.
+"""Every knob of the bot, read from the environment in this module and nowhere else.
+
+A process builds one ``Settings`` (``Settings.from_environment()``) and passes it
+(or the values it needs) to what it creates. What Rasa or rasa-sdk instantiate
+without arguments (channels, the tracker store, the actions) asks
+``current_settings()``. The supervisor hands settings to its children as
+environment variables (``child_environment``), which they read back the same way.
 
 Secrets (the Rasa API token, the desk's service token, the action server's
 secret) never live in files of the repo: they come from the environment, or
-are generated once into ``var/`` (git-ignored, 0700) for a local ``make run``.
+are generated once into the var dir (git-ignored, 0700) for a local ``make run``.
 
 Each door has its own bind address. Only the customers' webhooks follow
 ``CSKH_HOST``; Rasa's HTTP API (``RASA_API_HOST``), the action server
@@ -10,94 +16,19 @@ Each door has its own bind address. Only the customers' webhooks follow
 (``DESK_API_HOST``) stay on 127.0.0.1 unless set themselves (bot/doors.py).
 """
 
+import dataclasses
 import ipaddress
 import os
 import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from bot.paths import VAR_DIR, private_var_dir
+from bot.paths import DESK_FILE, ENDPOINTS_FILE, VAR_DIR, private_var_dir
 
 LOOPBACK = "127.0.0.1"
-
-
-def _generated_secret(name: str) -> str:
-    path = VAR_DIR / f"{name}.secret"
-    if not path.exists():
-        private_var_dir()
-        try:  # created owner-only, not chmod-ed after: no moment where another user could read it
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process generated it first
-            return path.read_text().strip()
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
-
-
-def connect_address(host: str) -> str:
-    """The address a client on this machine uses for a server bound to ``host``."""
-    if host in ("", "0.0.0.0", "::"):
-        return LOOPBACK
-    return f"[{host}]" if ":" in host else host
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where servers listen and how they authenticate."""
-
-    host: str
-    rasa_port: int
-    action_port: int
-    rasa_token: str
-    tracker_db: str
-    desk_port: int
-    desk_token: str
-    # a fresh secret unless given: Rasa and the action server get it from the supervisor either way
-    action_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
-    rasa_api_host: str = LOOPBACK
-    action_host: str = LOOPBACK
-    desk_host: str = LOOPBACK
-    desk_api_host: str = LOOPBACK
-
-    @property
-    def rasa_url(self) -> str:
-        """Where this machine's tools reach Rasa: its HTTP API and, on the same server, the webhooks."""
-        return f"http://{connect_address(self.rasa_api_host)}:{self.rasa_port}"
-
-    @property
-    def action_url(self) -> str:
-        return f"http://{connect_address(self.action_host)}:{self.action_port}/webhook"
-
-    @property
-    def desk_url(self) -> str:
-        """Where Rasa's event broker and the actions reach the desk's service API."""
-        return f"http://{connect_address(self.desk_api_host)}:{self.desk_port}"
-
-
-def load_settings() -> Settings:
-    """Settings for this process: every server on 127.0.0.1 unless its own variable says otherwise."""
-    return Settings(
-        host=os.environ.get("CSKH_HOST", LOOPBACK),
-        rasa_port=int(os.environ.get("RASA_PORT", "5005")),
-        action_port=int(os.environ.get("ACTION_PORT", "5055")),
-        rasa_token=os.environ.get("RASA_AUTH_TOKEN") or _generated_secret("rasa_token"),
-        tracker_db=os.environ.get("TRACKER_DB", str(VAR_DIR / "trackers.db")),
-        desk_port=int(os.environ.get("DESK_PORT", "5006")),
-        desk_token=os.environ.get("DESK_SERVICE_TOKEN") or _generated_secret("desk_token"),
-        action_token=os.environ.get("ACTION_SERVER_TOKEN") or _generated_secret("action_token"),
-        rasa_api_host=os.environ.get("RASA_API_HOST", LOOPBACK),
-        action_host=os.environ.get("ACTION_HOST", LOOPBACK),
-        desk_host=os.environ.get("DESK_HOST", LOOPBACK),
-        desk_api_host=os.environ.get("DESK_API_HOST", LOOPBACK),
-    )
-
-
-def trusted_proxies() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """``CSKH_TRUSTED_PROXIES``: the reverse proxies (addresses or networks, comma-separated) whose
-    X-Forwarded-For is believed. None by default: a client must not choose the address it is counted under.
-    """
-    raw = os.environ.get("CSKH_TRUSTED_PROXIES", "")
-    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip())
-
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Channel secrets named in credentials.yml. Rasa refuses to start on an unset
 # ${VAR}, so each defaults to empty, which leaves that channel switched off
@@ -115,3 +46,260 @@ CHANNEL_ENV_DEFAULTS = {
     "FB_PAGE_ACCESS_TOKEN": "",
     "FB_GRAPH_URL": "https://graph.facebook.com/v19.0",
 }
+
+
+def _generated_secret(var_dir: Path, name: str) -> str:
+    path = var_dir / f"{name}.secret"
+    if not path.exists():
+        private_var_dir(var_dir)
+        try:  # created owner-only, not chmod-ed after: no moment where another user could read it
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process generated it first
+            return path.read_text().strip()
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def connect_address(host: str) -> str:
+    """The address a client on this machine uses for a server bound to ``host``."""
+    if host in ("", "0.0.0.0", "::"):
+        return LOOPBACK
+    return f"[{host}]" if ":" in host else host
+
+
+def _networks(raw: str) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where servers listen, how they authenticate, where data lives and how the bot behaves."""
+
+    # where the servers listen
+    host: str
+    rasa_port: int
+    action_port: int
+    desk_port: int
+    rasa_api_host: str
+    action_host: str
+    desk_host: str
+    desk_api_host: str
+    # secrets
+    rasa_token: str = field(repr=False)
+    desk_token: str = field(repr=False)
+    action_token: str = field(repr=False)
+    admin_password: str | None = field(repr=False)  # the first admin's; generated into var_dir when None
+    secret_key: str | None = field(repr=False)  # encrypts stored Zalo tokens when set
+    # where data lives
+    var_dir: Path
+    database_url: str
+    tracker_db: str
+    demo_shop_db: Path
+    desk_config: Path
+    endpoints_file: Path
+    # the order system: the shop's own API when a URL is set, else the embedded demo shop
+    order_api_url: str | None
+    order_api_token: str | None = field(repr=False)
+    order_api_timeout: float
+    # the desk and the doors
+    desk_tick_seconds: float
+    secure_cookies: bool
+    widget_origins: tuple[str, ...]
+    trusted_proxies: tuple[Network, ...]  # whose X-Forwarded-For is believed; none by default
+    log_level: str
+    # the scaled-out stack (bot/scaled.py) and its benchmark's own stores
+    action_balancer_url: str | None  # where Rasa reaches the actions when nginx fronts several servers
+    pg_url: str
+    redis_url: str
+    replicas: int
+    bench_pg_url: str
+    bench_redis_url: str
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        """The one reader of configuration: safe local defaults for everything ``environ`` leaves unset."""
+        var_dir = Path(environ.get("CSKH_VAR_DIR") or VAR_DIR)
+
+        def secret(variable: str, name: str) -> str:
+            return environ.get(variable) or _generated_secret(var_dir, name)
+
+        return cls(
+            host=environ.get("CSKH_HOST", LOOPBACK),
+            rasa_port=int(environ.get("RASA_PORT", "5005")),
+            action_port=int(environ.get("ACTION_PORT", "5055")),
+            desk_port=int(environ.get("DESK_PORT", "5006")),
+            rasa_api_host=environ.get("RASA_API_HOST", LOOPBACK),
+            action_host=environ.get("ACTION_HOST", LOOPBACK),
+            desk_host=environ.get("DESK_HOST", LOOPBACK),
+            desk_api_host=environ.get("DESK_API_HOST", LOOPBACK),
+            rasa_token=secret("RASA_AUTH_TOKEN", "rasa_token"),
+            desk_token=secret("DESK_SERVICE_TOKEN", "desk_token"),
+            action_token=secret("ACTION_SERVER_TOKEN", "action_token"),
+            admin_password=environ.get("CSKH_ADMIN_PASSWORD") or None,
+            secret_key=environ.get("CSKH_SECRET_KEY") or None,
+            var_dir=var_dir,
+            database_url=environ.get("CSKH_DATABASE_URL") or f"sqlite:///{var_dir / 'cskh.db'}",
+            tracker_db=environ.get("TRACKER_DB") or str(var_dir / "trackers.db"),
+            demo_shop_db=Path(environ.get("DEMO_SHOP_DB") or var_dir / "demo_shop.db"),
+            desk_config=Path(environ.get("CSKH_DESK_CONFIG") or DESK_FILE),
+            endpoints_file=Path(environ.get("CSKH_ENDPOINTS") or ENDPOINTS_FILE),
+            order_api_url=environ.get("ORDER_API_URL") or None,
+            order_api_token=environ.get("ORDER_API_TOKEN") or None,
+            order_api_timeout=float(environ.get("ORDER_API_TIMEOUT", "3")),
+            desk_tick_seconds=float(environ.get("CSKH_DESK_TICK_SECONDS", "5")),
+            secure_cookies=environ.get("CSKH_SECURE_COOKIES") == "1",
+            widget_origins=tuple(environ.get("CSKH_WIDGET_ORIGINS", "*").split()),
+            trusted_proxies=_networks(environ.get("CSKH_TRUSTED_PROXIES", "")),
+            log_level=environ.get("LOG_LEVEL", "INFO"),
+            action_balancer_url=environ.get("ACTION_SERVER_URL") or None,
+            pg_url=environ.get("CSKH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh"),
+            redis_url=environ.get("CSKH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            replicas=int(environ.get("CSKH_REPLICAS", "2")),
+            bench_pg_url=environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh_bench"),
+            bench_redis_url=environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
+        )
+
+    @classmethod
+    def under(cls, var_dir: Path, **changes) -> "Settings":
+        """The defaults with every file under ``var_dir`` (tests, benchmarks), then ``changes``."""
+        return dataclasses.replace(cls.from_environment({"CSKH_VAR_DIR": str(var_dir)}), **changes)
+
+    def to_environment(self) -> dict[str, str]:
+        """These settings as the variables ``from_environment`` reads: how a child process receives them."""
+        optional = {
+            "CSKH_ADMIN_PASSWORD": self.admin_password,
+            "CSKH_SECRET_KEY": self.secret_key,
+            "ORDER_API_URL": self.order_api_url,
+            "ORDER_API_TOKEN": self.order_api_token,
+            "ACTION_SERVER_URL": self.action_balancer_url,
+        }
+        return {
+            "CSKH_HOST": self.host,
+            "RASA_PORT": str(self.rasa_port),
+            "ACTION_PORT": str(self.action_port),
+            "DESK_PORT": str(self.desk_port),
+            "RASA_API_HOST": self.rasa_api_host,
+            "ACTION_HOST": self.action_host,
+            "DESK_HOST": self.desk_host,
+            "DESK_API_HOST": self.desk_api_host,
+            "RASA_AUTH_TOKEN": self.rasa_token,
+            "DESK_SERVICE_TOKEN": self.desk_token,
+            "ACTION_SERVER_TOKEN": self.action_token,
+            "CSKH_VAR_DIR": str(self.var_dir),
+            "CSKH_DATABASE_URL": self.database_url,
+            "TRACKER_DB": self.tracker_db,
+            "DEMO_SHOP_DB": str(self.demo_shop_db),
+            "CSKH_DESK_CONFIG": str(self.desk_config),
+            "CSKH_ENDPOINTS": str(self.endpoints_file),
+            "ORDER_API_TIMEOUT": str(self.order_api_timeout),
+            "CSKH_DESK_TICK_SECONDS": str(self.desk_tick_seconds),
+            "CSKH_SECURE_COOKIES": "1" if self.secure_cookies else "0",
+            "CSKH_WIDGET_ORIGINS": " ".join(self.widget_origins),
+            "CSKH_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
+            "LOG_LEVEL": self.log_level,
+            "CSKH_PG_URL": self.pg_url,
+            "CSKH_REDIS_URL": self.redis_url,
+            "CSKH_REPLICAS": str(self.replicas),
+            "BENCH_PG_URL": self.bench_pg_url,
+            "BENCH_REDIS_URL": self.bench_redis_url,
+            **{name: value for name, value in optional.items() if value is not None},
+        }
+
+    @property
+    def rasa_url(self) -> str:
+        """Where this machine's tools reach Rasa: its HTTP API and, on the same server, the webhooks."""
+        return f"http://{connect_address(self.rasa_api_host)}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{connect_address(self.action_host)}:{self.action_port}/webhook"
+
+    @property
+    def action_endpoint_url(self) -> str:
+        """Where Rasa sends action calls: the balancer in front of the action servers, or the one server."""
+        return self.action_balancer_url or self.action_url
+
+    @property
+    def desk_url(self) -> str:
+        """Where Rasa's event broker and the actions reach the desk's service API."""
+        return f"http://{connect_address(self.desk_api_host)}:{self.desk_port}"
+
+    @property
+    def admin_password_file(self) -> Path:
+        """Where a generated first-admin password is kept for ``make run`` to point at."""
+        return self.var_dir / "admin_password.secret"
+
+
+# Every variable ``from_environment`` reads: a child gets these from its settings, never from its parent.
+KNOBS = frozenset(
+    Settings.from_environment(
+        {"CSKH_ADMIN_PASSWORD": "-", "CSKH_SECRET_KEY": "-", "ORDER_API_URL": "-", "ORDER_API_TOKEN": "-",
+         "ACTION_SERVER_URL": "-", "RASA_AUTH_TOKEN": "-", "DESK_SERVICE_TOKEN": "-", "ACTION_SERVER_TOKEN": "-"}
+    ).to_environment()
+)  # fmt: skip
+
+_in_force: Settings | None = None
+
+
+def current_settings() -> Settings:
+    """This process's settings, for what Rasa or rasa-sdk instantiate without arguments.
+
+    Built from the environment on first use; ``settings_in_force`` replaces them.
+    """
+    global _in_force
+    if _in_force is None:
+        _in_force = Settings.from_environment()
+    return _in_force
+
+
+@contextmanager
+def settings_in_force(settings: Settings) -> Iterator[Settings]:
+    """Makes ``settings`` this process's own for the block: how tests run channels and actions in-process."""
+    global _in_force
+    previous, _in_force = _in_force, settings
+    try:
+        yield settings
+    finally:
+        _in_force = previous
+
+
+def trusted_proxies() -> tuple[Network, ...]:
+    """The current settings' reverse proxies, for the channels' guard (connectors/guard.py) Rasa builds."""
+    return current_settings().trusted_proxies
+
+
+def inherited_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment and ``extra``: for a tool it runs (``rasa train``), which needs PATH and locale."""
+    return {**os.environ, **(extra or {})}
+
+
+def child_environment(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a server of the stack: this one's (PATH, locale, the shop's channel secrets) without
+    any knob, then ``settings`` as variables, then ``extra``; the channels' empty defaults under all.
+    """
+    inherited = {name: value for name, value in os.environ.items() if name not in KNOBS}
+    return {**CHANNEL_ENV_DEFAULTS, **inherited, **settings.to_environment(), **(extra or {})}
+
+
+def publish(values: Mapping[str, str]) -> None:
+    """Puts ``values`` in this process's environment for the libraries that read it there
+    (rasa-sdk's ``SANIC_HOST``, Rasa's ``RASA_MAX_CACHE_SIZE``).
+    """
+    os.environ.update(values)
+
+
+def publish_for_rasa(settings: Settings) -> None:
+    """The ``${VAR}``s of endpoints.yml and credentials.yml, which Rasa substitutes from the environment:
+    the settings' own, and the channels' empty defaults where the shop set none.
+    """
+    publish({name: default for name, default in CHANNEL_ENV_DEFAULTS.items() if name not in os.environ})
+    publish(
+        {
+            "ACTION_SERVER_URL": settings.action_endpoint_url,
+            "ACTION_SERVER_TOKEN": settings.action_token,  # endpoints.yml sends it to the actions
+            "TRACKER_DB": settings.tracker_db,
+            "DESK_URL": settings.desk_url,
+            "DESK_SERVICE_TOKEN": settings.desk_token,
+        }
+    )

@@ -19,7 +19,6 @@ import base64
 import dataclasses
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot.privacy import mask_id
+from bot.settings import current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class TokenStore:
         self._engine = engine
         self._app_id = app_id
         self._initial = Tokens(access_token, refresh_token, None)
-        self._cipher = token_cipher(secret_key if secret_key is not None else os.environ.get(SECRET_KEY_ENV))
+        self._cipher = token_cipher(secret_key if secret_key is not None else current_settings().secret_key)
         # Fernet never encrypts the same token twice alike: the stored form of each refresh token
         # read or written here, for the compare-and-swap conditions on the row
         self._stored: dict[str, str] = {}

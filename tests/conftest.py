@@ -10,7 +10,7 @@ import pytest
 from sanic import Sanic
 
 from bot.processes import Stack, running_stack
-from bot.settings import Settings
+from bot.settings import Settings, settings_in_force
 from bot.training import ensure_model
 
 # Several sanic apps start inside the test process (the console, a channel's blueprint). Sanic rewrites
@@ -41,43 +41,50 @@ def trained_model() -> Path:
 
 
 @contextmanager
-def stack_in(workdir: Path, model: Path, extra_env: dict[str, str] | None = None) -> Iterator[Settings]:
-    """The real Rasa, action and desk servers on free loopback ports, their data under ``workdir``."""
-    with processes_in(workdir, model, extra_env) as (settings, _):
+def stack_in(workdir: Path, model: Path, extra_env: dict[str, str] | None = None, **changes) -> Iterator[Settings]:
+    """The real Rasa, action and desk servers on free loopback ports, their data under ``workdir``;
+    ``changes`` to the settings, ``extra_env`` for what Rasa reads itself (channel credentials)."""
+    with processes_in(workdir, model, extra_env, **changes) as (settings, _):
         yield settings
 
 
 @contextmanager
 def processes_in(
-    workdir: Path, model: Path, extra_env: dict[str, str] | None = None
+    workdir: Path, model: Path, extra_env: dict[str, str] | None = None, **changes
 ) -> Iterator[tuple[Settings, Stack]]:
     """``stack_in`` with the processes themselves, for tests that stop or restart one."""
-    settings, backends = isolated_settings(workdir)
-    with running_stack(settings, model, log_dir=workdir / "logs", extra_env={**backends, **(extra_env or {})}) as stack:
+    settings = isolated_settings(workdir, **changes)
+    with running_stack(settings, model, log_dir=workdir / "logs", extra_env=extra_env) as stack:
         yield settings, stack
 
 
-def isolated_settings(workdir: Path) -> tuple[Settings, dict[str, str]]:
-    """Free loopback ports, per-test tokens, and the environment that keeps data under ``workdir``."""
-    settings = Settings(
-        host="127.0.0.1",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        rasa_token="test-token-" + workdir.name,
-        tracker_db=str(workdir / "trackers.db"),
-        desk_port=free_port(),
-        desk_token="desk-token-" + workdir.name,
-    )
+def isolated_settings(workdir: Path, **changes) -> Settings:
+    """Every file under ``workdir``, free loopback ports, per-test tokens, an always-open desk that ticks
+    every second, and a known first-admin password; then ``changes``."""
     workdir.mkdir(parents=True, exist_ok=True)
     desk_config = workdir / "desk.yml"
     desk_config.write_text(ALWAYS_OPEN_DESK, encoding="utf-8")
-    return settings, {
-        "CSKH_DESK_CONFIG": str(desk_config),
-        "CSKH_DESK_TICK_SECONDS": "1",
-        "DEMO_SHOP_DB": str(workdir / "demo_shop.db"),
-        "CSKH_DATABASE_URL": f"sqlite:///{workdir / 'cskh.db'}",
-        "CSKH_ADMIN_PASSWORD": ADMIN_PASSWORD,
-    }
+    return Settings.under(
+        workdir,
+        **{
+            "rasa_port": free_port(),
+            "action_port": free_port(),
+            "desk_port": free_port(),
+            "rasa_token": "test-token-" + workdir.name,
+            "desk_token": "desk-token-" + workdir.name,
+            "desk_config": desk_config,
+            "desk_tick_seconds": 1.0,
+            "admin_password": ADMIN_PASSWORD,
+            **changes,
+        },
+    )
+
+
+@pytest.fixture
+def settings_under_tmp(tmp_path: Path) -> Iterator[Settings]:
+    """Every file under ``tmp_path``, in force for the channels and actions a test runs in its own process."""
+    with settings_in_force(Settings.under(tmp_path)) as settings:
+        yield settings
 
 
 @pytest.fixture(scope="session")

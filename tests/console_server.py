@@ -5,6 +5,7 @@ not the bot: starts in well under a second, and the test can change the console'
 """
 
 import asyncio
+import ipaddress
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +16,8 @@ import requests
 import sqlalchemy as sa
 from sanic import Sanic
 
-from bot.settings import Settings
-from tests.conftest import ADMIN_PASSWORD, ALWAYS_OPEN_DESK, free_port
+from bot.settings import settings_in_force
+from tests.conftest import isolated_settings
 from tests.desk_clients import CSRF_BODY, CSRF_FIELD
 
 
@@ -48,21 +49,13 @@ def console_server(workdir: Path, trusted_proxies: str = "127.0.0.1") -> Iterato
     """The desk app on its own SQLite database; 127.0.0.1 is its trusted proxy, so tests pick client addresses."""
     from bot.desk.app import create_app
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "desk.yml").write_text(ALWAYS_OPEN_DESK, encoding="utf-8")
-    database = f"sqlite:///{workdir / 'cskh.db'}"
-    settings = Settings(
-        host="127.0.0.1", rasa_port=free_port(), action_port=free_port(), rasa_token="unused",
-        tracker_db=str(workdir / "trackers.db"), desk_port=free_port(), desk_token="desk-token-for-tests",
+    settings = isolated_settings(
+        workdir, rasa_token="unused", desk_token="desk-token-for-tests", desk_tick_seconds=3600.0,
+        trusted_proxies=(ipaddress.ip_network(trusted_proxies),),
     )  # fmt: skip
-    with pytest.MonkeyPatch.context() as env:
-        env.setattr(Sanic, "test_mode", True)  # one app per test module in the same process
-        for name, value in {
-            "CSKH_DATABASE_URL": database, "CSKH_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "CSKH_DESK_CONFIG": str(workdir / "desk.yml"), "CSKH_DESK_TICK_SECONDS": "3600",
-            "CSKH_TRUSTED_PROXIES": trusted_proxies,
-        }.items():  # fmt: skip
-            env.setenv(name, value)
+    # the admin pages' retraining and audit log, which run in this process, ask for the current settings
+    with pytest.MonkeyPatch.context() as patch, settings_in_force(settings):
+        patch.setattr(Sanic, "test_mode", True)  # one app per test module in the same process
         app = create_app(settings)
         loop = asyncio.new_event_loop()
         ready, stop = threading.Event(), None
@@ -84,7 +77,7 @@ def console_server(workdir: Path, trusted_proxies: str = "127.0.0.1") -> Iterato
         thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
         thread.start()
         assert ready.wait(30), "the console did not start"
-        engine = sa.create_engine(database, future=True, connect_args={"timeout": 15})
+        engine = sa.create_engine(settings.database_url, future=True, connect_args={"timeout": 15})
         try:
             yield ConsoleServer(settings.desk_url, engine)
         finally:

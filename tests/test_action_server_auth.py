@@ -44,15 +44,14 @@ def made_up_cancellation(order: str, phone: str) -> dict:
 def servers(tmp_path_factory) -> Iterator[tuple[Settings, Path]]:
     """The action server and the desk on free loopback ports, their data and var/ under a temporary folder."""
     workdir = tmp_path_factory.mktemp("action-auth")
-    settings, env = isolated_settings(workdir)
-    env["CSKH_VAR_DIR"] = str(workdir / "var")
-    del env["CSKH_ADMIN_PASSWORD"]  # the desk then generates the first admin's password into var/
+    # no admin password: the desk then generates the first admin's password into var/
+    settings = isolated_settings(workdir, var_dir=workdir / "var", admin_password=None)
     services = {
         "actions": Service("action server", ["actions"], f"http://127.0.0.1:{settings.action_port}/health"),
         "desk": Service("agent console", ["desk"], f"{settings.desk_url}/health"),
     }
     DemoShop.open(workdir / "demo_shop.db")  # seeded here, so the order exists before any request
-    with running_services(settings, services, workdir / "logs", env, timeout=120):
+    with running_services(settings, services, workdir / "logs", timeout=120):
         yield settings, workdir
 
 

@@ -8,8 +8,8 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
 from actions.fallback import ActionFallbackHelp, consecutive_fallbacks
+from bot.settings import Settings, settings_in_force
 
 
 def user(intent: str, text: str = "...") -> dict:
@@ -31,15 +31,12 @@ def test_first_miss_asks_to_rephrase() -> None:
     assert message["response"] == "utter_ask_rephrase"
 
 
-def test_second_miss_in_a_row_hands_over_to_a_human(monkeypatch, tmp_path) -> None:
-    # no desk running: the hand-over becomes a ticket with the hotline
-    monkeypatch.setenv("DESK_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
-    services.ticket_store.cache_clear()
+def test_second_miss_in_a_row_hands_over_to_a_human(tmp_path) -> None:
     bot_reply = {"event": "bot", "text": "?", "timestamp": time.time()}
     events = [user("nlu_fallback"), bot_reply, user("nlu_fallback", "zzkq blarp")]
-    said = run_action(events)
-    services.ticket_store.cache_clear()
+    # no desk running (nothing listens on the discard port): the hand-over becomes a ticket with the hotline
+    with settings_in_force(Settings.under(tmp_path, desk_port=9)):
+        said = run_action(events)
     assert said[0]["response"] == "utter_not_understood_handoff"
     assert re.search(r"mã TK-\d{8}-\d{4}", said[1]["text"]) and "1900 6868" in said[1]["text"]
 
@@ -66,17 +63,14 @@ def test_rejecting_a_confident_answer_is_apologised_for_and_counted(rejection: s
     assert consecutive_fallbacks(Tracker("c1", {}, {}, events, False, None, {}, "action_listen")) == 1
 
 
-def test_a_rejected_answer_then_a_miss_hands_over(monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv("DESK_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
-    services.ticket_store.cache_clear()
+def test_a_rejected_answer_then_a_miss_hands_over(tmp_path) -> None:
     events = [
         *_answered("faq", "cái bàn gỗ tròn còn hàng ko"),
         *_answered("faq", "ý mình là bàn gỗ tròn màu óc chó ấy"),
         user("nlu_fallback", "zzkq blarp"),
     ]
-    said = run_action(events)
-    services.ticket_store.cache_clear()
+    with settings_in_force(Settings.under(tmp_path, desk_port=9)):
+        said = run_action(events)
     assert said[0]["response"] == "utter_not_understood_handoff"
 
 

@@ -10,6 +10,7 @@ import pytest
 from bot.admin import cli, draft
 from bot.admin.faq import FaqConflictError, FaqFiles, Topic
 from bot.paths import DATA_DIR, SHOP_DIR
+from bot.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -21,12 +22,12 @@ def isolated_faq(tmp_path, monkeypatch) -> Path:
     shutil.copy(SHOP_DIR / "answers.yml", live / "answers.yml")
     monkeypatch.setattr(draft, "LIVE_FILES", (live / "faq.yml", live / "answers.yml"))
     monkeypatch.setattr(draft, "DRAFT_DIR", tmp_path / "draft")
-    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
     return tmp_path
 
 
 def run(*argv: str) -> int:
-    return cli.main(["--as", "tester", *argv])
+    """``cskh`` with the test's folder (where the draft is) as its var dir: the audit log goes there."""
+    return cli.main(["--as", "tester", *argv], Settings.under(draft.DRAFT_DIR.parent))
 
 
 def test_an_edit_keeps_every_comment_and_the_order_of_the_files(isolated_faq, capsys) -> None:

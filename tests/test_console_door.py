@@ -21,7 +21,7 @@ from bot.desk import console, throttle
 from bot.desk.accounts import AccountStore, agents_table, sessions_table
 from bot.desk.queue import NOTE, HandoffQueue
 from bot.desk.throttle import LoginThrottle
-from bot.settings import trusted_proxies
+from bot.settings import Settings
 from tests.conftest import ADMIN_PASSWORD
 from tests.console_server import ConsoleServer, console_server
 from tests.desk_clients import CSRF_FIELD
@@ -87,13 +87,12 @@ def test_unknown_names_take_as_long_as_wrong_passwords(door) -> None:
     assert 0.75 < unknown_ms / known_ms < 1.33
 
 
-def test_client_addresses_come_from_x_forwarded_for_only_behind_a_trusted_proxy(monkeypatch) -> None:
-    monkeypatch.delenv("CSKH_TRUSTED_PROXIES", raising=False)
-    assert trusted_proxies() == ()
+def test_client_addresses_come_from_x_forwarded_for_only_behind_a_trusted_proxy() -> None:
+    unset = {"RASA_AUTH_TOKEN": "t", "DESK_SERVICE_TOKEN": "t", "ACTION_SERVER_TOKEN": "t"}
+    assert Settings.from_environment(unset).trusted_proxies == ()
     # no proxy configured: a client cannot pick the address it is counted under
-    assert client_address("198.51.100.9", "203.0.113.1", trusted_proxies()) == "198.51.100.9"
-    monkeypatch.setenv("CSKH_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
-    proxies = trusted_proxies()
+    assert client_address("198.51.100.9", "203.0.113.1", ()) == "198.51.100.9"
+    proxies = Settings.from_environment({**unset, "CSKH_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}).trusted_proxies
     assert client_address("198.51.100.9", "203.0.113.1", proxies) == "198.51.100.9"  # peer is no proxy
     # behind the proxy, the rightmost address no trusted proxy vouches for; what the client wrote is left of it
     assert client_address("127.0.0.1", "203.0.113.1, 198.51.100.4", proxies) == "198.51.100.4"

@@ -56,11 +56,16 @@ def test_an_agent_counts_as_online_only_while_seen_recently(store, monkeypatch) 
     assert store.online_count() == 0
 
 
-def test_the_first_admin_comes_from_the_environment_or_a_generated_secret(store, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(accounts, "FIRST_ADMIN_PASSWORD_FILE", tmp_path / "admin_password.secret")
-    monkeypatch.setattr(accounts, "VAR_DIR", tmp_path)
-    monkeypatch.delenv("CSKH_ADMIN_PASSWORD", raising=False)
-    password = ensure_first_admin(store)
+def test_the_first_admin_gets_a_generated_secret_when_no_password_is_set(store, tmp_path) -> None:
+    password_file = tmp_path / "var" / "admin_password.secret"
+    password = ensure_first_admin(store, None, password_file)
     assert len(password) >= 12 and store.authenticate("admin", password).role == "admin"
-    assert (tmp_path / "admin_password.secret").stat().st_mode & 0o077 == 0
-    assert ensure_first_admin(store) == password  # not replaced on the next start
+    assert password_file.stat().st_mode & 0o077 == 0
+    assert ensure_first_admin(store, None, password_file) == password  # not replaced on the next start
+
+
+def test_the_first_admin_takes_the_configured_password_and_writes_no_file(store, tmp_path) -> None:
+    password_file = tmp_path / "admin_password.secret"
+    assert ensure_first_admin(store, "configured-password-1", password_file) is None
+    assert store.authenticate("admin", "configured-password-1").role == "admin"
+    assert not password_file.exists()

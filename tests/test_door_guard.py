@@ -55,8 +55,7 @@ class FakeSendApi:
 
 
 @pytest.fixture()
-def project_db(tmp_path, monkeypatch):
-    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
+def project_db(settings_under_tmp, monkeypatch):
     guard = Guard(())  # a fresh count for this test
     monkeypatch.setattr(messenger, "door_guard", lambda: guard)
     for cached in (dedupe.seen_messages, messenger.messaging_window):

@@ -6,6 +6,7 @@ the same machine, so tests can speak from different client addresses.
 """
 
 import asyncio
+import ipaddress
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,9 +33,10 @@ def doors(trained_model: Path, tmp_path_factory) -> Iterator[ZaloStack]:
         env = {
             "ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET, "ZALO_OA_SECRET_KEY": OA_SECRET,
             "ZALO_ACCESS_TOKEN": api.access_token, "ZALO_REFRESH_TOKEN": api.refresh_token,
-            "ZALO_API_URL": api.url, "ZALO_OAUTH_URL": api.url, "CSKH_TRUSTED_PROXIES": "127.0.0.1",
+            "ZALO_API_URL": api.url, "ZALO_OAUTH_URL": api.url,
         }  # fmt: skip
-        with processes_in(workdir, trained_model, env) as (settings, _):
+        trusted = (ipaddress.ip_network("127.0.0.1"),)
+        with processes_in(workdir, trained_model, env, trusted_proxies=trusted) as (settings, _):
             yield ZaloStack(settings, workdir, api)
 
 

@@ -14,7 +14,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import handoff, services
+from actions import handoff
 from actions.complaint import ActionAnswerComplaint
 from actions.handoff import ActionHandoff
 from bot.nlu.mood import MoodClassifier
@@ -100,11 +100,8 @@ def test_a_calm_request_for_a_person_is_not_apologised_for() -> None:
 
 
 @pytest.fixture
-def project_db(monkeypatch, tmp_path):
-    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
-    services.ticket_store.cache_clear()
-    yield sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}")
-    services.ticket_store.cache_clear()
+def project_db(settings_under_tmp):
+    return sa.create_engine(settings_under_tmp.database_url)
 
 
 def test_a_request_nobody_can_take_becomes_a_ticket_that_remembers_the_reason(project_db) -> None:

@@ -25,8 +25,8 @@ def order_api() -> Iterator[FakeOrderApi]:
 
 @pytest.fixture(scope="module")
 def stack_with_shop_api(order_api, trained_model: Path, tmp_path_factory) -> Iterator[Settings]:
-    env = {"ORDER_API_URL": order_api.url, "ORDER_API_TIMEOUT": "1"}
-    with stack_in(tmp_path_factory.mktemp("shop-api"), trained_model, env) as settings:
+    workdir = tmp_path_factory.mktemp("shop-api")
+    with stack_in(workdir, trained_model, order_api_url=order_api.url, order_api_timeout=1.0) as settings:
         yield settings
 
 

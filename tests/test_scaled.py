@@ -52,15 +52,14 @@ def scaled(trained_model: Path, postgres_url: str, tmp_path_factory):
     if not shutil.which("redis-server") or not Path("/usr/sbin/nginx").exists():
         pytest.fail("redis-server and nginx are needed: run `make scale-deps`")
     workdir = tmp_path_factory.mktemp("scaled")
-    settings, env = isolated_settings(workdir)
+    settings = isolated_settings(workdir)
     proxy = TcpProxy("127.0.0.1", 5432)
     database = postgres_url.rsplit("/", 1)[1]
     redis_port = free_port()
     redis = start_redis(redis_port, workdir)
     scale = Scale(f"postgresql://postgres@127.0.0.1:{proxy.port}/{database}", f"redis://127.0.0.1:{redis_port}/0")
-    env.pop("CSKH_DATABASE_URL")  # the scaled stack keeps project data in PostgreSQL too
     try:
-        with running_scaled_stack(settings, trained_model, scale, workdir / "run", workdir / "logs", env) as stack:
+        with running_scaled_stack(settings, trained_model, scale, workdir / "run", workdir / "logs") as stack:
             yield {"settings": settings, "stack": stack, "proxy": proxy, "redis": redis, "redis_port": redis_port,
                    "workdir": workdir, "engine": sa.create_engine(postgres_url, future=True)}  # fmt: skip
     finally:

@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot import run, scaled
-from bot.desk import accounts
-from bot.settings import Settings
+from bot.settings import Settings, settings_in_force
 from connectors.zalo_client import Tokens, TokenStore, tokens_table
 
 ACCESS, REFRESH = "ACCESS-7f3a9c2e51d84b06", "REFRESH-0b1e6d9f43a27c85"
@@ -64,26 +63,23 @@ def test_a_wrong_key_reads_no_token_and_says_why(engine, caplog) -> None:
     assert "CSKH_SECRET_KEY" in caplog.text and ACCESS not in caplog.text
 
 
-def test_the_key_comes_from_the_environment(engine, monkeypatch) -> None:
-    monkeypatch.setenv("CSKH_SECRET_KEY", KEY)
-    TokenStore(engine, "app-1", ACCESS, REFRESH).load()
+def test_the_key_comes_from_the_settings(engine, tmp_path) -> None:
+    with settings_in_force(Settings.under(tmp_path, secret_key=KEY)):  # CSKH_SECRET_KEY, as the channel reads it
+        TokenStore(engine, "app-1", ACCESS, REFRESH).load()
     assert ACCESS not in raw_rows(engine)
 
 
-def test_make_run_prints_where_the_admin_password_is_not_the_password(tmp_path, monkeypatch) -> None:
+def test_make_run_prints_where_the_admin_password_is_not_the_password(tmp_path) -> None:
+    settings = Settings.under(tmp_path, admin_password=None)
+    shown = run._banner(settings, run._admin_login(settings))
     password_file = tmp_path / "admin_password.secret"
-    monkeypatch.setattr(accounts, "FIRST_ADMIN_PASSWORD_FILE", password_file)
-    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
-    monkeypatch.delenv("CSKH_ADMIN_PASSWORD", raising=False)
-    settings = Settings("127.0.0.1", 5005, 5055, "rasa-token", str(tmp_path / "t.db"), 5006, "desk-token")
-    shown = run._banner(settings, run._admin_login())
     password = password_file.read_text().strip()
     assert password and password not in shown
     assert str(password_file) in shown
 
 
 def test_the_scaled_banner_masks_the_database_password(tmp_path) -> None:
-    settings = Settings("127.0.0.1", 5005, 5055, "rasa-token", "t.db", 5006, "desk-token")
+    settings = Settings.under(tmp_path)
     scale = scaled.Scale(
         "postgresql://cskh:Pg-pass-8d1f@db.internal:5432/cskh", "redis://:Redis-pass-3e9a@cache:6379/0"
     )

@@ -30,10 +30,9 @@ def said(store: SQLTrackerStore, sender: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture()
-def old_databases(tmp_path: Path, monkeypatch) -> tuple[Path, sa.engine.Engine]:
+def old_databases(tmp_path: Path, settings_under_tmp) -> tuple[Path, sa.engine.Engine]:
     trackers = tmp_path / "trackers.db"
-    project = f"sqlite:///{tmp_path / 'cskh.db'}"
-    monkeypatch.setenv("CSKH_DATABASE_URL", project)
+    project = settings_under_tmp.database_url
     old = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(trackers))
     conversations = {
         ZALO_USER: [("alo shop", "zalo"), ("đơn DH123456 của mình đâu", "zalo")],

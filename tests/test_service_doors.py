@@ -11,21 +11,18 @@ import pytest
 from sanic import Sanic
 
 from bot import doors
-from bot.settings import load_settings
+from bot.settings import Settings
 
 
 @pytest.fixture
-def exposed(monkeypatch) -> None:
+def exposed() -> Settings:
     """An operator exposing the customers' webhooks on every interface, nothing else set."""
-    for name in ["RASA_API_HOST", "ACTION_HOST", "DESK_HOST", "DESK_API_HOST"]:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CSKH_HOST", "0.0.0.0")
-    for name in ["RASA_AUTH_TOKEN", "DESK_SERVICE_TOKEN", "ACTION_SERVER_TOKEN"]:
-        monkeypatch.setenv(name, "set")
+    tokens = dict.fromkeys(["RASA_AUTH_TOKEN", "DESK_SERVICE_TOKEN", "ACTION_SERVER_TOKEN"], "set")
+    return Settings.from_environment({"CSKH_HOST": "0.0.0.0", **tokens})
 
 
-def test_exposing_the_webhooks_leaves_the_inner_doors_on_loopback(exposed) -> None:
-    settings = load_settings()
+def test_exposing_the_webhooks_leaves_the_inner_doors_on_loopback(exposed: Settings) -> None:
+    settings = exposed
     assert settings.host == "0.0.0.0"
     assert (settings.rasa_api_host, settings.action_host, settings.desk_api_host) == ("127.0.0.1",) * 3
     assert settings.action_url.startswith("http://127.0.0.1:")

@@ -432,14 +432,13 @@ def test_a_hanging_zalo_api_fails_the_send_after_the_timeout_without_raising(tmp
         assert time.monotonic() - started < 2
 
 
-def test_without_app_id_or_secret_the_channel_is_off(monkeypatch, tmp_path) -> None:
+def test_without_app_id_or_secret_the_channel_is_off(monkeypatch, settings_under_tmp) -> None:
     from rasa.shared.utils.io import read_config_file
 
     from bot.paths import CREDENTIALS_FILE
 
     for name, default in CHANNEL_ENV_DEFAULTS.items():
         monkeypatch.setenv(name, default)  # what bot.processes gives Rasa when the shop set nothing
-    monkeypatch.setenv("CSKH_DATABASE_URL", f"sqlite:///{tmp_path / 'cskh.db'}")
     channel = ZaloInput.from_credentials(read_config_file(str(CREDENTIALS_FILE))["connectors.zalo.ZaloInput"])
     assert channel.get_output_channel() is None
 
@@ -466,7 +465,7 @@ def test_without_app_id_or_secret_the_channel_is_off(monkeypatch, tmp_path) -> N
 
     status, body = asyncio.run(post_to_it())
     assert status == 503 and "not configured" in body["error"]
-    assert not (tmp_path / "cskh.db").exists()  # switched off means no database, no tokens, nothing
+    assert not (settings_under_tmp.var_dir / "cskh.db").exists()  # switched off: no database, no tokens, nothing
 
 
 def test_logs_never_hold_a_token_or_a_whole_user_id(zalo: ZaloStack) -> None:

@@ -18,7 +18,6 @@ new model passes the quality gate.
 
 import argparse
 import getpass
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,11 +26,12 @@ from bot.admin import draft, retrain
 from bot.admin.audit import AuditLog
 from bot.admin.editor import FaqEditor, FaqRejectedError, Saved
 from bot.admin.faq import FaqConflictError, Topic, UnknownTopicError
-from bot.database import database_url, engine_for
+from bot.database import project_engine
+from bot.settings import Settings, current_settings
 
 
-def _editor() -> FaqEditor:
-    return FaqEditor(draft.draft(), AuditLog(engine_for(database_url())))
+def _editor(settings: Settings) -> FaqEditor:
+    return FaqEditor(draft.draft(), AuditLog(project_engine(settings)))
 
 
 def _report(saved: Saved, what: str) -> None:
@@ -48,8 +48,8 @@ def _show(topic: Topic) -> None:
     print(f"\nTrả lời:\n{topic.answer}")
 
 
-def _faq(args: argparse.Namespace, actor: str) -> int:
-    editor = _editor()
+def _faq(args: argparse.Namespace, actor: str, settings: Settings) -> int:
+    editor = _editor(settings)
     if args.action == "list":
         for topic in editor.files.topics():
             print(f"{topic.name:24} {len(topic.examples):4} câu hỏi   {topic.answer.splitlines()[0][:60]}")
@@ -94,7 +94,7 @@ def _releases(args: argparse.Namespace, actor: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cskh", description="cskh-bot admin")
-    root.add_argument("--as", dest="actor", default=os.environ.get("USER") or getpass.getuser(), help="who is editing")
+    root.add_argument("--as", dest="actor", default=getpass.getuser(), help="who is editing")
     commands = root.add_subparsers(dest="command", required=True)
     faq = commands.add_parser("faq", help="FAQ topics: questions and answers").add_subparsers(
         dest="action", required=True
@@ -120,10 +120,12 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    """``cskh``; ``settings`` are this process's own unless given (tests give theirs)."""
     args = parser().parse_args(argv)
+    settings = settings or current_settings()
     try:
-        return _faq(args, args.actor) if args.command == "faq" else _releases(args, args.actor)
+        return _faq(args, args.actor, settings) if args.command == "faq" else _releases(args, args.actor)
     except FaqRejectedError as rejected:
         print("Không lưu được:", file=sys.stderr)
         for error in rejected.findings.errors:

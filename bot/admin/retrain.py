@@ -17,8 +17,8 @@
 
 import argparse
 import fcntl
+import getpass
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -37,7 +37,7 @@ from bot.admin.audit import AuditLog
 from bot.database import database_url, engine_for
 from bot.evaluation import evaluate, load_examples, model_parser
 from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, MODELS_DIR, PROJECT_ROOT, VAR_DIR
-from bot.settings import load_settings
+from bot.settings import current_settings, inherited_environment
 from bot.shop_policy import PolicyError, write_responses
 from bot.training import fingerprint
 
@@ -104,7 +104,7 @@ def _rasa(args: list[str], on_line: Callable[[str], None] | None = None) -> str:
     """Runs a Rasa command; its output, or RetrainError with the lines that say why."""
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa", *args], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        text=True, env=inherited_environment({"TF_CPP_MIN_LOG_LEVEL": "2"}),
     )  # fmt: skip
     lines = []
     for raw in process.stdout:
@@ -163,7 +163,7 @@ def _accuracy(model: Path) -> tuple[float, dict[str, str]]:
 
 def _swap(model: Path) -> None:
     """Asks the running Rasa server to load ``model``; it answers with the old one meanwhile."""
-    settings = load_settings()
+    settings = current_settings()
     try:
         reply = requests.put(
             f"{settings.rasa_url}/model", params={"token": settings.rasa_token},
@@ -270,7 +270,7 @@ def _run(actor: str, report: Report) -> Outcome:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Retrain on the FAQ draft and deploy if it passes the gate")
-    parser.add_argument("--as", dest="actor", default=os.environ.get("USER", "admin"))
+    parser.add_argument("--as", dest="actor", default=getpass.getuser())
     parser.add_argument("--json", action="store_true", help="progress and outcome as JSON lines")
     args = parser.parse_args(argv)
 

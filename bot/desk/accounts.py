@@ -14,24 +14,21 @@ restarting the console logs nobody out.
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from pathlib import Path
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-
-from bot.paths import VAR_DIR
 
 AGENT, ADMIN = "agent", "admin"
 SESSION_IDLE = timedelta(minutes=60)
 SESSION_MAX = timedelta(hours=12)
 ONLINE_WINDOW = timedelta(seconds=90)
 FIRST_ADMIN = "admin"
-FIRST_ADMIN_PASSWORD_FILE = VAR_DIR / "admin_password.secret"
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=Type.ID)
 
@@ -250,20 +247,19 @@ class AccountStore:
             ).scalar_one()
 
 
-def ensure_first_admin(store: AccountStore) -> str | None:
+def ensure_first_admin(store: AccountStore, password: str | None, password_file: Path) -> str | None:
     """Creates the ``admin`` account on first start; returns its password when it was generated.
 
-    The password comes from ``CSKH_ADMIN_PASSWORD`` or is generated and kept in
-    ``var/admin_password.secret`` (mode 600) so ``make run`` can show it.
+    The password is ``password`` (``CSKH_ADMIN_PASSWORD``) or is generated and kept in
+    ``password_file`` (mode 600, in the var dir) so ``make run`` can point at it.
     """
     if not store.has_agents():
-        password = os.environ.get("CSKH_ADMIN_PASSWORD")
         if not password:
             password = secrets.token_urlsafe(12)
-            VAR_DIR.mkdir(parents=True, exist_ok=True)
-            FIRST_ADMIN_PASSWORD_FILE.write_text(password)
-            FIRST_ADMIN_PASSWORD_FILE.chmod(0o600)
+            password_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            password_file.write_text(password)
+            password_file.chmod(0o600)
         store.add_agent(FIRST_ADMIN, password, "CSKH", role=ADMIN)
-    if FIRST_ADMIN_PASSWORD_FILE.exists():
-        return FIRST_ADMIN_PASSWORD_FILE.read_text().strip()
+    if password_file.exists():
+        return password_file.read_text().strip()
     return None

@@ -1,19 +1,18 @@
 """The desk process: the agents' console and the service API on one sanic app.
 
-``python -m bot.serve desk`` runs it; it binds 127.0.0.1 unless ``CSKH_HOST``
-says otherwise, and talks to Rasa with the same token the other processes use.
+``python -m bot.serve desk`` runs it on ``DESK_HOST`` / ``DESK_API_HOST`` (127.0.0.1 unless set),
+and talks to Rasa with the same token the other processes use; everything it needs comes in ``Settings``.
 """
 
 import asyncio
 import logging
-import os
 from datetime import datetime, timezone
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
-from bot.database import database_url, engine_for
+from bot.database import project_engine
 from bot.desk.accounts import AccountStore, ensure_first_admin
 from bot.desk.admin_pages import RetrainRunner, admin
 from bot.desk.api import api
@@ -25,7 +24,7 @@ from bot.desk.rasa_client import RasaClient
 from bot.desk.service import Desk
 from bot.desk.throttle import LoginThrottle
 from bot.paths import PROJECT_ROOT
-from bot.settings import Settings, trusted_proxies
+from bot.settings import Settings
 from bot.tickets import TicketStore
 
 logger = logging.getLogger(__name__)
@@ -58,18 +57,17 @@ def create_app(settings: Settings) -> Sanic:
     app = Sanic("cskh_desk")
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.RESPONSE_TIMEOUT = 24 * 3600  # live streams stay open
-    config_file = DeskConfigFile()
+    config_file = DeskConfigFile(settings.desk_config)
     app.ctx.templates = _templates(config_file.current().timezone)
     app.ctx.service_token = settings.desk_token
     app.ctx.tracker_db = settings.tracker_db
-    app.ctx.secure_cookies = os.environ.get("CSKH_SECURE_COOKIES") == "1"
-    app.ctx.trusted_proxies = trusted_proxies()
+    app.ctx.secure_cookies = settings.secure_cookies
+    app.ctx.trusted_proxies = settings.trusted_proxies
     app.ctx.login_throttle = LoginThrottle()
     app.static("/static", str(DESK_DIR / "static"))
     app.blueprint(api)
     app.blueprint(console)
     app.blueprint(admin)
-    tick_seconds = float(os.environ.get("CSKH_DESK_TICK_SECONDS", "5"))
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -81,12 +79,12 @@ def create_app(settings: Settings) -> Sanic:
 
     @app.listener("before_server_start")
     async def start_desk(app: Sanic, loop) -> None:
-        engine = engine_for(database_url())
+        engine = project_engine(settings)
         app.ctx.engine = engine
         app.ctx.retrain = RetrainRunner()
         app.ctx.kdf_slots = asyncio.Semaphore(KDF_SLOTS)
         accounts = AccountStore(engine)
-        ensure_first_admin(accounts)
+        ensure_first_admin(accounts, settings.admin_password, settings.admin_password_file)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         app.ctx.desk = Desk(HandoffQueue(engine), accounts, TicketStore(engine), rasa, config_file, LiveHub())
 
@@ -94,7 +92,7 @@ def create_app(settings: Settings) -> Sanic:
     async def start_timer(app: Sanic, loop) -> None:
         async def every_few_seconds() -> None:
             while True:
-                await asyncio.sleep(tick_seconds)
+                await asyncio.sleep(settings.desk_tick_seconds)
                 try:
                     await app.ctx.desk.tick()
                 except Exception:  # the timer must outlive a bad tick (e.g. the database restarting)

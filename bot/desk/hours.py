@@ -1,7 +1,6 @@
 """Business hours of the human desk, in the shop's time zone."""
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -9,10 +8,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.paths import PROJECT_ROOT
+from bot.paths import DESK_FILE
 
 logger = logging.getLogger(__name__)
-DESK_FILE = PROJECT_ROOT / "desk.yml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -55,9 +53,8 @@ def _clock(value: str) -> time:
     return time.max if (int(hours), int(minutes)) == (24, 0) else time(int(hours), int(minutes))
 
 
-def load_desk_config(path: Path | None = None) -> DeskConfig:
-    """Reads desk.yml (or ``CSKH_DESK_CONFIG``); raises ValueError naming what is wrong."""
-    path = path or Path(os.environ.get("CSKH_DESK_CONFIG") or DESK_FILE)
+def load_desk_config(path: Path = DESK_FILE) -> DeskConfig:
+    """Reads ``path`` (the repo's desk.yml unless given); raises ValueError naming what is wrong."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         hours = {}
@@ -84,8 +81,8 @@ class DeskConfigFile:
     A broken edit is logged and the last good configuration stays in force.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or Path(os.environ.get("CSKH_DESK_CONFIG") or DESK_FILE)
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._stamp: float | None = None
         self._config = load_desk_config(self.path)
         self._stamp = self.path.stat().st_mtime

@@ -1,10 +1,9 @@
 """The one interface actions use to reach orders, and how it is chosen."""
 
-import os
-from pathlib import Path
 from typing import Protocol
 
 from bot.orders.model import Order
+from bot.settings import Settings
 
 
 class OrderBackend(Protocol):
@@ -17,19 +16,15 @@ class OrderBackend(Protocol):
         """Cancels a cancellable order; raises ``OrderNotCancellableError`` otherwise."""
 
 
-def backend_from_env() -> OrderBackend:
-    """``ORDER_API_URL`` set: the shop's own API; otherwise the embedded demo shop
-    (in ``DEMO_SHOP_DB``, default ``var/demo_shop.db``)."""
-    url = os.environ.get("ORDER_API_URL")
-    if url:
+def order_backend_for(settings: Settings) -> OrderBackend:
+    """The shop's own API when ``settings.order_api_url`` is set; otherwise the embedded demo shop
+    (in ``settings.demo_shop_db``, by default under the var dir)."""
+    if settings.order_api_url:
         from bot.orders.http_backend import HttpOrderBackend
 
         return HttpOrderBackend(
-            url,
-            token=os.environ.get("ORDER_API_TOKEN"),
-            timeout=float(os.environ.get("ORDER_API_TIMEOUT", "3")),
+            settings.order_api_url, token=settings.order_api_token, timeout=settings.order_api_timeout
         )
     from bot.orders.demo_shop import DemoShop
-    from bot.paths import VAR_DIR
 
-    return DemoShop.open(Path(os.environ.get("DEMO_SHOP_DB", VAR_DIR / "demo_shop.db")))
+    return DemoShop.open(settings.demo_shop_db)
