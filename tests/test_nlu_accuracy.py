@@ -45,3 +45,23 @@ def test_entities_come_out_of_the_trained_pipeline(parse) -> None:
     result = parse("kiem tra don #dh-123456 giup minh, sdt 0912.345.678")
     values = {e["entity"]: e["value"] for e in result["entities"]}
     assert values == {"order_number": "DH123456", "phone": "0912345678"}
+
+
+# written after bot/nlu/details.py, never tuned on: a customer pasting only the detail they were asked for
+BARE_DETAILS = [
+    "DH445566", "dh 778899 nha", "đây ạ DH998877", "mã đơn là #DH-135790", "don cua em DH246802",
+    "0903111222", "sdt mình 0903 111 222", "số của em +84 987 654 321", "0912.345.678 nhé",
+    "mail: lan.nguyen99@yahoo.com", "email em là tuan.le@gmail.com ạ", "hoang.anh@outlook.com",
+]  # fmt: skip
+
+
+def test_a_bare_order_number_phone_or_email_is_never_not_understood(parse) -> None:
+    """Read as the detail itself, or (an order number alone) as asking for that order; never "chưa hiểu"."""
+    got = {text: parse(text)["intent"]["name"] for text in BARE_DETAILS}
+    assert {text: name for text, name in got.items() if name not in ("inform", "check_order_status")} == {}
+    assert sum(name == "inform" for name in got.values()) >= len(BARE_DETAILS) - 1
+
+
+def test_a_request_naming_an_order_stays_a_request(parse) -> None:
+    assert parse("kiểm tra giúp mình đơn DH445566 đã giao chưa")["intent"]["name"] == "check_order_status"
+    assert parse("huỷ đơn DH445566 giúp mình")["intent"]["name"] == "cancel_order"
