@@ -1,0 +1,42 @@
+"""Rasa graph component: a thank-you that declines ("khỏi đi, cảm ơn bạn") is ``deny``.
+
+Running after the classifiers, it changes only ``thank``: with a word of leaving (bot/text/decline.py)
+the message is a no, so a form stops and says nothing was changed instead of thanking and asking again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.intent_override import override_intent
+from bot.text.decline import says_leaving
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class DeclineReader(GraphComponent):
+    """Reads a thank-you that says "not now / no need" as ``deny``."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> DeclineReader:
+        """Nothing to configure or learn: the words of leaving are in bot/text/decline.py."""
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Overrides ``thank`` when the message also declines."""
+        for message in messages:
+            if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == "thank" and says_leaving(message.get(TEXT) or ""):
+                override_intent(message, "deny")
+        return messages
