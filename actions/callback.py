@@ -4,7 +4,9 @@ A call back needs a way to reach the customer. Zalo and Messenger customers can 
 same chat later; a web (REST, widget) customer can only be called, so the bot asks for a phone before
 promising anything (``callback_form``), and files the ticket once it has one. A customer who leaves
 instead hears that nothing was recorded. Each thing is said once: why nobody answers now, then the
-ticket and when the shop calls back; "the details you gave" only when they gave some.
+ticket and when the shop calls back; "the details you gave" only when they gave some. When nobody
+accepted a hand-off in time the desk files the ticket itself and starts this form for a web customer
+(bot/handoff_protocol.py ``ask_callback_phone_events``): the phone is then added to that ticket.
 """
 
 from typing import Any
@@ -15,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.records import file_ticket, reset_form_slots
+from actions.records import add_ticket_phone, file_ticket, reset_form_slots
 from bot.handoff_protocol import DESK_CLOSED, NO_AGENT_ONLINE, HandoffAnswer
 from bot.privacy import mask_phone
 from bot.shop_policy import render_text
@@ -35,6 +37,7 @@ UNREACHABLE = (
     "hoặc Zalo OA “{shop.zalo_oa}” ({hours.agents}), hay email {shop.email} nhé."
 )
 NOT_RECORDED = "Xin lỗi bạn, mình chưa ghi nhận được yêu cầu. "
+PHONE_ADDED = "Mình đã thêm số điện thoại vào phiếu hỗ trợ {code}. "
 # channels whose chat the shop can answer later, by sender namespace (connectors/senders.py)
 ANSWERED_IN_CHAT = {"zalo:": "Zalo", "fb:": "Messenger"}
 
@@ -121,7 +124,22 @@ class ActionHandoffCallback(Action):
         from actions.handoff import collected_details  # handoff imports this module
 
         pending = tracker.get_slot("handoff_pending")
-        if not isinstance(pending, dict) or not tracker.get_slot("contact_phone"):
+        phone = tracker.get_slot("contact_phone")
+        if not isinstance(pending, dict) or not phone:
             dispatcher.utter_message(response="utter_anything_else")
             return [SlotSet("handoff_pending", None)]
+        if pending.get("ticket_code"):  # the desk filed it when nobody accepted: only the phone was missing
+            return add_phone_to_ticket(dispatcher, tracker, str(pending["ticket_code"]), phone, pending)
         return record_and_promise(dispatcher, tracker, pending, collected_details(tracker))
+
+
+def add_phone_to_ticket(
+    dispatcher: CollectingDispatcher, tracker: Tracker, code: str, phone: str, pending: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Puts the phone on the desk's ticket, checked against this conversation, and promises the call back."""
+    if add_ticket_phone(tracker, code, phone):
+        said = PHONE_ADDED.format(code=code) + BY_PHONE.format(phone=mask_phone(phone), callback=pending["callback"])
+        dispatcher.utter_message(text=said + MEANWHILE)
+    else:
+        dispatcher.utter_message(text=NOT_RECORDED + render_text(UNREACHABLE))
+    return [*reset_form_slots(), SlotSet("handoff_pending", None)]

@@ -24,6 +24,15 @@ def reset_form_slots() -> list[dict[str, Any]]:
     return [SlotSet(slot, None) for slot in FORM_BOOKKEEPING]
 
 
+def add_ticket_phone(tracker: Tracker, code: str, phone: str) -> bool:
+    """Adds the phone to call back to this conversation's ticket ``code``; False (and a log line) if not."""
+    try:
+        return ticket_store().add_contact_phone(code, tracker.sender_id, phone)
+    except sa.exc.SQLAlchemyError as error:
+        logger.error("phone not added to ticket: %s", type(error).__name__)
+        return False
+
+
 def file_ticket(
     tracker: Tracker,
     issue_type: str,

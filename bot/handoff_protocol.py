@@ -176,3 +176,14 @@ def resume_events() -> list[dict[str, Any]]:
     """The bot takes over again: resumed, and listening, so the next customer message is predicted on as a
     fresh turn (the pause cut the turn short before ``action_listen``)."""
     return [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+
+
+def ask_callback_phone_events(ticket_code: str, callback: str) -> list[dict[str, Any]]:
+    """The bot, resumed, takes the customer's next message as the phone to call back about ``ticket_code``
+    (``callback_form``, actions/callback.py), instead of telling a web customer how to leave one."""
+    pending = {"ticket_code": ticket_code, "callback": callback}
+    return [
+        {"event": "slot", "name": "handoff_pending", "value": pending},
+        {"event": "active_loop", "name": "callback_form"},
+        {"event": "slot", "name": "requested_slot", "value": "contact_phone"},
+    ]

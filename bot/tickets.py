@@ -110,6 +110,17 @@ class TicketStore:
             )  # fmt: skip
         return Ticket(code, issue, order_number, description, contact_phone)
 
+    def add_contact_phone(self, code: str, sender_id: str, phone: str) -> bool:
+        """Adds the phone to call back to a ticket that has none, only from the conversation it was filed for."""
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                tickets_table.update()
+                .where(tickets_table.c.code == code, tickets_table.c.sender_id == sender_id,
+                       tickets_table.c.contact_phone.is_(None))
+                .values(contact_phone=phone)
+            ).rowcount  # fmt: skip
+        return changed == 1
+
     def get(self, code: str) -> dict | None:
         """A ticket row as a mapping, for the console and the tests."""
         with self._engine.connect() as connection:

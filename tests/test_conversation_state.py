@@ -200,5 +200,7 @@ def test_an_expired_hand_off_promises_only_a_reachable_answer() -> None:
     assert "gọi lại cho bạn qua số 09******78 trong vòng 24 giờ" in by_phone
     assert "ngay trong cuộc trò chuyện này" in texts.nobody_accepted("TK-1", "trong vòng 24 giờ", "zalo:1", None)
     web = texts.nobody_accepted("TK-1", "trong vòng 24 giờ", "web:a", None)
-    assert "chưa có số điện thoại" in web and "24 giờ" not in web
+    assert "chưa có số điện thoại" in web and "nhắn số điện thoại" in web and "24 giờ" not in web
+    assert texts.asks_phone("web:a", None) and not texts.asks_phone("web:a", "0912345678")
+    assert not texts.asks_phone("zalo:1", None)
     assert "đầy đủ thông tin bạn cung cấp" not in web

@@ -224,10 +224,13 @@ def test_when_nobody_accepts_in_time_a_ticket_is_made_and_the_bot_resumes(desk, 
     customer, row = waiting_customer(settings, lan, "cho mình gặp nhân viên, đơn DH111222", "DH111222")
     notice = customer.wait_for(lambda m: "đang bận" in m["text"], timeout=20)
     code = TICKET.search(notice["text"]).group(0)
-    # a web customer who left no phone is not promised a call back nobody could make
-    assert "chưa có số điện thoại của bạn" in notice["text"] and "gọi lại cho bạn" not in notice["text"]
+    # a web customer who left no phone is asked for one, not promised a call back nobody could make
+    assert "chưa có số điện thoại của bạn" in notice["text"] and "gọi lại cho bạn qua" not in notice["text"]
     assert TicketStore(engine).get(code)["order_number"] == "DH111222"
     assert HandoffQueue(engine).get(row["id"]).ticket_code == code
+    [answer] = customer.say("0912 345 678")
+    assert code in answer["text"] and "09******78" in answer["text"]
+    assert TicketStore(engine).get(code)["contact_phone"] == "0912345678"
     assert "20.000đ" in customer.say("phí ship nội thành bao nhiêu")[0]["text"]
 
 

@@ -52,3 +52,11 @@ def test_every_issue_type_routes_to_a_named_team() -> None:
     types = issue_types()
     assert set(types) == {"damaged", "wrong_item", "late_delivery", "payment", "other"}
     assert all(t.team_name and t.response_time and t.label for t in types.values())
+
+
+def test_a_phone_is_added_only_to_a_ticket_of_that_conversation_that_has_none(store) -> None:
+    ticket = store.create(channel="rest", sender_id="web:a", issue_type="other", description="Không ai nhận")
+    assert not store.add_contact_phone(ticket.code, "web:intruder", "0987654321")  # another conversation
+    assert store.add_contact_phone(ticket.code, "web:a", "0912345678")
+    assert not store.add_contact_phone(ticket.code, "web:a", "0987654321")  # not overwritten once set
+    assert store.get(ticket.code)["contact_phone"] == "0912345678"

@@ -28,6 +28,7 @@ from bot.handoff_protocol import (
     HandoffRequest,
     Mood,
     agent_of,
+    ask_callback_phone_events,
     desk_message,
     resume_events,
 )
@@ -293,6 +294,7 @@ class Desk:
             if not self.queue.expire(handoff.id):
                 continue  # claimed or cancelled meanwhile
             issue = issue_type_or_fallback(handoff.slots.get("issue_type_key"))
+            after: list[dict[str, Any]] = []
             try:
                 ticket = self.tickets.create(
                     channel=handoff.channel, sender_id=handoff.sender_id, issue_type=issue.key,
@@ -306,7 +308,9 @@ class Desk:
                 self.queue.note_ticket(handoff.id, ticket.code)
                 callback = texts.callback_promise(self.config, now, issue.response_time)
                 text = texts.nobody_accepted(ticket.code, callback, handoff.sender_id, handoff.contact_phone)
-            self._unresumed[handoff.id] = [*resume_events(), desk_message(text)]
+                if texts.asks_phone(handoff.sender_id, handoff.contact_phone):
+                    after = ask_callback_phone_events(ticket.code, callback)
+            self._unresumed[handoff.id] = [*resume_events(), desk_message(text), *after]
             self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
         await self._resume_pending()
 

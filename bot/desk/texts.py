@@ -33,10 +33,7 @@ NOBODY_ACCEPTED = (
 # how the customer of an expired hand-off will hear back: only what can really reach them
 CALL_BACK_BY_PHONE = "Nhân viên sẽ gọi lại cho bạn qua số {phone} {callback}."
 ANSWER_IN_CHAT = "Nhân viên sẽ nhắn lại cho bạn ngay trong cuộc trò chuyện này {callback}."
-NO_WAY_BACK = (
-    "Vì mình chưa có số điện thoại của bạn, khi cần bạn nhắn “gặp nhân viên” để để lại số gọi lại, "
-    "hoặc gọi hotline của shop nhé."
-)
+ASK_PHONE = "Mình chưa có số điện thoại của bạn: bạn nhắn số điện thoại để nhân viên gọi lại nhé."
 NOBODY_ACCEPTED_NO_TICKET = (
     "Xin lỗi bạn, hiện các nhân viên đều đang bận và hệ thống ghi nhận đang gặp sự cố. Bạn vui lòng gọi hotline "
     "hoặc nhắn lại sau ít phút nhé. Trong lúc đó, bạn vẫn có thể hỏi mình những câu khác."
@@ -51,14 +48,19 @@ def leaves_queue(text: str) -> bool:
     return " ".join(strip_diacritics(text).lower().replace("!", " ").replace(".", " ").split()) in CANCEL_WORDS
 
 
+def asks_phone(sender_id: str, contact_phone: str | None) -> bool:
+    """Whether an expired hand-off's customer can only be reached by a phone they have not given: the web's."""
+    return not contact_phone and not sender_id.startswith(("zalo:", "fb:"))
+
+
 def nobody_accepted(ticket_code: str, callback: str, sender_id: str, contact_phone: str | None) -> str:
     """The expired hand-off's notice, promising a call back only by a phone or chat that reaches the customer."""
     if contact_phone:
         how = CALL_BACK_BY_PHONE.format(phone=mask_phone(contact_phone), callback=callback)
-    elif sender_id.startswith(("zalo:", "fb:")):
+    elif not asks_phone(sender_id, contact_phone):
         how = ANSWER_IN_CHAT.format(callback=callback)
     else:
-        how = NO_WAY_BACK
+        how = ASK_PHONE
     return NOBODY_ACCEPTED.format(ticket_code=ticket_code, how=how)
 
 
