@@ -42,7 +42,9 @@ WELL_KNOWN = {
     "DH333444": OrderStatus.PACKING,
 }
 # Phones of orders the README, the tests and `rasa test` stories use.
-FIXED_PHONES = {"DH123456": "0912345678", "DH111222": "0987654321", "DH333444": "0987654321"}
+FIXED_PHONES = {
+    "DH123456": "0912345678", "DH111222": "0987654321", "DH333444": "0987654321", "DH777888": "0901234567",
+}
 _NAMES = [
     "Nguyễn Thị Lan", "Trần Văn Minh", "Lê Hoàng Anh", "Phạm Thu Hà", "Võ Quốc Bảo", "Đặng Mỹ Linh",
     "Bùi Đức Thắng", "Hồ Ngọc Trâm", "Huỳnh Gia Huy", "Ngô Thanh Tâm", "Dương Khánh Vy", "Lý Minh Khoa",
