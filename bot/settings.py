@@ -24,8 +24,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from bot.paths import DESK_FILE, ENDPOINTS_FILE, VAR_DIR, private_var_dir
+from bot.paths import DATA_DIR, DESK_FILE, ENDPOINTS_FILE, MODELS_DIR, VAR_DIR, private_var_dir
 
 LOOPBACK = "127.0.0.1"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -98,6 +99,9 @@ class Settings:
     demo_shop_db: Path
     desk_config: Path
     endpoints_file: Path
+    # the training data (the admin retrain publishes the FAQ into it; held-out sets in its eval/) and the models
+    data_dir: Path
+    models_dir: Path
     # the order system: the shop's own API when a URL is set, else the embedded demo shop
     order_api_url: str | None
     order_api_token: str | None = field(repr=False)
@@ -144,6 +148,8 @@ class Settings:
             demo_shop_db=Path(environ.get("DEMO_SHOP_DB") or var_dir / "demo_shop.db"),
             desk_config=Path(environ.get("CSKH_DESK_CONFIG") or DESK_FILE),
             endpoints_file=Path(environ.get("CSKH_ENDPOINTS") or ENDPOINTS_FILE),
+            data_dir=Path(environ.get("CSKH_DATA_DIR") or DATA_DIR),
+            models_dir=Path(environ.get("CSKH_MODELS_DIR") or MODELS_DIR),
             order_api_url=environ.get("ORDER_API_URL") or None,
             order_api_token=environ.get("ORDER_API_TOKEN") or None,
             order_api_timeout=float(environ.get("ORDER_API_TIMEOUT", "3")),
@@ -161,9 +167,10 @@ class Settings:
         )
 
     @classmethod
-    def under(cls, var_dir: Path, **changes) -> "Settings":
-        """The defaults with every file under ``var_dir`` (tests, benchmarks), then ``changes``."""
-        return dataclasses.replace(cls.from_environment({"CSKH_VAR_DIR": str(var_dir)}), **changes)
+    def under(cls, folder: Path, /, **changes: Any) -> "Settings":
+        """The defaults with ``folder`` as the var dir, so every file lands there (tests, benchmarks),
+        then ``changes``."""
+        return dataclasses.replace(cls.from_environment({"CSKH_VAR_DIR": str(folder)}), **changes)
 
     def to_environment(self) -> dict[str, str]:
         """These settings as the variables ``from_environment`` reads: how a child process receives them."""
@@ -192,6 +199,8 @@ class Settings:
             "DEMO_SHOP_DB": str(self.demo_shop_db),
             "CSKH_DESK_CONFIG": str(self.desk_config),
             "CSKH_ENDPOINTS": str(self.endpoints_file),
+            "CSKH_DATA_DIR": str(self.data_dir),
+            "CSKH_MODELS_DIR": str(self.models_dir),
             "ORDER_API_TIMEOUT": str(self.order_api_timeout),
             "CSKH_DESK_TICK_SECONDS": str(self.desk_tick_seconds),
             "CSKH_SECURE_COOKIES": "1" if self.secure_cookies else "0",
@@ -231,12 +240,19 @@ class Settings:
         return self.var_dir / "admin_password.secret"
 
 
-# Every variable ``from_environment`` reads: a child gets these from its settings, never from its parent.
+# Every variable ``from_environment`` reads (tests/test_settings.py holds the two lists together):
+# a child of the stack gets these from its settings, never from its parent's environment.
 KNOBS = frozenset(
-    Settings.from_environment(
-        {"CSKH_ADMIN_PASSWORD": "-", "CSKH_SECRET_KEY": "-", "ORDER_API_URL": "-", "ORDER_API_TOKEN": "-",
-         "ACTION_SERVER_URL": "-", "RASA_AUTH_TOKEN": "-", "DESK_SERVICE_TOKEN": "-", "ACTION_SERVER_TOKEN": "-"}
-    ).to_environment()
+    {
+        "CSKH_HOST", "RASA_PORT", "ACTION_PORT", "DESK_PORT",
+        "RASA_API_HOST", "ACTION_HOST", "DESK_HOST", "DESK_API_HOST",
+        "RASA_AUTH_TOKEN", "DESK_SERVICE_TOKEN", "ACTION_SERVER_TOKEN", "CSKH_ADMIN_PASSWORD", "CSKH_SECRET_KEY",
+        "CSKH_VAR_DIR", "CSKH_DATABASE_URL", "TRACKER_DB", "DEMO_SHOP_DB", "CSKH_DESK_CONFIG", "CSKH_ENDPOINTS",
+        "CSKH_DATA_DIR", "CSKH_MODELS_DIR",
+        "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_SECURE_COOKIES",
+        "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "ACTION_SERVER_URL",
+        "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",
+    }
 )  # fmt: skip
 
 _in_force: Settings | None = None
