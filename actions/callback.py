@@ -38,7 +38,7 @@ UNREACHABLE = (
 )
 NOT_RECORDED = "Xin lỗi bạn, mình chưa ghi nhận được yêu cầu. "
 PHONE_ADDED = "Mình đã thêm số điện thoại vào phiếu hỗ trợ {code}. "
-# channels whose chat the shop can answer later, by sender namespace (connectors/senders.py)
+# channels whose chat the shop can answer later, by sender namespace (bot/senders.py)
 ANSWERED_IN_CHAT = {"zalo:": "Zalo", "fb:": "Messenger"}
 
 

@@ -14,7 +14,7 @@ import uuid
 import requests
 
 from bot.settings import current_settings
-from connectors.senders import SESSION_HEADER
+from bot.senders import SESSION_HEADER
 
 POLL_SECONDS = 1.0
 

@@ -20,30 +20,10 @@ from enum import Enum
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
-attempts_table = sa.Table(
-    "ownership_attempts",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("order_number", sa.String(16), nullable=False, index=True),
-    sa.Column("conversation_id", sa.String(255), nullable=False),
-    sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("succeeded", sa.Boolean, nullable=False, default=False),
-)
-orders_table = sa.Table(
-    "ownership_orders",
-    metadata,
-    sa.Column("order_number", sa.String(16), primary_key=True),
-    sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=False),
-)
-proofs_table = sa.Table(
-    "ownership_proofs",
-    metadata,
-    sa.Column("conversation_id", sa.String(255), primary_key=True),
-    sa.Column("order_number", sa.String(16), primary_key=True),
-    sa.Column("method", sa.String(8), nullable=False),
-    sa.Column("proven_at", sa.DateTime(timezone=True), nullable=False),
-)
+from bot import schema
+from bot.schema import ownership_attempts_table as attempts_table
+from bot.schema import ownership_orders_table as orders_table
+from bot.schema import ownership_proofs_table as proofs_table
 
 
 class ProofMethod(str, Enum):
@@ -76,7 +56,7 @@ class OwnershipLedger:
     ) -> None:
         self._engine = engine
         self.max_failures, self.window, self.proof_lifetime = max_failures, window, proof_lifetime
-        metadata.create_all(engine)
+        schema.create_all(engine)
 
     def _failures_since(self, connection: sa.engine.Connection, order_number: str, since: datetime) -> int:
         query = sa.select(sa.func.count()).where(

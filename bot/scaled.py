@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 
-from bot import doors
+from bot import doors, schema
 from bot.database import masked_url
 from bot.paths import PROJECT_ROOT
 from bot.processes import Service, Stack, StartupError, rasa_service, running_services, supervise
@@ -74,17 +74,10 @@ def prepare_schema(pg_url: str) -> None:
     """Creates every table before the replicas start, which would otherwise race to create them."""
     from rasa.core.tracker_store import SQLTrackerStore
 
-    from bot import tickets
-    from bot.admin import audit
-    from bot.desk import accounts, queue
-    from connectors import dedupe, messenger, zalo, zalo_client
-
     engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg2://", 1), future=True)
     try:
-        for metadata in (SQLTrackerStore.Base.metadata, tickets.metadata, queue.metadata, accounts.metadata,
-                         audit.metadata, dedupe.metadata, messenger.metadata, zalo.choices_metadata,
-                         zalo_client.metadata):  # fmt: skip
-            metadata.create_all(engine)
+        SQLTrackerStore.Base.metadata.create_all(engine)  # Rasa's events table
+        schema.create_all(engine)  # every project table
     finally:
         engine.dispose()
 

@@ -11,36 +11,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from bot import schema
+from bot.schema import ticket_counters_table as counters_table
+from bot.schema import tickets_table
 from bot.support import IssueType, issue_type_or_fallback
 
 SHOP_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-
-metadata = sa.MetaData()
-tickets_table = sa.Table(
-    "tickets",
-    metadata,
-    sa.Column("code", sa.String(20), primary_key=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("channel", sa.String(32), nullable=False),
-    sa.Column("sender_id", sa.String(128), nullable=False),
-    sa.Column("order_number", sa.String(16)),
-    sa.Column("issue_type", sa.String(32), nullable=False),
-    sa.Column("team", sa.String(32), nullable=False),
-    sa.Column("description", sa.Text, nullable=False),
-    sa.Column("contact_phone", sa.String(16)),
-    sa.Column("status", sa.String(16), nullable=False, default="open"),
-    # whether the reporter proved the order is theirs; an unproven report is filed but reveals nothing
-    sa.Column("order_verified", sa.Boolean, nullable=False, server_default=sa.false()),
-    # why the customer asked for a person, when this ticket stands in for a hand-off nobody could take
-    sa.Column("handoff_reason", sa.String(64)),
-)
-counters_table = sa.Table(
-    "ticket_counters",
-    metadata,
-    sa.Column("day", sa.String(8), primary_key=True),
-    sa.Column("last", sa.Integer, nullable=False),
-)
-
 
 @dataclass(frozen=True)
 class Ticket:
@@ -51,25 +27,12 @@ class Ticket:
     contact_phone: str | None
 
 
-def _add_verified_column(engine: sa.engine.Engine) -> None:
-    """Databases created before ``order_verified`` / ``handoff_reason`` existed get the columns
-    (old tickets count as unverified and as no hand-off)."""
-    columns = {c["name"] for c in sa.inspect(engine).get_columns("tickets")}
-    if "order_verified" not in columns:
-        with engine.begin() as connection:
-            connection.execute(sa.text("ALTER TABLE tickets ADD COLUMN order_verified BOOLEAN NOT NULL DEFAULT FALSE"))
-    if "handoff_reason" not in columns:
-        with engine.begin() as connection:
-            connection.execute(sa.text("ALTER TABLE tickets ADD COLUMN handoff_reason VARCHAR(64)"))
-
-
 class TicketStore:
     """Creates tickets in the project database."""
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        metadata.create_all(engine)
-        _add_verified_column(engine)
+        schema.create_all(engine)
 
     def _next_code(self, connection: sa.engine.Connection, now: datetime) -> str:
         day = now.strftime("%Y%m%d")

@@ -16,7 +16,7 @@ turn; and with ``publish_paused_only: true`` only the turns of conversations
 a human holds (paused, or pausing/resuming in this turn) are published, since
 the desk is the broker's only consumer.
 
-Conversations stored before sender ids were namespaced per channel (connectors/senders.py)
+Conversations stored before sender ids were namespaced per channel (bot/senders.py)
 are renamed when the store starts, once per database.
 """
 
@@ -28,7 +28,7 @@ from rasa.shared.core.events import ConversationPaused, ConversationResumed, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.database import database_url, engine_for
-from connectors.senders import namespace_stored_senders
+from bot.senders import namespace_stored_senders
 
 # Senders whose last turn could not be read or written; the channel takes them out.
 storage_failures: set[str] = set()

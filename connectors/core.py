@@ -35,7 +35,7 @@ from bot.shop_policy import render_text
 from bot.tracking import storage_failures
 from connectors.dedupe import seen_messages
 from connectors.guard import NO_ANSWER, Guard
-from connectors.senders import platform_id
+from bot.senders import platform_id
 
 logger = logging.getLogger(__name__)
 

@@ -15,20 +15,12 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
+from bot import schema
 from bot.database import database_url, engine_for
+from bot.schema import seen_messages_table as seen_table
 
 KEEP_FOR = timedelta(days=3)  # longer than any platform retries (Messenger: up to 36 h)
 PRUNE_EVERY = timedelta(hours=1)
-
-metadata = sa.MetaData()
-seen_table = sa.Table(
-    "channel_seen_messages",
-    metadata,
-    sa.Column("channel", sa.String(32), primary_key=True),
-    sa.Column("message_id", sa.String(255), primary_key=True),
-    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
-)
-
 
 class SeenMessages:
     """Remembers which platform message ids were already handled."""
@@ -36,7 +28,7 @@ class SeenMessages:
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
         self._pruned_at: datetime | None = None
-        metadata.create_all(engine)
+        schema.create_all(engine)
 
     def first_time(self, channel: str, message_id: str) -> bool:
         """True the first time this id is seen on this channel, False for every redelivery."""

@@ -15,7 +15,7 @@ each person's last message is kept in the project database, so any Rasa
 replica sends an agent's reply (which arrives through Rasa's HTTP API, with no
 webhook request behind it) with the right messaging type.
 
-Rasa knows the person as ``fb:<psid>`` (connectors/senders.py): no other channel can name
+Rasa knows the person as ``fb:<psid>`` (bot/senders.py): no other channel can name
 that conversation. Every message passes the door guard (connectors/guard.py) per person:
 over-long texts are answered politely without reaching the NLU, and a burst is told once to
 slow down and then dropped.
@@ -37,12 +37,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import schema
 from bot.database import database_url, engine_for
 from bot.privacy import mask_id
+from bot.schema import messenger_last_inbound_table as last_inbound_table
 from connectors.core import Delivery, OnNewMessage, PushChannel, split_text, take_turn, turned_away
 from connectors.guard import door_guard
 from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
-from connectors.senders import namespaced, platform_id
+from bot.senders import namespaced, platform_id
 
 logger = logging.getLogger(__name__)
 
@@ -53,21 +55,12 @@ STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 TEXT_ONLY = "Xin lỗi bạn, mình chỉ đọc được tin nhắn chữ, bạn gõ câu hỏi giúp mình nhé."
 
-metadata = sa.MetaData()
-last_inbound_table = sa.Table(
-    "messenger_last_inbound",
-    metadata,
-    sa.Column("psid", sa.String(64), primary_key=True),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-
 class MessagingWindow:
     """When each person last wrote to the page, which decides what the page may still send them."""
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        metadata.create_all(engine)
+        schema.create_all(engine)
 
     def record(self, psid: str, received_at: datetime) -> None:
         """Notes a message from ``psid``; an older (redelivered, reordered) one never moves the time back."""

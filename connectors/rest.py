@@ -4,7 +4,7 @@
 answers with the bot's replies to that message. Every message passes the door guard first
 (connectors/guard.py): malformed bodies get a 400, very long messages and bursts a polite
 answer, and a turn that produced no reply (the action server down, say) an apology instead
-of silence. The client's ``sender`` becomes ``web:<sender>`` (connectors/senders.py), so it can
+of silence. The client's ``sender`` becomes ``web:<sender>`` (bot/senders.py), so it can
 never name a Zalo or Messenger customer's conversation; ``input_channel`` and ``metadata`` in
 the body are ignored: the channel is ``rest``, whatever the client claims. Rasa's ``stream``
 mode is not offered (one way in, one guard).
@@ -37,7 +37,7 @@ from bot.handoff_protocol import AGENT_KEY, agent_of, sent_by_desk
 from bot.shop_policy import render_text
 from bot.tracking import storage_failures
 from connectors.guard import MAX_SENDER_CHARS, NO_ANSWER, door_guard, limit_request_size, problem_with
-from connectors.senders import SESSION_HEADER, namespaced
+from bot.senders import SESSION_HEADER, namespaced
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ Two things differ from ``rasa.core.channels.socketio.SocketIOInput``:
   client address, over-long messages answered politely without reaching the NLU, and
   engine.io packets over ``MAX_SOCKET_PACKET_BYTES`` refused by engine.io itself (its
   default is 1 MB). The session id the widget sends becomes ``web:<session id>``
-  (connectors/senders.py); metadata sent by the client is not kept.
+  (bot/senders.py); metadata sent by the client is not kept.
 - each turn goes through ``connectors.core.take_turn``, as on Zalo and Messenger: when the
   tracker store failed during it, or the turn raised, the customer gets the same apology as
   on the other channels instead of an answer from a forgotten conversation, or silence.
@@ -34,7 +34,7 @@ from sanic.response import HTTPResponse
 from bot.paths import PROJECT_ROOT
 from connectors.core import take_turn
 from connectors.guard import MAX_SENDER_CHARS, MAX_SOCKET_PACKET_BYTES, door_guard, limit_request_size
-from connectors.senders import namespaced, platform_id
+from bot.senders import namespaced, platform_id
 
 logger = logging.getLogger(__name__)
 

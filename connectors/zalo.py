@@ -14,7 +14,7 @@ sends that button's payload. Only text reaches the NLU; for pictures, stickers
 and files the bot asks the customer to type instead, unless an agent has the
 conversation, who then sees what was sent.
 
-Rasa knows the customer as ``zalo:<user id>`` (connectors/senders.py): no other channel can
+Rasa knows the customer as ``zalo:<user id>`` (bot/senders.py): no other channel can
 name that conversation. Every message passes the door guard (connectors/guard.py) per
 customer: over-long texts are answered politely without reaching the NLU, and a burst is
 told once to slow down and then dropped.
@@ -37,11 +37,13 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import schema
 from bot.database import database_url, engine_for
 from bot.privacy import mask_id
+from bot.schema import zalo_choices_table as choices_table
 from connectors.core import Delivery, OnNewMessage, PushChannel, split_text, take_turn, turned_away
 from connectors.guard import door_guard
-from connectors.senders import namespaced, platform_id
+from bot.senders import namespaced, platform_id
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
 
 logger = logging.getLogger(__name__)
@@ -93,22 +95,12 @@ def chosen(text: str, buttons: list[dict[str, Any]]) -> str:
     return text
 
 
-choices_metadata = sa.MetaData()
-choices_table = sa.Table(
-    "zalo_choices",
-    choices_metadata,
-    sa.Column("user_id", sa.String(64), primary_key=True),
-    sa.Column("buttons", sa.Text, nullable=False),
-    sa.Column("saved_at", sa.Float, nullable=False),
-)
-
-
 class ChoiceStore:
     """The buttons last offered to each customer, valid for their next message (synchronous)."""
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        choices_metadata.create_all(engine)
+        schema.create_all(engine)
 
     def offer(self, user_id: str, buttons: list[dict[str, Any]]) -> None:
         values = {"buttons": json.dumps(buttons, ensure_ascii=False), "saved_at": time.time()}

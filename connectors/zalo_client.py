@@ -30,7 +30,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bot import schema
 from bot.privacy import mask_id
+from bot.schema import zalo_tokens_table as tokens_table
 from bot.settings import current_settings
 
 logger = logging.getLogger(__name__)
@@ -94,20 +96,6 @@ class Tokens:
         return bool(self.access_token) and (self.expires_at is None or now < self.expires_at - EXPIRY_MARGIN_SECONDS)
 
 
-metadata = sa.MetaData()
-tokens_table = sa.Table(
-    "zalo_tokens",
-    metadata,
-    sa.Column("app_id", sa.String(64), primary_key=True),
-    sa.Column("access_token", sa.Text, nullable=False),
-    sa.Column("refresh_token", sa.Text, nullable=False),
-    sa.Column("expires_at", sa.Float),
-    sa.Column("seed", sa.String(64), nullable=False),  # SHA-256 of the environment's refresh token it came from
-    sa.Column("lease_until", sa.Float),  # a refresh in progress somewhere, until then
-    sa.Column("updated_at", sa.Float, nullable=False),
-)
-
-
 def _seed_of(refresh_token: str) -> str:
     return hashlib.sha256(refresh_token.encode()).hexdigest()
 
@@ -144,7 +132,7 @@ class TokenStore:
         # Fernet never encrypts the same token twice alike: the stored form of each refresh token
         # read or written here, for the compare-and-swap conditions on the row
         self._stored: dict[str, str] = {}
-        metadata.create_all(engine)
+        schema.create_all(engine)
 
     def _where(self, refresh_token: str | None = None) -> Any:
         condition = tokens_table.c.app_id == self._app_id

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from connectors.senders import SESSION_HEADER
+from bot.senders import SESSION_HEADER
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_BODY = re.compile(r'data-csrf="([^"]+)"')

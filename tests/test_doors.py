@@ -16,8 +16,8 @@ import pytest
 import requests
 import socketio
 
+from bot.senders import SESSION_HEADER
 from connectors.guard import ADDRESS_BURST, TOO_FAST, TOO_LONG
-from connectors.senders import SESSION_HEADER
 from tests.conftest import ADMIN_PASSWORD, processes_in
 from tests.desk_clients import Agent
 from tests.fakes.zalo_api import FakeZaloApi

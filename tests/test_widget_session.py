@@ -6,7 +6,7 @@ Whoever has the id reads the conversation from the REST inbox, so it must not be
 
 import re
 
-from connectors.senders import SESSION_HEADER
+from bot.senders import SESSION_HEADER
 
 # A browser without crypto.randomUUID (older Safari, any page served over plain HTTP), with
 # getRandomValues watched: the old widget fell back to Math.random there.

@@ -7,17 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
-audit_table = sa.Table(
-    "admin_audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("actor", sa.String(64), nullable=False),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("target", sa.String(128), nullable=False),
-    sa.Column("detail", sa.Text, nullable=False),
-)
+from bot import schema
+from bot.schema import audit_table
 
 
 @dataclass(frozen=True)
@@ -32,7 +23,7 @@ class AuditEntry:
 class AuditLog:
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        metadata.create_all(engine)
+        schema.create_all(engine)
 
     def record(self, actor: str, action: str, target: str, **detail: Any) -> None:
         with self._engine.begin() as connection:

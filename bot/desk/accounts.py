@@ -24,6 +24,9 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bot import schema
+from bot.schema import agents_table, sessions_table
+
 AGENT, ADMIN = "agent", "admin"
 SESSION_IDLE = timedelta(minutes=60)
 SESSION_MAX = timedelta(hours=12)
@@ -31,28 +34,6 @@ ONLINE_WINDOW = timedelta(seconds=90)
 FIRST_ADMIN = "admin"
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=Type.ID)
-
-metadata = sa.MetaData()
-agents_table = sa.Table(
-    "agents",
-    metadata,
-    sa.Column("username", sa.String(64), primary_key=True),
-    sa.Column("display_name", sa.String(128), nullable=False),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("password_hash", sa.String(256), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("last_seen", sa.DateTime(timezone=True)),
-)
-sessions_table = sa.Table(
-    "console_sessions",
-    metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("username", sa.String(64), sa.ForeignKey("agents.username"), nullable=False),
-    sa.Column("csrf_token", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-)
-
 
 @dataclass(frozen=True)
 class Agent:
@@ -133,7 +114,7 @@ class AccountStore:
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        metadata.create_all(engine)
+        schema.create_all(engine)
 
     def add_agent(self, username: str, password: str, display_name: str, role: str = AGENT) -> Agent:
         if role not in (AGENT, ADMIN):

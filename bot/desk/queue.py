@@ -16,6 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import schema
+from bot.schema import handoff_messages_table as messages_table
+from bot.schema import handoffs_table
+
 WAITING, ACTIVE = "waiting", "active"
 CLOSED, RETURNED, EXPIRED, CANCELLED = "closed", "returned", "expired", "cancelled"
 OPEN_STATES = (WAITING, ACTIVE)
@@ -25,45 +29,6 @@ CSAT_WINDOW = timedelta(days=1)
 # customer) or an agent's internal note (never sent).
 CUSTOMER, BOT, AGENT, NOTE = "customer", "bot", "agent", "note"
 MAX_TEXT = 5000
-
-metadata = sa.MetaData()
-handoffs_table = sa.Table(
-    "handoffs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("channel", sa.String(32), nullable=False),
-    sa.Column("sender_id", sa.String(128), nullable=False, index=True),
-    sa.Column("status", sa.String(16), nullable=False, index=True),
-    sa.Column("reason", sa.String(64), nullable=False),
-    sa.Column("summary", sa.Text, nullable=False),
-    sa.Column("slots", sa.Text, nullable=False),
-    sa.Column("contact_phone", sa.String(32)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("told_position", sa.Integer),
-    sa.Column("claimed_by", sa.String(64)),
-    sa.Column("claimed_at", sa.DateTime(timezone=True)),
-    sa.Column("first_reply_at", sa.DateTime(timezone=True)),
-    sa.Column("closed_at", sa.DateTime(timezone=True)),
-    sa.Column("resolution", sa.Text),
-    sa.Column("ticket_code", sa.String(32)),
-    sa.Column("csat", sa.Integer),
-    # the customer's most upset message before the hand-off (bot/text/sentiment.py), JSON; agents see it first
-    sa.Column("mood", sa.Text),
-)
-messages_table = sa.Table(
-    "handoff_messages",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("handoff_id", sa.Integer, sa.ForeignKey("handoffs.id"), nullable=False, index=True),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("author", sa.String(64)),
-    sa.Column("text", sa.Text, nullable=False),
-    # Rasa's event timestamp: the same event reported twice (in the opening
-    # transcript and again by the event broker) is stored once
-    sa.Column("sent_at", sa.Float, nullable=False),
-    sa.UniqueConstraint("handoff_id", "role", "sent_at", name="uq_handoff_message"),
-)
-
 
 @dataclass(frozen=True)
 class Handoff:
@@ -125,13 +90,6 @@ def _to_handoff(row: Any) -> Handoff:
     )  # fmt: skip
 
 
-def _add_mood_column(engine: sa.engine.Engine) -> None:
-    """Queues created before the mood was kept get the column (their handoffs have no mood)."""
-    if "mood" not in {c["name"] for c in sa.inspect(engine).get_columns("handoffs")}:
-        with engine.begin() as connection:
-            connection.execute(sa.text("ALTER TABLE handoffs ADD COLUMN mood TEXT"))
-
-
 def estimate_wait_minutes(position: int, agents_online: int, average_handle_minutes: float) -> int | None:
     """Minutes until an agent is free for the customer at ``position`` (1 = next).
 
@@ -148,8 +106,7 @@ class HandoffQueue:
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        metadata.create_all(engine)
-        _add_mood_column(engine)
+        schema.create_all(engine)
 
     def open(
         self,

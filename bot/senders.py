@@ -20,6 +20,8 @@ import time
 
 import sqlalchemy as sa
 
+from bot.schema import handoffs_table, migrations_table, tickets_table
+
 logger = logging.getLogger(__name__)
 
 WEB, ZALO, FACEBOOK = "web:", "zalo:", "fb:"
@@ -28,15 +30,6 @@ MIGRATION = "sender_namespaces"
 # REST clients and the widget name their conversation in this header when reading their inbox: a
 # secret in a URL ends up in proxies' and servers' access logs.
 SESSION_HEADER = "X-Chat-Session"
-
-migrations_metadata = sa.MetaData()
-migrations_table = sa.Table(
-    "cskh_migrations",
-    migrations_metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("done_at", sa.Float, nullable=False),
-)
-
 
 def namespaced(channel: str, platform_sender: str) -> str:
     """The tracker key for ``platform_sender`` on ``channel`` (an input channel's name)."""
@@ -65,8 +58,9 @@ def _claim(connection: sa.engine.Connection, name: str) -> None:
 
 def _done(engine: sa.engine.Engine, name: str) -> bool:
     # created at the same moment by another replica: fine
+    # only this table: ``engine`` may be the tracker database, which holds no project tables
     with contextlib.suppress(sa.exc.IntegrityError, sa.exc.ProgrammingError):
-        migrations_metadata.create_all(engine)
+        migrations_table.create(engine, checkfirst=True)
     with engine.connect() as connection:
         found = connection.execute(sa.select(migrations_table.c.name).where(migrations_table.c.name == name))
         return found.first() is not None
@@ -109,9 +103,6 @@ def _rename_conversations(engine: sa.engine.Engine) -> dict[str, str]:
 
 def _rename_records(engine: sa.engine.Engine, renames: dict[str, str]) -> None:
     """Hand-offs and tickets follow their conversation (or, if it is gone, their channel)."""
-    from bot.desk.queue import handoffs_table
-    from bot.tickets import tickets_table
-
     name = f"{MIGRATION}:records"
     tables = [t for t in (handoffs_table, tickets_table) if sa.inspect(engine).has_table(t.name)]
     if _done(engine, name):

@@ -1,0 +1,214 @@
+"""Every table of the project database, in one MetaData, created by one ``create_all(engine)``.
+
+The stores (tickets, ownership, the desk's queue and accounts, the admin audit log, the
+channels' seen ids, messaging windows, Zalo choices and tokens) import their tables from here,
+so a new database, a scaled-out PostgreSQL prepared before its replicas start, and every test
+get the same tables in one step. Rasa's own ``events`` table (the tracker store) is Rasa's, and
+the embedded demo shop keeps its orders in a database of its own (bot/orders/demo_shop.py): the
+shop's system, not the bot's.
+"""
+
+import weakref
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# bot/tickets.py: a reported problem with its daily code, taken from that day's counter row
+tickets_table = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("code", sa.String(20), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("sender_id", sa.String(128), nullable=False),
+    sa.Column("order_number", sa.String(16)),
+    sa.Column("issue_type", sa.String(32), nullable=False),
+    sa.Column("team", sa.String(32), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("contact_phone", sa.String(16)),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),
+    # whether the reporter proved the order is theirs; an unproven report is filed but reveals nothing
+    sa.Column("order_verified", sa.Boolean, nullable=False, server_default=sa.false()),
+    # why the customer asked for a person, when this ticket stands in for a hand-off nobody could take
+    sa.Column("handoff_reason", sa.String(64)),
+)
+ticket_counters_table = sa.Table(
+    "ticket_counters",
+    metadata,
+    sa.Column("day", sa.String(8), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+
+# bot/ownership.py: failed and successful proofs per order, and which conversation proved which order
+ownership_attempts_table = sa.Table(
+    "ownership_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("order_number", sa.String(16), nullable=False, index=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False),
+    sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("succeeded", sa.Boolean, nullable=False, default=False),
+)
+ownership_orders_table = sa.Table(
+    "ownership_orders",
+    metadata,
+    sa.Column("order_number", sa.String(16), primary_key=True),
+    sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=False),
+)
+ownership_proofs_table = sa.Table(
+    "ownership_proofs",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("order_number", sa.String(16), primary_key=True),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("proven_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# bot/desk/queue.py: hand-offs to a person and their transcripts
+handoffs_table = sa.Table(
+    "handoffs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("sender_id", sa.String(128), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("slots", sa.Text, nullable=False),
+    sa.Column("contact_phone", sa.String(32)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("told_position", sa.Integer),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_at", sa.DateTime(timezone=True)),
+    sa.Column("first_reply_at", sa.DateTime(timezone=True)),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Column("resolution", sa.Text),
+    sa.Column("ticket_code", sa.String(32)),
+    sa.Column("csat", sa.Integer),
+    # the customer's most upset message before the hand-off (bot/text/sentiment.py), JSON; agents see it first
+    sa.Column("mood", sa.Text),
+)
+handoff_messages_table = sa.Table(
+    "handoff_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Integer, sa.ForeignKey("handoffs.id"), nullable=False, index=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("author", sa.String(64)),
+    sa.Column("text", sa.Text, nullable=False),
+    # Rasa's event timestamp: the same event reported twice (in the opening
+    # transcript and again by the event broker) is stored once
+    sa.Column("sent_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("handoff_id", "role", "sent_at", name="uq_handoff_message"),
+)
+
+# bot/desk/accounts.py: agents and their console sessions (only a hash of each session cookie)
+agents_table = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True)),
+)
+sessions_table = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), sa.ForeignKey("agents.username"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# bot/admin/audit.py: who changed what in the bot's knowledge
+audit_table = sa.Table(
+    "admin_audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(128), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+# connectors/dedupe.py: platform message ids already answered
+seen_messages_table = sa.Table(
+    "channel_seen_messages",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("message_id", sa.String(255), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+# connectors/messenger.py: when each person last wrote to the page (Messenger's messaging windows)
+messenger_last_inbound_table = sa.Table(
+    "messenger_last_inbound",
+    metadata,
+    sa.Column("psid", sa.String(64), primary_key=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# connectors/zalo.py: the buttons last offered to each Zalo customer, picked by number
+zalo_choices_table = sa.Table(
+    "zalo_choices",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("buttons", sa.Text, nullable=False),
+    sa.Column("saved_at", sa.Float, nullable=False),
+)
+
+# connectors/zalo_client.py: the OA's token pair (Fernet-encrypted when CSKH_SECRET_KEY is set)
+zalo_tokens_table = sa.Table(
+    "zalo_tokens",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("access_token", sa.Text, nullable=False),
+    sa.Column("refresh_token", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.Float),
+    sa.Column("seed", sa.String(64), nullable=False),  # SHA-256 of the environment's refresh token it came from
+    sa.Column("lease_until", sa.Float),  # a refresh in progress somewhere, until then
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# bot/senders.py: one-time data migrations already done (also kept in the tracker database)
+migrations_table = sa.Table(
+    "cskh_migrations",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("done_at", sa.Float, nullable=False),
+)
+
+# columns added after their table first shipped: (table, column, its DDL for databases created before)
+_LATER_COLUMNS = (
+    (tickets_table, "order_verified", "BOOLEAN NOT NULL DEFAULT FALSE"),  # old tickets count as unverified
+    (tickets_table, "handoff_reason", "VARCHAR(64)"),
+    (handoffs_table, "mood", "TEXT"),  # old hand-offs have no mood
+)
+
+_created: "weakref.WeakSet[sa.engine.Engine]" = weakref.WeakSet()
+
+
+def _add_later_columns(engine: sa.engine.Engine) -> None:
+    """Databases created before a column existed get it."""
+    inspector = sa.inspect(engine)
+    for table, column, ddl in _LATER_COLUMNS:
+        if column not in {c["name"] for c in inspector.get_columns(table.name)}:
+            with engine.begin() as connection:
+                connection.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column} {ddl}"))
+
+
+def create_all(engine: sa.engine.Engine) -> None:
+    """Every project table in ``engine``'s database, once per engine per process (each store calls this)."""
+    if engine in _created:
+        return
+    try:
+        metadata.create_all(engine)
+    except sa.exc.DatabaseError:  # another process created a table between the check and the CREATE
+        metadata.create_all(engine)
+    _add_later_columns(engine)
+    _created.add(engine)
