@@ -12,8 +12,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.services import shared_finder
 from bot.text.confirm import Reply, classify_reply
-from bot.text.entities import shared_finder
 
 MAX_UNCLEAR = 3  # the question, then at most two more asks
 CONFIRMED = "yes"

@@ -25,12 +25,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.confirmation import read_confirmation, slot_before_latest_message
 from actions.order_lookup import find_order
-from actions.services import ownership_ledger
+from actions.services import ownership_ledger, shared_finder
 from bot.orders.model import Order, OrderBackendError
 from bot.ownership import Outcome, ProofMethod
 from bot.support import issue_types
 from bot.text.confirm import Reply, classify_reply
-from bot.text.entities import normalize_order_number, normalize_phone, shared_finder
+from bot.text.entities import normalize_order_number, normalize_phone
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,8 @@ from bot.database import project_engine
 from bot.orders.backend import OrderBackend, order_backend_for
 from bot.ownership import OwnershipLedger
 from bot.settings import Settings, current_settings
+from bot.support import issue_synonyms
+from bot.text.entities import EntityFinder
 from bot.tickets import TicketStore
 
 
@@ -52,6 +54,12 @@ def ticket_store() -> TicketStore:
 def ownership_ledger() -> OwnershipLedger:
     """Proofs of ownership and failed attempts, shared by every action server and channel."""
     return services_for(current_settings()).ownership_ledger
+
+
+@lru_cache(maxsize=1)
+def shared_finder() -> EntityFinder:
+    """Order numbers, phones, e-mails and the shop's issue types in a reply, built once per process."""
+    return EntityFinder(issue_synonyms())
 
 
 def nlu_endpoint() -> tuple[str, str]:

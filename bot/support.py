@@ -48,6 +48,12 @@ def issue_types() -> dict[str, IssueType]:
     return load_issue_types()
 
 
+def issue_synonyms() -> dict[str, list[str]]:
+    """The phrases customers use for each issue type, labels included: what the entity finder
+    (bot/text/entities.py, which knows no shop) is given to recognise."""
+    return {key: [t.label, *t.synonyms] for key, t in load_issue_types().items()}
+
+
 def issue_type_or_fallback(key: str | None) -> IssueType:
     """The named type, or "other" for anything unknown."""
     types = issue_types()

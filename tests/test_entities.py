@@ -4,8 +4,9 @@ import pytest
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from actions.services import shared_finder
 from bot.nlu.entities import VietnameseEntityExtractor
-from bot.text.entities import issue_synonyms_from_config, shared_finder
+from bot.support import issue_synonyms
 
 
 def values(text: str, entity: str):
@@ -84,7 +85,7 @@ def test_email_near_misses_are_rejected(text: str) -> None:
 
 
 def test_rasa_component_adds_entities_with_spans_into_the_original_text() -> None:
-    extractor = VietnameseEntityExtractor(issue_synonyms_from_config())
+    extractor = VietnameseEntityExtractor(issue_synonyms())
     text = "Đơn #dh-654321 của mình, sđt +84 987 654 321"
     message = Message({TEXT: text})
     extractor.process([message])
@@ -96,7 +97,7 @@ def test_rasa_component_adds_entities_with_spans_into_the_original_text() -> Non
 
 
 def test_empty_and_emoji_messages_have_no_entities() -> None:
-    extractor = VietnameseEntityExtractor(issue_synonyms_from_config())
+    extractor = VietnameseEntityExtractor(issue_synonyms())
     messages = [Message({TEXT: ""}), Message({TEXT: "😀😀"})]
     extractor.process(messages)
     assert all(not m.get(ENTITIES) for m in messages)

@@ -25,7 +25,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.model_resources import read_json, write_json
-from bot.text.entities import EntityFinder, issue_synonyms_from_config
+from bot.support import issue_synonyms
+from bot.text.entities import EntityFinder
 
 SYNONYMS_FILE = "issue_synonyms.json"
 
@@ -65,7 +66,7 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
         execution_context: ExecutionContext,
     ) -> VietnameseEntityExtractor:
         """Creates the extractor with the issue types of data/shop/support.yml."""
-        return cls(issue_synonyms_from_config(), model_storage, resource)
+        return cls(issue_synonyms(), model_storage, resource)
 
     @classmethod
     def load(

@@ -11,7 +11,6 @@ the digits, not on token shapes.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import spacy
 from spacy.lang.punctuation import TOKENIZER_INFIXES, TOKENIZER_PREFIXES, TOKENIZER_SUFFIXES
@@ -166,15 +165,3 @@ class EntityFinder:
 if not Span.has_extension("value"):
     Span.set_extension("value", default=None)
 
-
-@lru_cache(maxsize=1)
-def shared_finder() -> EntityFinder:
-    """A finder with the shop's issue types, built once per process."""
-    return EntityFinder(issue_synonyms_from_config())
-
-
-def issue_synonyms_from_config() -> dict[str, list[str]]:
-    """The phrases for each issue type in data/shop/support.yml, labels included."""
-    from bot.support import load_issue_types
-
-    return {key: [t.label, *t.synonyms] for key, t in load_issue_types().items()}
