@@ -13,6 +13,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
+from bot.text.normalize import strip_diacritics
+
 # --- the desk's service API (bearer token), called by the actions and the event broker -------------
 
 HANDOFFS_PATH = "/api/handoffs"
@@ -141,6 +143,17 @@ def read_handoff_answer(body: Any) -> HandoffAnswer:
     if status in NOBODY_NOW and isinstance(body.get("callback"), str):
         return HandoffAnswer(**body)
     return HandoffAnswer(status=DESK_UNREACHABLE)
+
+
+# --- a waiting customer leaving the queue: the desk closes the hand-off, the REST channel waits for its answer
+
+# What the customer may type while waiting to leave the queue (compared without diacritics).
+CANCEL_WORDS = frozenset({"huy", "thoi", "thoi khong can", "khong can nua", "thoi khong can nua", "huy yeu cau"})
+
+
+def leaves_queue(text: str) -> bool:
+    """Whether a waiting customer's message asks to stop waiting ("huỷ", "Thôi!", "không cần nữa")."""
+    return " ".join(strip_diacritics(text).lower().replace("!", " ").replace(".", " ").split()) in CANCEL_WORDS
 
 
 # --- the desk writing into a conversation through Rasa's HTTP API ---------------------------------

@@ -10,7 +10,7 @@ it again when they do not get it. So a channel built on ``PushChannel`` (Rasa's 
 3. answers 200, and the work runs in the background: one sender's messages one after another in
    arrival order, different senders at once (``SenderQueues``);
 4. runs each Rasa turn through ``take_turn``: the bot's replies are held until the turn is over.
-   If the tracker store failed during it (bot/tracking.py), Rasa answered from a conversation it
+   If the tracker store failed during it (bot/rasa_plugins/tracking.py), Rasa answered from a conversation it
    could neither read nor save, so the customer hears the apology the REST channel gives
    (``NO_ANSWER``) instead and writes again; an error in the turn gets the same apology.
 
@@ -31,11 +31,11 @@ from sanic import response
 from sanic.response import HTTPResponse
 
 from bot.privacy import mask_id, redact
+from bot.rasa_plugins.tracking import storage_failures
+from bot.senders import platform_id
 from bot.shop_policy import render_text
-from bot.tracking import storage_failures
 from connectors.dedupe import seen_messages
 from connectors.guard import NO_ANSWER, Guard
-from bot.senders import platform_id
 
 logger = logging.getLogger(__name__)
 

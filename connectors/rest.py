@@ -32,12 +32,11 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.desk.texts import leaves_queue
-from bot.handoff_protocol import AGENT_KEY, agent_of, sent_by_desk
-from bot.shop_policy import render_text
-from bot.tracking import storage_failures
-from connectors.guard import MAX_SENDER_CHARS, NO_ANSWER, door_guard, limit_request_size, problem_with
+from bot.handoff_protocol import AGENT_KEY, agent_of, leaves_queue, sent_by_desk
+from bot.rasa_plugins.tracking import storage_failures
 from bot.senders import SESSION_HEADER, namespaced
+from bot.shop_policy import render_text
+from connectors.guard import MAX_SENDER_CHARS, NO_ANSWER, door_guard, limit_request_size, problem_with
 
 logger = logging.getLogger(__name__)
 

@@ -26,9 +26,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from sanic import Sanic
 
+from bot.rasa_plugins.tracking import StrictSQLTrackerStore
 from bot.settings import Settings, settings_in_force
 from bot.shop_policy import render_text
-from bot.tracking import StrictSQLTrackerStore
 from connectors import dedupe, messenger
 from connectors.core import PushChannel, split_text
 from connectors.guard import NO_ANSWER

@@ -16,8 +16,8 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.desk.queue import HandoffQueue, handoffs_table
+from bot.rasa_plugins.tracking import StrictSQLTrackerStore
 from bot.senders import namespaced, platform_id
-from bot.tracking import StrictSQLTrackerStore
 
 ZALO_USER = "8439210577312890123"
 

@@ -30,6 +30,7 @@ from bot.handoff_protocol import (
     agent_of,
     ask_callback_phone_events,
     desk_message,
+    leaves_queue,
     resume_events,
 )
 from bot.support import issue_type_or_fallback
@@ -63,10 +64,6 @@ def _known_mood(mood: Mood | None) -> Mood | None:
     if mood is None or mood["label"] not in texts.MOOD_LABELS:
         return None
     return Mood(label=mood["label"], score=mood["score"], cues=[cue[:40] for cue in mood["cues"]][:8])
-
-
-def _is_cancel(text: str) -> bool:
-    return texts.leaves_queue(text)
 
 
 class Desk:
@@ -130,7 +127,7 @@ class Desk:
         author = agent_of(event.get("metadata"))
         role = CUSTOMER if kind == "user" else AGENT if author else BOT
         sent_at = float(event.get("timestamp") or _now().timestamp())
-        if role == CUSTOMER and handoff.status == WAITING and _is_cancel(text):
+        if role == CUSTOMER and handoff.status == WAITING and leaves_queue(text):
             self._record(handoff.id, role, text, sent_at)
             await self._customer_cancelled(handoff)
             return

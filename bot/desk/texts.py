@@ -7,7 +7,6 @@ from datetime import datetime
 
 from bot.desk.hours import DeskConfig
 from bot.privacy import mask_phone
-from bot.text.normalize import strip_diacritics
 
 # the customer's mood as the console shows it (neutral shows nothing)
 MOOD_LABELS = {"angry": "Rất bực", "negative": "Không hài lòng"}
@@ -38,14 +37,6 @@ NOBODY_ACCEPTED_NO_TICKET = (
     "Xin lỗi bạn, hiện các nhân viên đều đang bận và hệ thống ghi nhận đang gặp sự cố. Bạn vui lòng gọi hotline "
     "hoặc nhắn lại sau ít phút nhé. Trong lúc đó, bạn vẫn có thể hỏi mình những câu khác."
 )
-
-# What the customer may type while waiting to leave the queue (compared without diacritics).
-CANCEL_WORDS = frozenset({"huy", "thoi", "thoi khong can", "khong can nua", "thoi khong can nua", "huy yeu cau"})
-
-
-def leaves_queue(text: str) -> bool:
-    """Whether a waiting customer's message asks to stop waiting ("huỷ", "Thôi!", "không cần nữa")."""
-    return " ".join(strip_diacritics(text).lower().replace("!", " ").replace(".", " ").split()) in CANCEL_WORDS
 
 
 def asks_phone(sender_id: str, contact_phone: str | None) -> bool:

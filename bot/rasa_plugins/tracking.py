@@ -47,7 +47,7 @@ def _held_by_a_human(tracker: DialogueStateTracker) -> bool:
 
 
 class StrictSQLTrackerStore(SQLTrackerStore):
-    """``type: bot.tracking.StrictSQLTrackerStore`` in endpoints.yml, with SQLTrackerStore's settings."""
+    """``type: bot.rasa_plugins.tracking.StrictSQLTrackerStore`` in endpoints.yml, with SQLTrackerStore's settings."""
 
     def __init__(self, *args: Any, publish_paused_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,6 +1,6 @@
 """A Rasa event broker that forwards conversation events to the desk.
 
-Configured in ``endpoints.yml`` (``event_broker: type: bot.desk.broker.DeskEventBroker``),
+Configured in ``endpoints.yml`` (``event_broker: type: bot.rasa_plugins.broker.DeskEventBroker``),
 so every customer message reaches the agent's console as soon as Rasa saves
 it, even while the conversation is paused. Publishing never blocks or fails a
 conversation: the POST runs in the background and a dead desk is only logged.
