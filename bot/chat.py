@@ -13,8 +13,8 @@ import uuid
 
 import requests
 
-from bot.settings import current_settings
 from bot.senders import SESSION_HEADER
+from bot.settings import current_settings
 
 POLL_SECONDS = 1.0
 

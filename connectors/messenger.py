@@ -41,10 +41,10 @@ from bot import schema
 from bot.database import database_url, engine_for
 from bot.privacy import mask_id
 from bot.schema import messenger_last_inbound_table as last_inbound_table
+from bot.senders import namespaced, platform_id
 from connectors.core import Delivery, OnNewMessage, PushChannel, split_text, take_turn, turned_away
 from connectors.guard import door_guard
 from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
-from bot.senders import namespaced, platform_id
 
 logger = logging.getLogger(__name__)
 

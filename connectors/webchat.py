@@ -32,9 +32,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.paths import PROJECT_ROOT
+from bot.senders import namespaced, platform_id
 from connectors.core import take_turn
 from connectors.guard import MAX_SENDER_CHARS, MAX_SOCKET_PACKET_BYTES, door_guard, limit_request_size
-from bot.senders import namespaced, platform_id
 
 logger = logging.getLogger(__name__)
 

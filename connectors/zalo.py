@@ -41,9 +41,9 @@ from bot import schema
 from bot.database import database_url, engine_for
 from bot.privacy import mask_id
 from bot.schema import zalo_choices_table as choices_table
+from bot.senders import namespaced, platform_id
 from connectors.core import Delivery, OnNewMessage, PushChannel, split_text, take_turn, turned_away
 from connectors.guard import door_guard
-from bot.senders import namespaced, platform_id
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
 
 logger = logging.getLogger(__name__)
