@@ -65,7 +65,10 @@ ownership_proofs_table = sa.Table(
     sa.Column("proven_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# bot/desk/queue.py: hand-offs to a person and their transcripts
+# bot/desk/queue.py: hand-offs to a person and their transcripts; the admin's analytics read them too.
+# handoffs.status: waiting for an agent, with one, or ended one of four ways
+WAITING, ACTIVE = "waiting", "active"
+CLOSED, RETURNED, EXPIRED, CANCELLED = "closed", "returned", "expired", "cancelled"
 handoffs_table = sa.Table(
     "handoffs",
     metadata,

@@ -64,7 +64,7 @@ def serve_actions(settings: Settings) -> None:
 
 def serve_desk(settings: Settings) -> None:
     """Runs the agents' console and the desk's service API."""
-    from bot.desk.app import create_app
+    from bot.console_app import create_app
 
     app = create_app(settings)
     doors.split_by_interface(app, doors.desk_is_internal, settings.desk_host, settings.desk_api_host)

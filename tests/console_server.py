@@ -47,7 +47,7 @@ class ConsoleServer:
 @contextmanager
 def console_server(workdir: Path, trusted_proxies: str = "127.0.0.1") -> Iterator[ConsoleServer]:
     """The desk app on its own SQLite database; 127.0.0.1 is its trusted proxy, so tests pick client addresses."""
-    from bot.desk.app import create_app
+    from bot.console_app import create_app
 
     settings = isolated_settings(
         workdir, rasa_token="unused", desk_token="desk-token-for-tests", desk_tick_seconds=3600.0,

@@ -25,9 +25,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from bot.admin.spreadsheet import csv_bytes
-from bot.desk.queue import CLOSED, handoffs_table
+from bot.schema import CLOSED, handoffs_table, tickets_table
 from bot.text.rejection import is_rejection
-from bot.tickets import tickets_table
 
 SHOP_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 RECONTACT_WINDOW = timedelta(days=7)

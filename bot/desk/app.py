@@ -1,4 +1,4 @@
-"""The desk process: the agents' console and the service API on one sanic app.
+"""The agents' console and the desk's service API on one sanic app (bot/console_app.py adds the admin pages).
 
 ``python -m bot.serve desk`` runs it on ``DESK_HOST`` / ``DESK_API_HOST`` (127.0.0.1 unless set),
 and talks to Rasa with the same token the other processes use; everything it needs comes in ``Settings``.
@@ -14,7 +14,6 @@ from sanic.response import HTTPResponse
 
 from bot.database import project_engine
 from bot.desk.accounts import AccountStore, ensure_first_admin
-from bot.desk.admin_pages import RetrainRunner, admin
 from bot.desk.api import api
 from bot.desk.console import KDF_SLOTS, console
 from bot.desk.hours import DeskConfigFile
@@ -67,7 +66,6 @@ def create_app(settings: Settings) -> Sanic:
     app.static("/static", str(DESK_DIR / "static"))
     app.blueprint(api)
     app.blueprint(console)
-    app.blueprint(admin)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -81,7 +79,6 @@ def create_app(settings: Settings) -> Sanic:
     async def start_desk(app: Sanic, loop) -> None:
         engine = project_engine(settings)
         app.ctx.engine = engine
-        app.ctx.retrain = RetrainRunner()
         app.ctx.kdf_slots = asyncio.Semaphore(KDF_SLOTS)
         accounts = AccountStore(engine)
         ensure_first_admin(accounts, settings.admin_password, settings.admin_password_file)

@@ -17,11 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot import schema
+from bot.schema import ACTIVE, CANCELLED, CLOSED, EXPIRED, RETURNED, WAITING, handoffs_table
 from bot.schema import handoff_messages_table as messages_table
-from bot.schema import handoffs_table
 
-WAITING, ACTIVE = "waiting", "active"
-CLOSED, RETURNED, EXPIRED, CANCELLED = "closed", "returned", "expired", "cancelled"
 OPEN_STATES = (WAITING, ACTIVE)
 CSAT_WINDOW = timedelta(days=1)
 

@@ -1,4 +1,6 @@
-"""Admin pages of the console: edit FAQ topics, retrain with the quality gate, releases.
+"""Admin pages of the console: edit FAQ topics, retrain with the quality gate, releases, analytics.
+
+Mounted on the desk's app by bot/console_app.py; they use the console's login and templates (bot/desk).
 
 Edits go to the draft through the same FaqEditor as the ``cskh`` CLI; the
 live model is asked how it would file each new question, so a question the bot
