@@ -10,11 +10,13 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install browser widget scale-deps train run run-scaled shell test lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered bench-flood clean
+.PHONY: help install setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered bench-flood clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
-	@echo "make test   - install, run the whole test suite"
+	@echo "make test   - install (and make setup), run the whole test suite, as CI does"
+	@echo "make test-fast - the tests that start no server and load no model, and ruff (under 2 minutes)"
+	@echo "make setup  - Debian's nginx and chromium, when missing (make test does this itself)"
 	@echo "make run-scaled - 2 Rasa replicas + 2 action servers behind nginx, on PostgreSQL and Redis"
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
@@ -40,6 +42,10 @@ $(WIDGET_STAMP): widget/package.json widget/package-lock.json
 	@touch $(WIDGET_STAMP)
 
 widget: $(WIDGET_STAMP)
+
+# Debian packages beyond Python's, each installed only when missing (nothing runs apt on a machine that
+# has them): nginx for the scaled-out stack, chromium for the browser tests.
+setup: scale-deps browser
 
 # The scaled-out stack's load balancer: Debian's nginx.
 NGINX ?= /usr/sbin/nginx
@@ -71,9 +77,14 @@ run-scaled: install widget scale-deps
 shell: install
 	$(PY) -m bot.chat
 
-test: install widget browser scale-deps
+test: install widget setup
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+# No training, no server process: what a change can be checked with in a minute or two.
+test-fast: install
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -m "not slow"
 
 lint: install
 	$(VENV)/bin/ruff check .

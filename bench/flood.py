@@ -28,8 +28,8 @@ from pathlib import Path
 import aiohttp
 import socketio
 
+from bot.sandbox import processes_in
 from bot.training import ensure_model
-from tests.conftest import processes_in
 
 QUESTIONS = ["xin chào", "phí ship nội thành bao nhiêu", "chính sách đổi trả thế nào", "shop mở cửa mấy giờ"]
 FLOODER = "192.0.2.66"

@@ -15,9 +15,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bot.sandbox import ADMIN_PASSWORD, DeskAgent, LiveStream, RestCustomer, stack_in
 from bot.training import ensure_model
-from tests.conftest import ADMIN_PASSWORD, stack_in
-from tests.desk_clients import Agent, Customer, LiveStream
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -31,8 +30,8 @@ def _percentiles(samples: list[float]) -> str:
 
 def measure(messages: int) -> None:
     with tempfile.TemporaryDirectory() as folder, stack_in(Path(folder), ensure_model()) as settings:
-        agent = Agent(settings.desk_url, "admin", ADMIN_PASSWORD)
-        customer = Customer(settings.rasa_url, f"bench-{uuid.uuid4().hex[:8]}")
+        agent = DeskAgent(settings.desk_url, "admin", ADMIN_PASSWORD)
+        customer = RestCustomer(settings.rasa_url, f"bench-{uuid.uuid4().hex[:8]}")
         customer.say("cho mình gặp nhân viên về đơn DH123456")
         row = agent.waiting_for("DH123456")
         agent.claim(row["id"])

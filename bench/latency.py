@@ -31,9 +31,9 @@ from rasa.cli.scaffold import create_initial_project
 
 from bot.paths import PROJECT_ROOT
 from bot.processes import Stack
+from bot.sandbox import free_port, isolated_settings, processes_in
 from bot.scaled import Scale, running_scaled_stack
 from bot.settings import Settings, current_settings, inherited_environment
-from tests.conftest import free_port, isolated_settings, processes_in
 
 # What customers of a Vietnamese shop send, diacritics or not, teencode and all.
 MESSAGES = [

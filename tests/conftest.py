@@ -1,15 +1,14 @@
 """Shared fixtures: the model is trained at most once per session (cached by hash)."""
 
 import os
-import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sanic import Sanic
 
-from bot.processes import Stack, running_stack
+from bot.processes import Stack
+from bot.sandbox import processes_in, stack_in
 from bot.settings import Settings, settings_in_force
 from bot.training import ensure_model
 
@@ -18,66 +17,25 @@ from bot.training import ensure_model
 # fails ("KeyError: 'read'") for the second app; test mode keeps the originals to start from.
 Sanic.test_mode = True
 
-ADMIN_PASSWORD = "admin-password-for-tests"
-# Tests must not depend on the time of day they run at: agents work around the clock.
-ALWAYS_OPEN_DESK = """
-timezone: Asia/Ho_Chi_Minh
-business_hours: {mon: ["00:00", "24:00"], tue: ["00:00", "24:00"], wed: ["00:00", "24:00"],
-  thu: ["00:00", "24:00"], fri: ["00:00", "24:00"], sat: ["00:00", "24:00"], sun: ["00:00", "24:00"]}
-average_handle_minutes: 6
-accept_timeout_minutes: 5
-"""
+# `make test-fast` runs ``-m "not slow"`` and must start no server and load no model: a test that asks
+# for one of these without the slow mark would quietly make the fast tier slow, so it is refused here.
+NEED_THE_STACK = {"trained_model", "bot_stack", "desk_stack", "stack_shop", "browser"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if NEED_THE_STACK & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("slow")
+    ]
+    if unmarked:
+        listed = "\n".join(unmarked)
+        raise pytest.UsageError(f"mark these @pytest.mark.slow (they need servers or the model):\n{listed}")
 
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     return ensure_model()
-
-
-@contextmanager
-def stack_in(workdir: Path, model: Path, extra_env: dict[str, str] | None = None, **changes) -> Iterator[Settings]:
-    """The real Rasa, action and desk servers on free loopback ports, their data under ``workdir``;
-    ``changes`` to the settings, ``extra_env`` for what Rasa reads itself (channel credentials)."""
-    with processes_in(workdir, model, extra_env, **changes) as (settings, _):
-        yield settings
-
-
-@contextmanager
-def processes_in(
-    workdir: Path, model: Path, extra_env: dict[str, str] | None = None, **changes
-) -> Iterator[tuple[Settings, Stack]]:
-    """``stack_in`` with the processes themselves, for tests that stop or restart one."""
-    settings = isolated_settings(workdir, **changes)
-    with running_stack(settings, model, log_dir=workdir / "logs", extra_env=extra_env) as stack:
-        yield settings, stack
-
-
-def isolated_settings(workdir: Path, **changes) -> Settings:
-    """Every file under ``workdir``, free loopback ports, per-test tokens, an always-open desk that ticks
-    every second, and a known first-admin password; then ``changes``."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    desk_config = workdir / "desk.yml"
-    desk_config.write_text(ALWAYS_OPEN_DESK, encoding="utf-8")
-    return Settings.under(
-        workdir,
-        **{
-            "rasa_port": free_port(),
-            "action_port": free_port(),
-            "desk_port": free_port(),
-            "rasa_token": "test-token-" + workdir.name,
-            "desk_token": "desk-token-" + workdir.name,
-            "desk_config": desk_config,
-            "desk_tick_seconds": 1.0,
-            "admin_password": ADMIN_PASSWORD,
-            **changes,
-        },
-    )
 
 
 @pytest.fixture
@@ -111,7 +69,7 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    """Debian's chromium (installed by `make browser`), headless; Playwright never downloads a browser.
+    """Debian's chromium (installed by `make setup`), headless; Playwright never downloads a browser.
 
     Module-scoped: Playwright's sync API keeps an event loop running in the main thread while it
     is open, which would break every later test that calls ``asyncio.run``.
@@ -119,7 +77,7 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: run `make setup` (installs Debian's chromium)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
         yield chromium

@@ -16,9 +16,8 @@ import requests
 import sqlalchemy as sa
 from sanic import Sanic
 
+from bot.sandbox import DeskAgent, isolated_settings
 from bot.settings import settings_in_force
-from tests.conftest import isolated_settings
-from tests.desk_clients import CSRF_BODY, CSRF_FIELD
 
 
 class ConsoleServer:
@@ -28,20 +27,10 @@ class ConsoleServer:
         self.url, self.engine = url, engine
 
     def login(self, username: str, password: str, address: str | None = None) -> tuple[requests.Session, str, int]:
-        """A browser-like login, as seen from ``address`` (sent as X-Forwarded-For by the trusted proxy).
-
-        Returns the HTTP session, its CSRF token ("" when refused) and the login's status.
-        """
-        http = requests.Session()
-        if address:
-            http.headers["X-Forwarded-For"] = address
-        page = http.get(f"{self.url}/login", timeout=10)
-        reply = http.post(
-            f"{self.url}/login", timeout=30,
-            data={"username": username, "password": password, "csrf_token": CSRF_FIELD.search(page.text).group(1)},
-        )  # fmt: skip
-        found = CSRF_BODY.search(reply.text)
-        return http, found.group(1) if found else "", reply.status_code
+        """The desk's one client, logged in from ``address`` (sent as X-Forwarded-For by the trusted proxy):
+        its HTTP session, its CSRF token ("" when refused) and the login's status."""
+        agent = DeskAgent(self.url, username, password, address)
+        return agent.http, agent.csrf, agent.status
 
 
 @contextmanager

@@ -16,8 +16,10 @@ import requests
 from bot.orders.demo_shop import DemoShop
 from bot.orders.model import OrderStatus
 from bot.processes import Service, running_services
+from bot.sandbox import RestCustomer, isolated_settings, stack_in
 from bot.settings import Settings
-from tests.conftest import isolated_settings
+
+pytestmark = pytest.mark.slow  # starts the action server and the desk as processes
 
 ORDER, PHONE = "DH333444", "0987654321"  # a cancellable demo order (README)
 
@@ -107,14 +109,10 @@ def test_var_and_databases_are_private_to_the_bot_user(servers) -> None:
     assert stat.S_IMODE((workdir / "logs").stat().st_mode) == 0o700
 
 
-@pytest.mark.slow
 def test_rasa_sends_the_secret_so_a_customer_still_gets_an_order_status(trained_model, tmp_path) -> None:
     """The whole stack as `make run` starts it: the order status comes from the action server."""
-    from tests.conftest import stack_in
-    from tests.test_rest_orders import Customer
-
     with stack_in(tmp_path, trained_model) as settings:
-        customer = Customer(settings)
+        customer = RestCustomer(settings.rasa_url)
         assert "số điện thoại" in customer.says("kiểm tra giúp mình đơn DH123456 với")
         assert "đang giao" in customer.says("0912345678")
         assert stat.S_IMODE((tmp_path / "trackers.db").stat().st_mode) == 0o600

@@ -27,6 +27,7 @@ from rasa.shared.core.events import UserUttered
 from sanic import Sanic
 
 from bot.rasa_plugins.tracking import StrictSQLTrackerStore
+from bot.sandbox import free_port
 from bot.settings import Settings, settings_in_force
 from bot.shop_policy import render_text
 from connectors import dedupe, messenger
@@ -37,7 +38,6 @@ from connectors.messenger_client import MAX_TEXT
 from connectors.webchat import WebChatInput
 from connectors.zalo import ZaloInput
 from connectors.zalo_client import ZaloConfig
-from tests.conftest import free_port
 from tests.fakes.messenger_api import FakeMessengerApi, signature, text_event, webhook_post
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.fakes.zalo_api import FakeZaloApi
@@ -316,6 +316,7 @@ def postgres_trackers(proxy: TcpProxy, url: str) -> StrictSQLTrackerStore:
     )  # fmt: skip
 
 
+@pytest.mark.slow  # half a minute: a socket.io server waits out the cut PostgreSQL
 def test_the_website_widget_apologises_the_same_way_when_the_tracker_store_fails(
     tmp_path: Path, postgres_url: str
 ) -> None:

@@ -2,8 +2,11 @@
 
 import uuid
 
-from tests.conftest import ADMIN_PASSWORD
-from tests.desk_clients import Customer
+import pytest
+
+from bot.sandbox import ADMIN_PASSWORD, RestCustomer
+
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 
 def test_an_agent_logs_in_claims_replies_and_closes_in_the_browser(desk_stack, browser) -> None:
@@ -17,7 +20,7 @@ def test_an_agent_logs_in_claims_replies_and_closes_in_the_browser(desk_stack, b
     page.wait_for_url(f"{settings.desk_url}/")
 
     # a customer writes HTML and asks for a human while the queue page is open: the row appears live
-    customer = Customer(settings.rasa_url, f"browser-{uuid.uuid4().hex[:8]}")
+    customer = RestCustomer(settings.rasa_url, f"browser-{uuid.uuid4().hex[:8]}")
     customer.say("<script>window.pwned = true</script>")
     customer.say("cho mình gặp nhân viên về đơn DH123456")
     row = page.locator("#waiting tr", has_text="DH123456")

@@ -21,10 +21,9 @@ from bot.desk import console, throttle
 from bot.desk.accounts import AccountStore, agents_table, sessions_table
 from bot.desk.queue import NOTE, HandoffQueue
 from bot.desk.throttle import LoginThrottle
+from bot.sandbox import ADMIN_PASSWORD, CSRF_FIELD
 from bot.settings import Settings
-from tests.conftest import ADMIN_PASSWORD
 from tests.console_server import ConsoleServer, console_server
-from tests.desk_clients import CSRF_FIELD
 
 AGENTS = {"lan": "lan-password-123", "minh": "minh-password-123"}
 

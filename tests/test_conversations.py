@@ -6,15 +6,14 @@ bot's reply, compared without case. ``orders`` after a conversation checks the d
 so a conversation can prove that nothing changed. The pass rate is pytest's count of these cases.
 """
 
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from bot.sandbox import RestCustomer
 from bot.settings import Settings
-from tests.test_rest_conversation import say
 
 FOLDER = Path(__file__).parent / "conversations"
 
@@ -51,11 +50,12 @@ def test_the_set_is_large_enough() -> None:
     assert len(CONVERSATIONS) >= 80, len(CONVERSATIONS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[f"{c['file']}: {c['name']}" for c in CONVERSATIONS])
 def test_conversation(bot_stack: Settings, stack_shop, conversation: dict[str, Any]) -> None:
-    sender = uuid.uuid4().hex
+    customer = RestCustomer(bot_stack.rasa_url)
     for number, turn in enumerate(conversation["turns"], start=1):
-        reply = reply_text(say(bot_stack, turn["say"], sender))
+        reply = reply_text(customer.say(turn["say"]))
         problems = check_turn(turn, reply)
         assert not problems, f"turn {number} ({turn['say']!r}): {problems}\nthe bot said:\n{reply}"
     for order, status in (conversation.get("orders") or {}).items():

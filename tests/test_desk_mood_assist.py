@@ -14,8 +14,8 @@ from bot.desk.hours import DeskConfigFile
 from bot.desk.live import LiveHub
 from bot.desk.queue import HandoffQueue
 from bot.desk.service import Desk
+from bot.sandbox import ALWAYS_OPEN_DESK
 from bot.tickets import TicketStore
-from tests.conftest import ALWAYS_OPEN_DESK
 
 SHIPPING = "Phí giao hàng nội thành 20.000đ."
 PARSES = {

@@ -9,8 +9,8 @@ import requests
 import yaml
 
 from bot.paths import CREDENTIALS_FILE
+from bot.sandbox import RestCustomer, processes_in
 from connectors.guard import BURST
-from tests.conftest import processes_in
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +25,7 @@ def post(settings, body=None, **kwargs) -> requests.Response:
     return requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=body, timeout=60, **kwargs)
 
 
-def say(settings, sender: str, text: str) -> list[dict]:
-    reply = post(settings, {"sender": sender, "message": text})
-    assert reply.status_code == 200, reply.text
-    return reply.json()
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "request_kwargs",
     [
@@ -49,14 +44,16 @@ def test_malformed_requests_get_a_400_with_a_reason_never_a_500(fragile, request
     assert "error" in reply.json() and "Traceback" not in reply.text
 
 
+@pytest.mark.slow
 def test_a_100_kb_message_and_control_characters_get_polite_answers(fragile) -> None:
     settings, _, _ = fragile
-    [long] = say(settings, uuid.uuid4().hex, "hàng " * 20_000)
+    [long] = RestCustomer(settings.rasa_url).say("hàng " * 20_000)
     assert "dài quá" in long["text"]
-    replies = say(settings, uuid.uuid4().hex, "\x00\x1b[31m phí ship\x07 bao nhiêu\u200b")
+    replies = RestCustomer(settings.rasa_url).say("\x00\x1b[31m phí ship\x07 bao nhiêu\u200b")
     assert replies and all(r.get("text") for r in replies)
 
 
+@pytest.mark.slow
 def test_a_burst_from_one_sender_is_slowed_politely_and_others_are_not(fragile) -> None:
     settings, _, _ = fragile
     sender = uuid.uuid4().hex
@@ -64,29 +61,31 @@ def test_a_burst_from_one_sender_is_slowed_politely_and_others_are_not(fragile) 
     slowed = [r for r in statuses if r.status_code == 429]
     assert len(slowed) >= 3
     assert "nhắn nhanh quá" in slowed[0].json()[0]["text"] and int(slowed[0].headers["Retry-After"]) >= 1
-    assert say(settings, uuid.uuid4().hex, "chào shop")  # someone else is served as usual
+    assert RestCustomer(settings.rasa_url).say("chào shop")  # someone else is served as usual
 
 
+@pytest.mark.slow
 def test_a_dead_action_server_gets_an_apology_and_the_bot_recovers_when_it_is_back(fragile) -> None:
     settings, stack, _ = fragile
-    sender = uuid.uuid4().hex
+    customer = RestCustomer(settings.rasa_url)
     stack.kill("actions")
     try:
-        [reply] = say(settings, sender, "kiểm tra đơn DH123456 giúp mình")
+        [reply] = customer.say("kiểm tra đơn DH123456 giúp mình")
         assert "hệ thống của shop đang bận" in reply["text"] and "1900 6868" in reply["text"]
-        assert "20.000đ" in say(settings, sender, "phí ship nội thành bao nhiêu")[0]["text"]  # no action needed
+        assert "20.000đ" in customer.say("phí ship nội thành bao nhiêu")[0]["text"]  # no action needed
     finally:
         stack.restart("actions")
-    later = uuid.uuid4().hex
-    assert "số điện thoại" in " ".join(r["text"] for r in say(settings, later, "kiểm tra đơn DH123456 giúp mình"))
+    later = RestCustomer(settings.rasa_url)
+    assert "số điện thoại" in " ".join(r["text"] for r in later.say("kiểm tra đơn DH123456 giúp mình"))
 
 
+@pytest.mark.slow
 def test_logs_never_hold_a_phone_an_email_or_a_token(fragile) -> None:
     settings, _, workdir = fragile
-    sender = uuid.uuid4().hex
+    customer = RestCustomer(settings.rasa_url)
     for text in ("kiểm tra đơn DH123456", "0912345678", "email mình là lan.nguyen@example.com nhé",
                  "cho mình gặp nhân viên, sdt 0987654321"):  # fmt: skip
-        say(settings, sender, text)
+        customer.say(text)
     logs = "\n".join(path.read_text(errors="replace") for path in (workdir / "logs").glob("*.log"))
     assert not re.search(r"0912345678|0987654321|lan\.nguyen@example\.com", logs)
     assert settings.rasa_token not in logs and settings.desk_token not in logs

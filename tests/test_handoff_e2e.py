@@ -21,10 +21,11 @@ import sqlalchemy as sa
 
 from bot.desk.accounts import AccountStore
 from bot.desk.queue import HandoffQueue
+from bot.sandbox import ADMIN_PASSWORD, ALWAYS_OPEN_DESK, DeskAgent, LiveStream, RestCustomer, eventually
 from bot.settings import Settings
 from bot.tickets import TicketStore
-from tests.conftest import ADMIN_PASSWORD, ALWAYS_OPEN_DESK
-from tests.desk_clients import Agent, Customer, LiveStream
+
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 TICKET = re.compile(r"TK-\d{8}-\d{4}")
 
@@ -41,18 +42,18 @@ def desk(desk_stack):
     engine.dispose()
 
 
-def login(settings: Settings, username: str) -> Agent:
+def login(settings: Settings, username: str) -> DeskAgent:
     password = ADMIN_PASSWORD if username == "admin" else f"{username}-password-123"
-    agent = Agent(settings.desk_url, username, password)
+    agent = DeskAgent(settings.desk_url, username, password)
     assert agent.status == 200 and agent.csrf
     return agent
 
 
-def new_customer(settings: Settings) -> Customer:
-    return Customer(settings.rasa_url, f"e2e-{uuid.uuid4().hex[:10]}")
+def new_customer(settings: Settings) -> RestCustomer:
+    return RestCustomer(settings.rasa_url, f"e2e-{uuid.uuid4().hex[:10]}")
 
 
-def waiting_customer(settings: Settings, agent: Agent, request: str, order: str) -> tuple[Customer, dict]:
+def waiting_customer(settings: Settings, agent: DeskAgent, request: str, order: str) -> tuple[RestCustomer, dict]:
     """A new customer who asked for a human about ``order``, and their row in the agent's queue."""
     customer = new_customer(settings)
     customer.say(request)
@@ -135,7 +136,7 @@ def test_two_agents_claiming_at_once_never_both_get_the_customer(desk) -> None:
     _, row = waiting_customer(settings, lan, "cho gặp nhân viên tư vấn giúp mình, đơn DH654321", "DH654321")
     start, results = threading.Barrier(2), {}
 
-    def claim(agent: Agent, name: str) -> None:
+    def claim(agent: DeskAgent, name: str) -> None:
         start.wait()
         results[name] = agent.claim(row["id"]).url
 
@@ -243,7 +244,7 @@ def test_console_and_service_api_refuse_the_unauthenticated(desk) -> None:
     assert anonymous.post(f"{settings.desk_url}/api/handoffs", json={}, timeout=10).status_code == 401
     forged = {"Authorization": "Bearer not-the-token"}
     assert anonymous.post(f"{settings.desk_url}/api/events", json={}, headers=forged, timeout=10).status_code == 401
-    bad = Agent(settings.desk_url, "lan", "wrong-password")
+    bad = DeskAgent(settings.desk_url, "lan", "wrong-password")
     assert bad.status == 401
     lan = login(settings, "lan")
     no_csrf = lan.http.post(f"{settings.desk_url}/handoffs/1/reply", json={"text": "x"}, timeout=10)
@@ -291,10 +292,8 @@ def test_a_desk_restart_loses_neither_the_queue_nor_what_was_said_meanwhile(desk
     assert customer.say("mình gửi thêm ảnh sau nhé") == []  # still paused: the bot does not jump in
     stack.restart("desk")
     lan = login(settings, "lan")  # sessions live in the database, but log in fresh anyway
-    deadline = time.monotonic() + 10
-    while "mình gửi thêm ảnh sau nhé" not in [m["text"] for m in lan.messages(row["id"])]:
-        assert time.monotonic() < deadline, lan.messages(row["id"])
-        time.sleep(0.3)
+    eventually(lambda: "mình gửi thêm ảnh sau nhé" in [m["text"] for m in lan.messages(row["id"])],
+               interval=0.3, describe=lambda: lan.messages(row["id"]))  # fmt: skip
     assert lan.waiting_for("DH777888")["id"] == row["id"]
     lan.claim(row["id"])
     lan.post(row["id"], "close", resolution="xong")

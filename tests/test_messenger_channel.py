@@ -10,9 +10,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -22,14 +19,21 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+from rasa.core.channels.channel import register
+from sanic import Sanic
 
-from bot.paths import PROJECT_ROOT
+from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port, processes_in
 from bot.settings import Settings
 from connectors.core import split_text
-from connectors.messenger import TEXT_ONLY, MessagingWindow, MessengerOutput, delivery, last_inbound_table
+from connectors.messenger import (
+    TEXT_ONLY,
+    MessagingWindow,
+    MessengerInput,
+    MessengerOutput,
+    delivery,
+    last_inbound_table,
+)
 from connectors.messenger_client import MAX_TEXT, MORE_CHOICES, SendApi, with_quick_replies
-from tests.conftest import ADMIN_PASSWORD, free_port, processes_in
-from tests.desk_clients import Agent
 from tests.fakes.messenger_api import (
     INVALID_TOKEN,
     OUTSIDE_WINDOW,
@@ -178,44 +182,33 @@ def test_a_failed_piece_stops_the_rest_of_a_long_message(graph: FakeMessengerApi
     assert [len(t) <= MAX_TEXT for t in graph.texts("psid-here")] == [True, True, True]
 
 
-OFF_SERVER = """
-import sys
-from rasa.core.channels.channel import register
-from sanic import Sanic
-from connectors.messenger import MessengerInput
-
-app = Sanic("messenger_off")
-channel = MessengerInput.from_credentials({"verify_token": "", "app_secret": "", "page_access_token": ""})
-register([channel], app, "/webhooks/")  # as Rasa mounts channels
-app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False, motd=False)
-"""
-
-
 def test_without_its_secrets_the_channel_is_off() -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", OFF_SERVER, str(port)], cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}/webhooks/messenger"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                assert requests.get(f"{base}/", timeout=2).json() == {"status": "off"}
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline and server.poll() is None, "the test server did not start"
-                time.sleep(0.3)
-        raw = webhook_post(PAGE_ID, [text_event("psid-off", "alo", PAGE_ID)])
-        headers = {"X-Hub-Signature-256": signature("", raw)}
-        posted = requests.post(f"{base}/webhook", data=raw, headers=headers, timeout=5)
-        assert posted.status_code == 503 and "FB_APP_SECRET" in posted.json()["error"]
-        verify = {"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"}
-        assert requests.get(f"{base}/webhook", params=verify, timeout=5).status_code == 503
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    app = Sanic(f"messenger_off_{uuid.uuid4().hex[:8]}")
+    channel = MessengerInput.from_credentials({"verify_token": "", "app_secret": "", "page_access_token": ""})
+    register([channel], app, "/webhooks/")  # as Rasa mounts channels
+    base = "/webhooks/messenger"
+
+    async def ask_it() -> tuple[dict, requests.Response, int]:
+        port = free_port()
+        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+        await server.startup()
+        url = f"http://127.0.0.1:{port}{base}"
+        try:
+            health = (await asyncio.to_thread(requests.get, f"{url}/", timeout=5)).json()
+            raw = webhook_post(PAGE_ID, [text_event("psid-off", "alo", PAGE_ID)])
+            headers = {"X-Hub-Signature-256": signature("", raw)}
+            posted = await asyncio.to_thread(requests.post, f"{url}/webhook", data=raw, headers=headers, timeout=5)
+            verify = {"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"}
+            verified = await asyncio.to_thread(requests.get, f"{url}/webhook", params=verify, timeout=5)
+            return health, posted, verified.status_code
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    health, posted, verified = asyncio.run(ask_it())
+    assert health == {"status": "off"}
+    assert posted.status_code == 503 and "FB_APP_SECRET" in posted.json()["error"]
+    assert verified == 503
 
 
 # --- with the stack ---------------------------------------------------------------------------------------
@@ -278,6 +271,7 @@ class Person:
         return self.facebook.wait_for(self.psid, lambda m: expect in m["message"]["text"], after=before)
 
 
+@pytest.mark.slow
 def test_webhook_verification_echoes_the_challenge_only_for_the_right_token(stack) -> None:
     settings, _ = stack
     ok = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
@@ -288,6 +282,7 @@ def test_webhook_verification_echoes_the_challenge_only_for_the_right_token(stac
         assert refused.status_code == 403 and "1158201444" not in refused.text
 
 
+@pytest.mark.slow
 def test_posts_without_a_valid_signature_are_refused_and_never_processed(stack, facebook) -> None:
     settings, _ = stack
     person = Person(settings, facebook)
@@ -308,6 +303,7 @@ def test_posts_without_a_valid_signature_are_refused_and_never_processed(stack, 
     assert facebook.actions(person.psid) == ["typing_on", "typing_off"]
 
 
+@pytest.mark.slow
 def test_every_entry_and_every_event_of_a_post_is_answered_echoes_and_receipts_ignored(stack, facebook) -> None:
     settings, _ = stack
     lan, minh, hoa = (Person(settings, facebook) for _ in range(3))
@@ -331,6 +327,7 @@ def test_every_entry_and_every_event_of_a_post_is_answered_echoes_and_receipts_i
     assert facebook.sent(PAGE_ID) == []  # the page's own echo was not answered
 
 
+@pytest.mark.slow
 def test_the_typing_indicator_is_on_while_the_bot_answers(stack, facebook) -> None:
     settings, _ = stack
     person = Person(settings, facebook)
@@ -341,6 +338,7 @@ def test_the_typing_indicator_is_on_while_the_bot_answers(stack, facebook) -> No
     assert all(body["messaging_type"] == "RESPONSE" for body in sent[1:-1])
 
 
+@pytest.mark.slow
 def test_a_redelivered_message_is_answered_once(stack, facebook) -> None:
     settings, _ = stack
     person = Person(settings, facebook)
@@ -353,6 +351,7 @@ def test_a_redelivered_message_is_answered_once(stack, facebook) -> None:
     assert facebook.actions(person.psid).count("typing_on") == 2
 
 
+@pytest.mark.slow
 def test_not_understood_offers_topics_as_quick_replies_and_a_tap_sends_the_payload(stack, facebook) -> None:
     settings, _ = stack
     person = Person(settings, facebook)
@@ -365,6 +364,7 @@ def test_not_understood_offers_topics_as_quick_replies_and_a_tap_sends_the_paylo
     assert user_texts(settings, person.psid)[-1] == shipping["payload"]
 
 
+@pytest.mark.slow
 def test_a_postback_sends_its_payload(stack, facebook) -> None:
     settings, _ = stack
     person = Person(settings, facebook)
@@ -373,6 +373,7 @@ def test_a_postback_sends_its_payload(stack, facebook) -> None:
     assert user_texts(settings, person.psid) == ["Chính sách đổi trả thế nào?"]
 
 
+@pytest.mark.slow
 def test_a_picture_or_sticker_gets_a_polite_request_for_text_without_nlu(stack, facebook) -> None:
     settings, _ = stack
     person = Person(settings, facebook)
@@ -383,12 +384,13 @@ def test_a_picture_or_sticker_gets_a_polite_request_for_text_without_nlu(stack, 
     assert user_texts(settings, person.psid) == []
 
 
-def admin_agent(settings: Settings) -> Agent:
-    admin = Agent(settings.desk_url, "admin", ADMIN_PASSWORD)
+def admin_agent(settings: Settings) -> DeskAgent:
+    admin = DeskAgent(settings.desk_url, "admin", ADMIN_PASSWORD)
     assert admin.status == 200 and admin.csrf
     return admin
 
 
+@pytest.mark.slow
 def test_an_agent_answers_after_24_hours_with_the_human_agent_tag(stack, facebook) -> None:
     settings, workdir = stack
     admin = admin_agent(settings)
@@ -421,6 +423,7 @@ def test_an_agent_answers_after_24_hours_with_the_human_agent_tag(stack, faceboo
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_whole_conversation_faq_order_status_then_an_agent(stack, facebook) -> None:
     settings, _ = stack
     admin = admin_agent(settings)
@@ -443,10 +446,8 @@ def test_a_whole_conversation_faq_order_status_then_an_agent(stack, facebook) ->
     assert all(len(text) <= MAX_TEXT for text in facebook.texts(person.psid))
 
     person.send(text_event(person.psid, "cảm ơn shop nhiều", PAGE_ID))  # reaches the agent, not the bot
-    deadline = time.monotonic() + 10
-    while "cảm ơn shop nhiều" not in [m["text"] for m in admin.messages(row["id"])]:
-        assert time.monotonic() < deadline, admin.messages(row["id"])
-        time.sleep(0.2)
+    eventually(lambda: "cảm ơn shop nhiều" in [m["text"] for m in admin.messages(row["id"])],
+               describe=lambda: admin.messages(row["id"]))  # fmt: skip
     admin.post(row["id"], "close", resolution="Đã báo thời gian giao")
     csat = facebook.wait_for(person.psid, lambda m: "đánh giá" in m["message"]["text"])
     assert [r["title"] for r in csat["message"]["quick_replies"]] == [f"{n} ⭐" for n in range(1, 6)]

@@ -5,8 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.paths import ENDPOINTS_FILE, PROJECT_ROOT
 from bot.settings import Settings
+
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 STORIES = PROJECT_ROOT / "tests" / "stories" / "test_stories.yml"
 

@@ -1,53 +1,46 @@
 """Conversations through the REST webhook of a real Rasa server and action server."""
 
 import re
-import uuid
 
+import pytest
 import requests
 
+from bot.sandbox import RestCustomer
 from bot.settings import Settings
 from bot.shop_policy import render_answers
 
-
-def say(settings: Settings, text: str, sender: str | None = None) -> list[dict]:
-    response = requests.post(
-        f"{settings.rasa_url}/webhooks/rest/webhook",
-        json={"sender": sender or uuid.uuid4().hex, "message": text},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 
 def test_shipping_fee_question_gets_the_policy_answer(bot_stack: Settings) -> None:
-    replies = say(bot_stack, "phí ship về Hà Nội bao nhiêu vậy shop")
+    replies = RestCustomer(bot_stack.rasa_url).say("phí ship về Hà Nội bao nhiêu vậy shop")
     assert [r["text"] for r in replies] == [render_answers()["shipping_fee"]]
 
 
 def test_bot_is_honest_about_being_a_bot(bot_stack: Settings) -> None:
-    [reply] = say(bot_stack, "ban la nguoi that hay may vay")
+    [reply] = RestCustomer(bot_stack.rasa_url).say("ban la nguoi that hay may vay")
     assert "trợ lý ảo" in reply["text"]
 
 
 def test_not_understood_twice_hands_over_and_with_no_agent_online_records_a_ticket(bot_stack: Settings) -> None:
-    sender = uuid.uuid4().hex
-    [first] = say(bot_stack, "qwzx plorb vvk", sender)
+    customer = RestCustomer(bot_stack.rasa_url)
+    [first] = customer.say("qwzx plorb vvk")
     assert "chưa hiểu" in first["text"]
     assert "Gặp nhân viên" in [b["title"] for b in first["buttons"]]
-    second, *rest = say(bot_stack, "zzkq blarp frobn", sender)
+    second, *rest = customer.say("zzkq blarp frobn")
     assert "chuyển bạn sang nhân viên" in second["text"]
     # nobody is logged in to the console of this stack: a web customer is asked how to be called back first
     asked = " ".join(r["text"] for r in rest)
     assert "chưa có nhân viên nào trực tuyến" in asked and "số điện thoại" in asked and "TK-" not in asked
-    [recorded] = say(bot_stack, "0912 345 678", sender)
+    [recorded] = customer.say("0912 345 678")
     assert re.search(r"mã TK-\d{8}-\d{4}", recorded["text"])
     assert "gọi lại cho bạn qua số 09******78 trong vòng 24 giờ" in recorded["text"]
-    assert "phí" in say(bot_stack, "phí ship bao nhiêu", sender)[0]["text"].lower()  # not paused
+    assert "phí" in customer.say("phí ship bao nhiêu")[0]["text"].lower()  # not paused
 
 
 def test_odd_messages_get_a_polite_answer_not_an_error(bot_stack: Settings) -> None:
     for text in ["", "   ", "😀😀😀", "?!", "hàng của mình " * 400, "\x00\x07 điều khiển"]:
-        replies = say(bot_stack, text)
+        replies = RestCustomer(bot_stack.rasa_url).say(text)
         assert replies and all(r.get("text") for r in replies)
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.sandbox import RestCustomer, stack_in
 from bot.settings import Settings
-from tests.conftest import stack_in
 from tests.fakes.order_api import FakeOrderApi
-from tests.test_rest_orders import Customer
+
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def stored_ticket(settings: Settings, code: str) -> dict:
 def test_order_system_failure_is_an_apology_and_a_kept_request(stack_with_shop_api, order_api, failure) -> None:
     order_api.fail_next, order_api.hang_seconds = (100, 0) if failure == "errors" else (0, 3)
     try:
-        reply = Customer(stack_with_shop_api).says("kiểm tra đơn DH123456 giúp mình")
+        reply = RestCustomer(stack_with_shop_api.rasa_url).says("kiểm tra đơn DH123456 giúp mình")
     finally:
         order_api.fail_next, order_api.hang_seconds = 0, 0
     assert "Xin lỗi" in reply and "gián đoạn" in reply

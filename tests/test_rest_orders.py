@@ -1,28 +1,15 @@
 """Order conversations through the REST webhook with Rasa and the action server running."""
 
 import re
-import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from bot.orders.demo_shop import orders_table
-from bot.settings import Settings
-from tests.test_rest_conversation import say
+from bot.sandbox import RestCustomer
 
-
-class Customer:
-    """One customer's side of a REST conversation."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.sender = uuid.uuid4().hex
-
-    def says(self, text: str) -> str:
-        replies = say(self.settings, text, self.sender)
-        self.buttons = [b for r in replies for b in r.get("buttons", [])]
-        return "\n".join(r.get("text", "") for r in replies)
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 
 @pytest.mark.parametrize(
@@ -30,14 +17,14 @@ class Customer:
     ["kiểm tra giúp mình đơn DH123456 với", "kiem tra don #dh-123456 giup minh"],
 )
 def test_order_number_in_the_first_message_skips_the_question(bot_stack, first_message) -> None:
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     assert "số điện thoại" in customer.says(first_message)
     answer = customer.says("5678")
     assert "DH123456" in answer and "đang giao" in answer and "mã vận đơn" in answer
 
 
 def test_order_status_asks_for_the_number_then_ownership(bot_stack) -> None:
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     assert "mã đơn hàng" in customer.says("don hang cua minh toi dau roi shop")
     assert "số điện thoại" in customer.says("DH123456")
     assert "chưa khớp" in customer.says("0900000000")
@@ -45,7 +32,7 @@ def test_order_status_asks_for_the_number_then_ownership(bot_stack) -> None:
 
 
 def test_unknown_order_three_times_goes_to_a_human(bot_stack) -> None:
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     customer.says("kiểm tra đơn hàng giúp mình")
     assert "không tìm thấy đơn DH000001" in customer.says("DH000001")
     assert "không tìm thấy đơn DH000002" in customer.says("DH000002")
@@ -57,7 +44,7 @@ def test_unknown_order_three_times_goes_to_a_human(bot_stack) -> None:
 
 
 def test_faq_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(bot_stack) -> None:
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     customer.says("kiểm tra đơn DH123456")
     reply = customer.says("à mà phí ship về Đà Nẵng bao nhiêu vậy")
     assert "Phí ship" in reply and "số điện thoại" in reply
@@ -74,14 +61,14 @@ def test_faq_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(bot_stack)
     ],
 )
 def test_customer_can_leave_a_form(bot_stack, start, leave) -> None:
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     customer.says(start)
     assert "chưa thực hiện thay đổi nào" in customer.says(leave)
     assert "Chào bạn" in customer.says("chào shop")
 
 
 def test_report_a_broken_item_and_get_a_ticket_code(bot_stack) -> None:
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     # the words that name the problem describe it too: not asked a second time
     asked = customer.says("đơn DH777888 nồi chiên bị vỡ nắp rồi shop ơi")
     # nothing of the order (not even its phone, masked) is shown to someone who has not proven it is theirs
@@ -94,7 +81,7 @@ def test_report_a_broken_item_and_get_a_ticket_code(bot_stack) -> None:
 
 
 def test_report_with_issue_type_chosen_by_button(bot_stack) -> None:
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     customer.says("mình muốn khiếu nại đơn DH777888")
     assert [b["title"] for b in customer.buttons][:3] == ["Hàng lỗi / hư hỏng", "Giao sai / thiếu hàng", "Giao chậm"]
     late = next(b["payload"] for b in customer.buttons if b["title"] == "Giao chậm")
@@ -105,7 +92,7 @@ def test_report_with_issue_type_chosen_by_button(bot_stack) -> None:
 
 
 def test_cancel_a_pending_order_after_confirmation(bot_stack, stack_shop) -> None:
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     phone = stack_shop.get("DH654321").phone
     assert "số điện thoại" in customer.says("huy don DH654321 giup minh")
     assert "đầy đủ số điện thoại" in customer.says(phone[-4:]), "last digits may read a status, never cancel"
@@ -117,7 +104,7 @@ def test_cancel_a_pending_order_after_confirmation(bot_stack, stack_shop) -> Non
 @pytest.mark.parametrize("no", ["thôi để mình giữ lại, không hủy nữa", "không hủy nữa", "ko huy nua dau"])
 def test_saying_no_in_words_about_cancelling_keeps_the_order(bot_stack, stack_shop, no) -> None:
     """Finding G.1: these parse as cancel_order, and were once taken for a yes."""
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     customer.says("hủy đơn DH333444")
     assert "xác nhận huỷ" in customer.says("0987654321")
     assert "chưa" in customer.says(no)  # "chưa huỷ gì cả" / "chưa thực hiện thay đổi nào"
@@ -126,7 +113,7 @@ def test_saying_no_in_words_about_cancelling_keeps_the_order(bot_stack, stack_sh
 
 def test_a_yes_that_names_another_order_changes_neither(bot_stack, stack_shop) -> None:
     """Finding G.2: ownership of DH111222 proven, then a yes naming DH333444, whose phone was never given."""
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     customer.says("huỷ đơn DH111222")
     assert "xác nhận huỷ" in customer.says("0987654321")
     reply = customer.says("ừ đúng rồi, huỷ đơn DH333444 nhé")
@@ -147,11 +134,11 @@ def test_guessing_the_last_digits_from_many_senders_locks_the_order(bot_stack, s
     wrong = [f"{n:04d}" for n in range(21) if f"{n:04d}" != phone[-4:]][:20]
     replies = []
     for guess in wrong:  # every guess from a fresh conversation: nothing per sender can be reset
-        attacker = Customer(bot_stack)
+        attacker = RestCustomer(bot_stack.rasa_url)
         replies.append(attacker.says(f"kiểm tra đơn {number}") + "\n" + attacker.says(guess))
     assert sum("chưa khớp" in r for r in replies) == 5
     assert all("sai thông tin xác minh nhiều lần" in r for r in replies[5:])
-    owner = Customer(bot_stack)  # even the right digits, from a new conversation, reveal nothing now
+    owner = RestCustomer(bot_stack.rasa_url)  # even the right digits, from a new conversation, reveal nothing now
     answer = owner.says(f"kiểm tra đơn {number}") + "\n" + owner.says(phone[-4:])
     assert "sai thông tin xác minh nhiều lần" in answer
     label = stack_shop.get(number).status.label
@@ -159,7 +146,7 @@ def test_guessing_the_last_digits_from_many_senders_locks_the_order(bot_stack, s
 
 
 def test_cancel_a_shipped_order_is_explained_with_alternatives(bot_stack) -> None:
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     customer.says("hủy đơn DH123456")
     reply = customer.says("0912345678")
     assert "không huỷ được" in reply
@@ -168,7 +155,7 @@ def test_cancel_a_shipped_order_is_explained_with_alternatives(bot_stack) -> Non
 
 def test_server_logs_hold_no_full_phone_number(bot_stack) -> None:
     """Runs after the conversations above, which sent 0912345678 in several forms."""
-    customer = Customer(bot_stack)
+    customer = RestCustomer(bot_stack.rasa_url)
     customer.says("kiểm tra đơn DH123456, sđt mình 0912.345.678")
     customer.says("email mình là lan.nguyen@gmail.com")
     logs = Path(bot_stack.tracker_db).parent / "logs"

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.sandbox import RestCustomer
 from bot.settings import Settings
 from bot.shop_policy import render_answers
 from bot.text.clauses import is_question, split_clauses
-from tests.test_rest_conversation import say
 
 DATA = Path(__file__).parent / "data"
 
@@ -44,16 +44,20 @@ def test_a_clause_that_tells_is_not_taken_for_a_question() -> None:
     assert is_question("có xuất hóa đơn ko") and is_question("phi ship bn")
 
 
+@pytest.mark.slow
 def test_two_faq_questions_get_both_answers(bot_stack: Settings) -> None:
     answers = render_answers()
-    replies = [r["text"] for r in say(bot_stack, "shop ơi cho hỏi có trả góp ko, với lại có xuất hóa đơn ko")]
+    first, second = RestCustomer(bot_stack.rasa_url), RestCustomer(bot_stack.rasa_url)
+    replies = [r["text"] for r in first.say("shop ơi cho hỏi có trả góp ko, với lại có xuất hóa đơn ko")]
     assert sorted(replies) == sorted([answers["installment"], answers["invoice"]])
-    replies = [r["text"] for r in say(bot_stack, "phí ship bao nhiêu và bao lâu thì nhận được hàng?")]
+    replies = [r["text"] for r in second.say("phí ship bao nhiêu và bao lâu thì nhận được hàng?")]
     assert sorted(replies) == sorted([answers["shipping_fee"], answers["delivery_time"]])
 
 
+@pytest.mark.slow
 def test_a_faq_and_an_order_request_get_the_answer_then_the_order_form(bot_stack: Settings) -> None:
-    replies = [r["text"] for r in say(bot_stack, "phí ship bao nhiêu vậy, với lại kiểm tra giúp mình đơn DH123456")]
+    customer = RestCustomer(bot_stack.rasa_url)
+    replies = [r["text"] for r in customer.say("phí ship bao nhiêu vậy, với lại kiểm tra giúp mình đơn DH123456")]
     assert replies[0] == render_answers()["shipping_fee"]
     assert "số điện thoại" in replies[-1] and "DH123456" in replies[-1]
 
@@ -67,13 +71,14 @@ FORM_QUESTIONS = {  # what each order form asks first, when it starts after the 
 
 def answered_completely(settings: Settings, case: dict) -> bool:
     """Every topic answered, each once; and the order form started when one was asked for."""
-    texts = [r.get("text") or "" for r in say(settings, case["text"])]
+    texts = [r.get("text") or "" for r in RestCustomer(settings.rasa_url).say(case["text"])]
     expected = sorted(render_answers()[topic] for topic in case["topics"])
     if case.get("form"):
         return sorted(texts[: len(expected)]) == expected and any(q in texts[-1] for q in FORM_QUESTIONS[case["form"]])
     return sorted(texts) == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "floor"),
     [("multi_questions.yml", 0.8), ("multi_questions_fresh.yml", 0.7)],

@@ -28,6 +28,7 @@ def test_the_heldout_set_is_not_in_the_training_data() -> None:
     assert not [text for text, _ in HELDOUT if text.casefold() in trained]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("intent", sorted(FLOORS))
 def test_each_heldout_intent_is_recognised(parse, intent: str) -> None:
     examples = [example for example in HELDOUT if example[1] == intent]

@@ -5,8 +5,11 @@ Rasa's real socket.io channel, action server and desk are running (``desk_stack`
 
 import re
 
-from tests.conftest import ADMIN_PASSWORD
-from tests.desk_clients import Agent
+import pytest
+
+from bot.sandbox import ADMIN_PASSWORD, DeskAgent
+
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 
 def bot_texts(page) -> list[str]:
@@ -61,7 +64,7 @@ def test_customer_chats_in_the_widget_across_reloads_and_hears_from_an_agent(des
         page.click(".cskh-send")
         page.locator(".cskh-bot .cskh-text", has_text=expected).last.wait_for(timeout=10_000)
 
-    agent = Agent(settings.desk_url, "admin", ADMIN_PASSWORD)
+    agent = DeskAgent(settings.desk_url, "admin", ADMIN_PASSWORD)
     page.fill(".cskh-input", "cho mình gặp nhân viên về đơn DH654321")
     page.click(".cskh-send")
     page.locator(".cskh-bot .cskh-text", has_text="vị trí số").wait_for(timeout=10_000)

@@ -22,11 +22,10 @@ import requests
 import sqlalchemy as sa
 from sanic import Sanic
 
+from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port, processes_in
 from bot.settings import CHANNEL_ENV_DEFAULTS, Settings
 from connectors.zalo import ZaloInput, chosen
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig, tokens_table
-from tests.conftest import ADMIN_PASSWORD, free_port, processes_in
-from tests.desk_clients import Agent
 from tests.fakes.zalo_api import EXPIRED_TOKEN, INVALID_TOKEN, NOT_INTERACTING, RATE_LIMITED, FakeZaloApi
 
 APP_ID = "4208372650153791023"
@@ -137,6 +136,7 @@ def zalo(trained_model: Path, tmp_path_factory) -> Iterator[ZaloStack]:
             yield ZaloStack(settings, workdir, api)
 
 
+@pytest.mark.slow
 def test_a_signed_message_is_answered_and_forged_or_stale_ones_are_refused(zalo: ZaloStack) -> None:
     customer = zalo.user()
     forged = text_event(customer.id, "xin chào")
@@ -154,6 +154,7 @@ def test_a_signed_message_is_answered_and_forged_or_stale_ones_are_refused(zalo:
     assert zalo.user_texts(customer.id) == ["phí ship về Hà Nội bao nhiêu"]
 
 
+@pytest.mark.slow
 def test_a_receipt_is_acknowledged_and_ignored(zalo: ZaloStack) -> None:
     customer = zalo.user()
     seen = {
@@ -164,6 +165,7 @@ def test_a_receipt_is_acknowledged_and_ignored(zalo: ZaloStack) -> None:
     assert reply.status_code == 200 and reply.json() == {"status": "ignored"}
 
 
+@pytest.mark.slow
 def test_a_redelivered_message_is_answered_once(zalo: ZaloStack) -> None:
     customer = zalo.user()
     event = text_event(customer.id, "phí ship về Hà Nội bao nhiêu")
@@ -190,6 +192,7 @@ def stored_pair(zalo: ZaloStack) -> tuple[str, str]:
     return row.access_token, row.refresh_token
 
 
+@pytest.mark.slow
 def test_a_refused_token_is_refreshed_once_and_the_new_pair_kept(zalo: ZaloStack) -> None:
     api = zalo.api
     for make_unusable, error in ((api.revoke_access_token, INVALID_TOKEN), (api.expire_access_token, EXPIRED_TOKEN)):
@@ -204,6 +207,7 @@ def test_a_refused_token_is_refreshed_once_and_the_new_pair_kept(zalo: ZaloStack
         assert [e for user, e in api.sends if user == customer.id] == [error, 0]
 
 
+@pytest.mark.slow
 def test_an_access_token_past_its_expiry_is_refreshed_before_sending(zalo: ZaloStack) -> None:
     engine = zalo.database()
     with engine.begin() as connection:
@@ -217,6 +221,7 @@ def test_an_access_token_past_its_expiry_is_refreshed_before_sending(zalo: ZaloS
     assert stored_pair(zalo) == (zalo.api.access_token, zalo.api.refresh_token)
 
 
+@pytest.mark.slow
 def test_a_rate_limit_is_waited_out_once_and_an_unreachable_customer_given_up(zalo: ZaloStack) -> None:
     customer = zalo.user()
     zalo.api.fail_next.append(RATE_LIMITED)
@@ -227,15 +232,13 @@ def test_a_rate_limit_is_waited_out_once_and_an_unreachable_customer_given_up(za
     gone = zalo.user()
     zalo.api.unreachable_users.add(gone.id)
     gone.say("phí ship nội thành bao nhiêu")
-    deadline = time.monotonic() + 20
-    while not any(user == gone.id for user, _ in zalo.api.sends):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    eventually(lambda: any(user == gone.id for user, _ in zalo.api.sends), timeout=20, interval=0.1)
     customer.say("chính sách đổi trả thế nào")  # the bot carries on; nothing retried meanwhile
     customer.hears("đổi")
     assert [e for user, e in zalo.api.sends if user == gone.id] == [NOT_INTERACTING]
 
 
+@pytest.mark.slow
 def test_a_long_agent_message_reaches_zalo_in_parts_cut_between_sentences(zalo: ZaloStack) -> None:
     customer = zalo.user()
     customer.say("phí ship nội thành bao nhiêu")
@@ -254,16 +257,14 @@ def test_a_long_agent_message_reaches_zalo_in_parts_cut_between_sentences(zalo: 
     )  # fmt: skip
     assert reply.status_code == 200, reply.text
     customer.hears("Lan: Đơn hàng")
-    deadline = time.monotonic() + 10
-    while "".join(customer.texts()).count("Đơn hàng của bạn") < 50:
-        assert time.monotonic() < deadline, customer.texts()
-        time.sleep(0.1)
+    eventually(lambda: "".join(customer.texts()).count("Đơn hàng của bạn") >= 50, interval=0.1, describe=customer.texts)
     parts = customer.texts()[1:]
     assert len(parts) == 3 and all(len(part) <= 2000 for part in parts)
     assert parts[0].startswith("Lan: ") and all(part.endswith("tới.") for part in parts)
     assert " ".join(parts).split() == ("Lan: " + long_text).split()  # nothing lost, no word cut
 
 
+@pytest.mark.slow
 def test_buttons_become_a_numbered_list_and_a_number_picks_one(zalo: ZaloStack) -> None:
     customer = zalo.user()
     customer.say("xin chào")
@@ -272,10 +273,7 @@ def test_buttons_become_a_numbered_list_and_a_number_picks_one(zalo: ZaloStack) 
     customer.say(" 1 ")
     customer.hears(SHIPPING_FEE)
     customer.say("xin chào")
-    deadline = time.monotonic() + 20
-    while sum(GREETING in text for text in customer.texts()) < 2:
-        assert time.monotonic() < deadline, customer.texts()
-        time.sleep(0.1)
+    eventually(lambda: sum(GREETING in text for text in customer.texts()) >= 2, 20, 0.1, describe=customer.texts)
     customer.say("số 2")
     customer.hears("mã đơn hàng")
     assert zalo.user_texts(customer.id) == [
@@ -283,6 +281,7 @@ def test_buttons_become_a_numbered_list_and_a_number_picks_one(zalo: ZaloStack) 
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_new_follower_is_greeted_once(zalo: ZaloStack) -> None:
     customer = zalo.user()
     follow = follow_event(customer.id)
@@ -294,6 +293,7 @@ def test_a_new_follower_is_greeted_once(zalo: ZaloStack) -> None:
     assert sum(GREETING in text for text in customer.texts()) == 1
 
 
+@pytest.mark.slow
 def test_pictures_and_stickers_get_a_polite_request_to_type(zalo: ZaloStack) -> None:
     customer = zalo.user()
     customer.send(media_event(customer.id, "image", {"url": "https://photo.zdn.vn/test/broken-cup.jpg"}))
@@ -304,8 +304,9 @@ def test_pictures_and_stickers_get_a_polite_request_to_type(zalo: ZaloStack) -> 
     assert zalo.user_texts(customer.id) == []  # nothing reached the NLU
 
 
+@pytest.mark.slow
 def test_a_conversation_from_faq_to_an_agent_on_zalo(zalo: ZaloStack) -> None:
-    agent = Agent(zalo.settings.desk_url, "admin", ADMIN_PASSWORD)  # online before the customer asks
+    agent = DeskAgent(zalo.settings.desk_url, "admin", ADMIN_PASSWORD)  # online before the customer asks
     assert agent.status == 200
     customer = zalo.user()
     customer.say("phí ship về Hà Nội bao nhiêu")
@@ -317,20 +318,14 @@ def test_a_conversation_from_faq_to_an_agent_on_zalo(zalo: ZaloStack) -> None:
     customer.say("cho mình gặp nhân viên")
     customer.hears("vị trí số")
 
-    deadline = time.monotonic() + 10
-    while not (rows := [r for r in agent.queue()["waiting"] if r["channel"] == "zalo"]):
-        assert time.monotonic() < deadline, agent.queue()
-        time.sleep(0.2)
-    [row] = rows
+    [row] = eventually(lambda: [r for r in agent.queue()["waiting"] if r["channel"] == "zalo"], describe=agent.queue)
     agent.claim(row["id"])
     customer.hears("đã tham gia")
 
     photo = "https://photo.zdn.vn/test/parcel.jpg"
     customer.send(media_event(customer.id, "image", {"url": photo}))  # with an agent, it goes to the agent
-    deadline = time.monotonic() + 10
-    while not any(photo in m["text"] for m in agent.messages(row["id"])):
-        assert time.monotonic() < deadline, agent.messages(row["id"])
-        time.sleep(0.2)
+    eventually(lambda: any(photo in m["text"] for m in agent.messages(row["id"])),
+               describe=lambda: agent.messages(row["id"]))  # fmt: skip
     assert agent.post(row["id"], "reply", text="Chào bạn, mình kiểm tra đơn DH123456 ngay nhé").json() == {"ok": True}
     assert customer.hears("kiểm tra đơn DH123456 ngay") == "CSKH: Chào bạn, mình kiểm tra đơn DH123456 ngay nhé"
     assert not any("chỉ đọc được tin nhắn chữ" in text for text in customer.texts())
@@ -468,6 +463,7 @@ def test_without_app_id_or_secret_the_channel_is_off(monkeypatch, settings_under
     assert not (settings_under_tmp.var_dir / "cskh.db").exists()  # switched off: no database, no tokens, nothing
 
 
+@pytest.mark.slow
 def test_logs_never_hold_a_token_or_a_whole_user_id(zalo: ZaloStack) -> None:
     logs = (zalo.workdir / "logs" / "rasa.log").read_text(encoding="utf-8", errors="replace")
     assert "zalo: access token refreshed" in logs and "zalo: webhook rejected" in logs

@@ -31,6 +31,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from bot.sandbox import eventually
 from tests.fakes.loopback import LoopbackServer
 
 MESSAGING_TYPES = {"RESPONSE", "UPDATE", "MESSAGE_TAG"}
@@ -119,23 +120,16 @@ class FakeMessengerApi(LoopbackServer):
 
     def wait_for_action(self, psid: str, action: str, count: int = 1, timeout: float = 30) -> None:
         """Until ``action`` was sent to ``psid`` ``count`` times (typing_off: the bot finished a message)."""
-        deadline = time.monotonic() + timeout
-        while self.actions(psid).count(action) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{action} x{count} not sent to {psid} within {timeout} s: {self.sent(psid)}")
-            time.sleep(0.1)
+        eventually(lambda: self.actions(psid).count(action) >= count, timeout, 0.1, describe=lambda: self.sent(psid))
 
     def wait_for(
         self, psid: str, predicate: Callable[[dict[str, Any]], bool], after: int = 0, timeout: float = 30
     ) -> dict[str, Any]:
         """The first message to ``psid`` (from number ``after`` on) matching ``predicate``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for body in self.messages(psid)[after:]:
-                if predicate(body):
-                    return body
-            time.sleep(0.1)
-        raise AssertionError(f"no such message to {psid} within {timeout} s; got {self.texts(psid)[after:]}")
+        return eventually(
+            lambda: next((body for body in self.messages(psid)[after:] if predicate(body)), None), timeout, 0.1,
+            describe=lambda: self.texts(psid)[after:],
+        )  # fmt: skip
 
     def _answer(self, query: dict[str, list[str]], raw: bytes) -> tuple[int, dict[str, Any]]:
         with self._lock:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
+from bot.sandbox import eventually
 from tests.fakes.loopback import LoopbackServer
 
 MAX_TEXT = 2000
@@ -72,13 +73,10 @@ class FakeZaloApi(LoopbackServer):
 
     def wait_for(self, user_id: str, predicate: Callable[[str], bool], timeout: float = 20) -> str:
         """The first text to ``user_id`` matching ``predicate`` (polling); fails the test after ``timeout`` s."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for text in self.texts(user_id):
-                if predicate(text):
-                    return text
-            time.sleep(0.1)
-        raise AssertionError(f"no such message to {user_id} within {timeout} s; got {self.texts(user_id)}")
+        return eventually(
+            lambda: next((text for text in self.texts(user_id) if predicate(text)), None), timeout, 0.1,
+            describe=lambda: self.texts(user_id),
+        )  # fmt: skip
 
     # --- the two endpoints -----------------------------------------------------------------------------
 
