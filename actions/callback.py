@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.records import add_ticket_phone, file_ticket, reset_form_slots
+from actions.records import add_ticket_phone, collected_details, file_ticket, reset_form_slots
 from bot.handoff_protocol import DESK_CLOSED, NO_AGENT_ONLINE, HandoffAnswer
 from bot.privacy import mask_phone
 from bot.shop_policy import render_text
@@ -121,8 +121,6 @@ class ActionHandoffCallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        from actions.handoff import collected_details  # handoff imports this module
-
         pending = tracker.get_slot("handoff_pending")
         phone = tracker.get_slot("contact_phone")
         if not isinstance(pending, dict) or not phone:

@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.callback import answer_later
 from actions.mood import conversation_mood
-from actions.records import reset_form_slots
+from actions.records import collected_details, reset_form_slots
 from actions.services import desk_endpoint
 from bot.handoff_protocol import (
     BOT,
@@ -37,8 +37,6 @@ from bot.handoff_protocol import (
     TranscriptLine,
     read_handoff_answer,
 )
-from bot.privacy import mask_email, mask_phone
-from bot.support import issue_type_or_fallback
 
 logger = logging.getLogger(__name__)
 
@@ -63,22 +61,6 @@ def transcript(tracker: Tracker) -> list[TranscriptLine]:
         if event.get("event") in TRANSCRIPT_EVENTS and event.get("text")
     ]
     return lines[-TRANSCRIPT_LINES:]
-
-
-def collected_details(tracker: Tracker) -> dict[str, Any]:
-    """What the bot knows, ready to show an agent: phone and e-mail masked."""
-    issue_key = tracker.get_slot("issue_type")
-    phone = tracker.get_slot("contact_phone") or next(tracker.get_latest_entity_values("phone"), None)
-    email = next(tracker.get_latest_entity_values("email"), None)
-    details = {
-        "order_number": tracker.get_slot("order_number"),
-        "issue_type": issue_type_or_fallback(issue_key).label if issue_key else None,
-        "issue_type_key": issue_key,
-        "issue_description": tracker.get_slot("issue_description"),
-        "phone": mask_phone(phone) if phone else None,
-        "email": mask_email(email) if email else None,
-    }
-    return {key: value for key, value in details.items() if value}
 
 
 def summary(tracker: Tracker, reason: str) -> str:

@@ -8,6 +8,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.services import ticket_store
+from bot.privacy import mask_email, mask_phone
+from bot.support import issue_type_or_fallback
 from bot.tickets import Ticket
 
 logger = logging.getLogger(__name__)
@@ -60,3 +62,19 @@ def file_ticket(
     except sa.exc.SQLAlchemyError as error:
         logger.error("ticket not saved: %s", type(error).__name__)
         return None
+
+
+def collected_details(tracker: Tracker) -> dict[str, Any]:
+    """What the bot knows, ready to show an agent: phone and e-mail masked."""
+    issue_key = tracker.get_slot("issue_type")
+    phone = tracker.get_slot("contact_phone") or next(tracker.get_latest_entity_values("phone"), None)
+    email = next(tracker.get_latest_entity_values("email"), None)
+    details = {
+        "order_number": tracker.get_slot("order_number"),
+        "issue_type": issue_type_or_fallback(issue_key).label if issue_key else None,
+        "issue_type_key": issue_key,
+        "issue_description": tracker.get_slot("issue_description"),
+        "phone": mask_phone(phone) if phone else None,
+        "email": mask_email(email) if email else None,
+    }
+    return {key: value for key, value in details.items() if value}
