@@ -1,4 +1,4 @@
-"""What every action may need to leave behind: a ticket, and a clean slate of form slots."""
+"""What every action may need to leave behind: a ticket, the details for a person, a clean slate of form slots."""
 
 import logging
 from typing import Any
