@@ -117,8 +117,10 @@ def _nginx_config(run_dir: Path, settings: Settings, actions_port: int, rasa_por
         run_dir=run_dir, actions_port=actions_port, actions_host=settings.action_host,
         public_listens="\n".join(f"        listen {_listen(h)}:{settings.rasa_port};" for h in hosts),
         api_host=settings.rasa_api_host, api_default=api_default, api_addresses=api_addresses,
-        rasa_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in rasa_ports),
-        action_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in action_ports),
+        # three failures before a replica is skipped: one slow answer from the last replica standing
+        # must not leave nginx with "no live upstreams" (a 502 for everyone) while another is down
+        rasa_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;" for p in rasa_ports),
+        action_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;" for p in action_ports),
     )  # fmt: skip
     path = run_dir / "nginx.conf"
     path.write_text(config)
