@@ -21,13 +21,13 @@ from pathlib import Path
 
 import yaml
 
-from bot.evaluation import evaluate, load_examples, model_parser, stripped
-from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, GENERATED_RESPONSES, PROJECT_ROOT
+from bot.evaluation import IN_DOMAIN, evaluate, heldout_files, load_examples, model_parser, stripped
+from bot.paths import CONFIG_FILE, DATA_DIR, GENERATED_RESPONSES, PROJECT_ROOT
 from bot.settings import publish
-from bot.shop_policy import write_responses
+from bot.training import render_responses, train
 
 # in-domain questions (the uncovered ones are tests/test_nlu_honesty.py's)
-HELDOUT = [PROJECT_ROOT / "tests" / "data" / f"nlu_heldout_{part}.yml" for part in ("core", "faq")]
+HELDOUT = heldout_files(parts=IN_DOMAIN)
 DEFAULT_CONFIG = PROJECT_ROOT / "bench" / "rasa_default_config.yml"
 
 
@@ -90,9 +90,7 @@ def _percentile(values: Sequence[float], q: float) -> float:
 
 
 def run_one(name: str, config: dict, data: Sequence[Path], workdir: Path) -> Result:
-    """Trains one pipeline and measures it."""
-    from rasa.model_training import train_nlu
-
+    """Trains one pipeline (NLU only: Rasa's default config would add dialogue policies) and measures it."""
     config_file = workdir / f"{name}.yml"
     config_file.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     nlu_dir = workdir / f"{name}-data"
@@ -100,15 +98,9 @@ def run_one(name: str, config: dict, data: Sequence[Path], workdir: Path) -> Res
     for path in data:
         (nlu_dir / f"{path.parent.name}-{path.name}").write_bytes(path.read_bytes())
     started = time.monotonic()
-    model = train_nlu(
-        config=str(config_file),
-        nlu_data=str(nlu_dir),
-        output=str(workdir),
-        fixed_model_name=name,
-        domain=str(DOMAIN_FILE),
-    )
+    model = train(config_file, [nlu_dir], workdir / f"{name}.tar.gz", nlu_only=True)
     train_seconds = time.monotonic() - started
-    parse = model_parser(Path(model))
+    parse = model_parser(model)
     examples = load_examples(*HELDOUT)
     parse("xin chào")  # warm-up: the first call builds the graph
     report = evaluate(parse, examples)
@@ -121,7 +113,7 @@ def run_one(name: str, config: dict, data: Sequence[Path], workdir: Path) -> Res
         train_seconds,
         statistics.median(latencies),
         _percentile(latencies, 0.99),
-        Path(model).stat().st_size / 1e6,
+        model.stat().st_size / 1e6,
     )
 
 
@@ -148,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     # Rasa reuses trained components from .rasa/cache; timings must be of cold training.
     publish({"RASA_MAX_CACHE_SIZE": "0"})
-    write_responses()
+    render_responses()
     ours = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
     default = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     runs: list[tuple[str, Callable[[Path], tuple[dict, list[Path]]]]] = [

@@ -1,12 +1,14 @@
 """``make bench-retrain``: how long an admin's FAQ change takes to go live, and what customers notice.
 
-In a throw-away copy of the project with its own servers: add a 12-question
-topic to the draft, run the retrain job (validate, train, evaluate, gate,
-deploy) while a customer sends a message every 0.1 s, and print the time of
-each stage and the latency and errors customers saw meanwhile.
+A shop of its own (a copy of data/, its own models and var dirs, its own servers): add a
+12-question topic to the draft, run the retrain job as the console does (``python -m
+bot.admin.retrain --json``: validate, train, evaluate, gate, deploy) while a customer sends a
+message every 0.1 s, and print the time of each stage and the latency and errors customers saw
+meanwhile.
 """
 
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -17,19 +19,35 @@ from pathlib import Path
 
 import requests
 
+from bot.admin import cli
+from bot.paths import DATA_DIR, PROJECT_ROOT
+from bot.sandbox import stack_in
+from bot.settings import child_environment
 from bot.training import ensure_model
-from tests.project_copy import copy_project, stack_of_copy
-from tests.test_admin_retrain import GIFT_WRAP_ANSWER, GIFT_WRAP_QUESTIONS
+
+# the topic an admin adds (tests/test_admin_retrain.py adds it through the console)
+GIFT_WRAP_QUESTIONS = [
+    "shop có gói quà không", "có dịch vụ gói quà tặng không ạ", "gói quà sinh nhật giúp mình được không",
+    "mua làm quà thì shop có gói giúp không", "shop nhận gói quà kèm thiệp không", "phí gói quà bao nhiêu",
+    "goi qua tang duoc ko shop", "co goi qua khong ad", "cho mình gói quà tặng mẹ nhé", "có giấy gói quà không",
+    "gói quà đẹp được không shop", "shop có hộp quà không ạ",
+]  # fmt: skip
+GIFT_WRAP_ANSWER = "Có bạn nhé! Shop gói quà miễn phí kèm thiệp viết tay, bạn ghi lời nhắn ở phần ghi chú đơn hàng."
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        root = copy_project(Path(folder) / "project", ensure_model())
-        with stack_of_copy(root, Path(folder) / "stack") as env:
-            url = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
-            args = [a for q in GIFT_WRAP_QUESTIONS for a in ("--question", q)]
-            subprocess.run([sys.executable, "-m", "bot.admin.cli", "faq", "add", "gift_wrap", *args, "--answer",
-                            GIFT_WRAP_ANSWER], cwd=root, env=env, check=True, capture_output=True)  # fmt: skip
+    model = ensure_model()
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        shutil.copytree(DATA_DIR, folder / "data")
+        (folder / "models").mkdir()
+        (folder / "models" / model.name).symlink_to(model)
+        with stack_in(folder / "var", model, data_dir=folder / "data", models_dir=folder / "models") as settings:
+            url = f"{settings.rasa_url}/webhooks/rest/webhook"
+            questions = [a for q in GIFT_WRAP_QUESTIONS for a in ("--question", q)]
+            add = ["--as", "bench", "faq", "add", "gift_wrap", *questions, "--answer", GIFT_WRAP_ANSWER]
+            if cli.main(add, settings) != 0:
+                raise SystemExit("could not add the topic to the draft")
             latencies, errors, stop = [], [], threading.Event()
 
             def customer() -> None:
@@ -48,12 +66,12 @@ def main() -> None:
             thread.start()
             stages: dict[str, float] = {}
             started = time.monotonic()
-            job = subprocess.Popen([sys.executable, "-m", "bot.admin.retrain", "--json"], cwd=root, env=env,
-                                   stdout=subprocess.PIPE, text=True)  # fmt: skip
+            job = subprocess.Popen(
+                [sys.executable, "-m", "bot.admin.retrain", "--json"], cwd=PROJECT_ROOT,
+                env=child_environment(settings), stdout=subprocess.PIPE, text=True,
+            )  # fmt: skip
             outcome = {}
             for line in job.stdout:
-                if not line.startswith("{"):  # Rasa's own output, not the job's events
-                    continue
                 event = json.loads(line)
                 if event["event"] == "progress":
                     stages.setdefault(event["stage"], time.monotonic() - started)

@@ -4,6 +4,11 @@ A FAQ example's label is its full retrieval intent ("faq/refund"): the
 prediction counts only when DIET says "faq" *and* the ResponseSelector picks
 the right topic. A fallback prediction counts as wrong, because the customer
 did not get an answer.
+
+The held-out sets live in the data folder's ``eval/`` (data/eval), beside the
+training data but never trained on (bot/training.py trains only on ``nlu/``,
+``stories/`` and the rendered responses): the admin retrain's quality gate reads
+them at run time, so they ship with the product, not with the tests.
 """
 
 import asyncio
@@ -16,9 +21,20 @@ from typing import Any
 
 import yaml
 
+from bot.paths import DATA_DIR
 from bot.text.normalize import strip_diacritics
 
 Example = tuple[str, str]  # (text, label)
+EVAL_FOLDER = "eval"
+IN_DOMAIN = ("core", "faq")  # questions a topic or flow answers; the "uncovered" sets are the rest
+
+
+def heldout_files(data_dir: Path = DATA_DIR, parts: Sequence[str] | None = None) -> list[Path]:
+    """The held-out NLU sets of ``data_dir`` (all of them, or only ``parts``, e.g. ``IN_DOMAIN``)."""
+    folder = data_dir / EVAL_FOLDER
+    if parts is None:
+        return sorted(folder.glob("nlu_heldout_*.yml"))
+    return [folder / f"nlu_heldout_{part}.yml" for part in parts]
 
 
 def load_examples(*paths: Path) -> list[Example]:

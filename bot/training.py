@@ -1,9 +1,21 @@
-"""Train once per change: models are cached under a hash of what shapes them.
+"""The one way the project trains a model: ``make train``, the admin retrain and the benchmarks all call ``train``.
 
-The fingerprint covers the pipeline config, the domain, all training data
-(including the shop policy and lexicon) and the project's NLU code, so editing
-any of them retrains and nothing else does. A file lock keeps two processes
-(say ``make run`` and ``make test``) from training the same model at once.
+What Rasa trains on is a data folder's ``nlu/`` and ``stories/`` and the FAQ
+responses rendered from its ``shop/`` into ``responses/``; the model also keeps
+the lexicon (``lexicon/``) and the issue types (``shop/support.yml``). The
+held-out sets in ``eval/`` are never given to Rasa, so the quality gate measures
+questions the model has not seen.
+
+``ensure_model`` trains once per change: models are cached under a hash of
+exactly those inputs, the pipeline config, the domain and the project's NLU
+code, so editing any of them retrains and nothing else does (an edit of
+``eval/`` does not). Data files are named relative to their folder, so a copy of
+the data (the admin retrain's workspace) hashes like the original. A file lock
+keeps two processes (say ``make run`` and ``make test``) from training the same
+model at once.
+
+Rasa trains in the caller's process, and progress comes from Rasa's own
+per-epoch Keras callback (see ``_epochs_reported``), not from parsing its log.
 """
 
 import argparse
@@ -11,101 +23,176 @@ import fcntl
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from bot.paths import (
-    CONFIG_FILE,
-    DATA_DIR,
-    DOMAIN_FILE,
-    GENERATED_RESPONSES,
-    MODELS_DIR,
-    PROJECT_ROOT,
-)
+import yaml
+
+from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, MODELS_DIR, PROJECT_ROOT
 from bot.shop_policy import PolicyError, write_responses
 from bot.text.lexicon import LexiconError
 
 logger = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]  # (fraction of the stage done, stage: "prepare" | "train")
+
+TRAINING_FOLDERS = ("nlu", "stories")  # Rasa's training files, besides the rendered responses
+MODEL_INPUTS = (*TRAINING_FOLDERS, "shop", "lexicon")  # everything of a data folder that shapes the model
+RESPONSES = Path("responses") / "faq.yml"  # rendered from shop/, so hashed through shop/
+CODE_DIRS = (PROJECT_ROOT / "bot" / "nlu", PROJECT_ROOT / "bot" / "text")
+# The components that fit a Keras model with Rasa's "Epochs" callback (DIET, its subclass
+# ResponseSelector, TED and its subclass UnexpecTED): how many runs the epochs are spread over.
+EPOCH_COMPONENTS = frozenset({"DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy"})
 
 
 class TrainingInputError(RuntimeError):
     """The data or config cannot be trained on; the message says which file and why."""
 
 
-CODE_DIRS = (PROJECT_ROOT / "bot" / "nlu", PROJECT_ROOT / "bot" / "text")
+def _files(path: Path) -> Iterable[Path]:
+    if path.is_file():
+        yield path
+    elif path.is_dir():
+        yield from (
+            p
+            for p in sorted(path.rglob("*"))
+            if p.is_file() and p.suffix in {".yml", ".yaml", ".py", ".json"} and "__pycache__" not in p.parts
+        )
 
 
-def _files(paths: Iterable[Path]) -> Iterable[Path]:
-    for path in paths:
-        if path.is_dir():
-            yield from (
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix in {".yml", ".yaml", ".py", ".json"} and "__pycache__" not in p.parts
-            )
-        elif path.is_file():
-            yield path
+def training_files(data_dir: Path = DATA_DIR) -> list[Path]:
+    """What Rasa trains on in ``data_dir``; its ``eval/``, ``shop/`` and ``lexicon/`` are not Rasa data."""
+    return [*(data_dir / folder for folder in TRAINING_FOLDERS), data_dir / RESPONSES]
 
 
-def fingerprint(
-    config: Path = CONFIG_FILE,
-    data: Sequence[Path] = (DATA_DIR,),
-    domain: Path = DOMAIN_FILE,
-) -> str:
-    """A hash of everything that changes the trained model."""
+def fingerprint(data_dir: Path = DATA_DIR, config: Path = CONFIG_FILE, domain: Path = DOMAIN_FILE) -> str:
+    """A hash of everything that changes the model trained from ``data_dir``."""
     digest = hashlib.sha256()
-    for path in _files([config, domain, *data, *CODE_DIRS]):
-        if path == GENERATED_RESPONSES:
-            continue  # derived from data/shop, which is hashed itself
-        name = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
-        digest.update(str(name).encode())
+    named = [(config.name, config), (domain.name, domain)]
+    named += [(str(f.relative_to(data_dir)), f) for folder in MODEL_INPUTS for f in _files(data_dir / folder)]
+    named += [(str(f.relative_to(PROJECT_ROOT)), f) for folder in CODE_DIRS for f in _files(folder)]
+    for name, path in named:
+        digest.update(name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()[:16]
 
 
-def ensure_model(
-    config: Path = CONFIG_FILE,
-    data: Sequence[Path] = (DATA_DIR,),
-    output: Path = MODELS_DIR,
-    name: str = "cskh",
-) -> Path:
-    """The trained model for the current inputs, training it only if missing."""
+def render_responses(data_dir: Path = DATA_DIR) -> Path:
+    """Writes the FAQ answers of ``data_dir/shop`` as Rasa responses; TrainingInputError names a bad file."""
     try:
-        write_responses()
+        return write_responses(data_dir / "shop", data_dir / RESPONSES)
     except (PolicyError, OSError) as error:
         raise TrainingInputError(str(error)) from error
-    target = output / f"{name}-{fingerprint(config, data)}.tar.gz"
+
+
+def ensure_model(
+    data_dir: Path = DATA_DIR,
+    output: Path = MODELS_DIR,
+    config: Path = CONFIG_FILE,
+    on_progress: Progress | None = None,
+    name: str = "cskh",
+) -> Path:
+    """The trained model for ``data_dir`` as it is now, training it only if missing."""
+    render_responses(data_dir)
+    target = output / f"{name}-{fingerprint(data_dir, config)}.tar.gz"
     if target.exists():
         return target
     output.mkdir(parents=True, exist_ok=True)
     with (output / f".{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not target.exists():
-            _train(config, data, output, target.name.removesuffix(".tar.gz"))
+            train(config, training_files(data_dir), target, on_progress=on_progress)
     return target
 
 
-def _train(config: Path, data: Sequence[Path], output: Path, model_name: str) -> None:
-    from rasa.model_training import train  # heavy import, only when training
+def train(
+    config: Path,
+    data: Sequence[Path],
+    target: Path,
+    domain: Path = DOMAIN_FILE,
+    on_progress: Progress | None = None,
+    nlu_only: bool = False,
+) -> Path:
+    """Trains on ``data`` (files or folders of Rasa data) into the model file ``target``.
+
+    ``nlu_only`` trains the NLU pipeline alone (the NLU benchmark compares pipelines that have
+    no dialogue policies); Rasa then reads one file or folder, ``data[0]``. A mistake in the
+    data or config raises TrainingInputError with Rasa's own words, which name the file and line.
+    """
+    from rasa.model_training import train as rasa_train  # heavy import, only when training
+    from rasa.model_training import train_nlu
     from rasa.shared.exceptions import RasaException
 
+    report = on_progress or (lambda fraction, stage: None)
     started = time.monotonic()
+    arguments = {
+        "config": str(config), "domain": str(domain), "output": str(target.parent),
+        "fixed_model_name": target.name.removesuffix(".tar.gz"),
+    }  # fmt: skip
+    report(1.0, "prepare")
     try:
-        result = train(
-            domain=str(DOMAIN_FILE),
-            config=str(config),
-            training_files=[str(p) for p in data],
-            output=str(output),
-            fixed_model_name=model_name,
-        )
+        with _epochs_reported(report, _epoch_runs(config, nlu_only)):
+            if nlu_only:
+                model = train_nlu(nlu_data=str(data[0]), **arguments)
+            else:
+                result = rasa_train(training_files=[str(p) for p in data], **arguments)
+                model = result.model if result.code == 0 else None
     except (RasaException, LexiconError, ValueError) as error:
         # Rasa's own validators name the file and line; that is what an editor needs
         raise TrainingInputError(f"{type(error).__name__}: {error}") from error
-    if result.code != 0 or not result.model:
-        raise RuntimeError(f"Training failed (code {result.code}); see the log above.")
-    logger.info("Trained %s in %.0f s", model_name, time.monotonic() - started)
+    if not model:
+        raise RuntimeError("Training failed; see the log above.")
+    report(1.0, "train")
+    logger.info("Trained %s in %.0f s", target.name, time.monotonic() - started)
+    return target
+
+
+def _epoch_runs(config: Path, nlu_only: bool) -> int:
+    """How many components of ``config`` train for epochs."""
+    content = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    parts = [content.get("pipeline") or []] + ([] if nlu_only else [content.get("policies") or []])
+    return sum(1 for part in parts for component in part if component.get("name") in EPOCH_COMPONENTS)
+
+
+@contextmanager
+def _epochs_reported(report: Progress, runs: int) -> Iterator[None]:
+    """While Rasa trains, each finished epoch is reported as a fraction of all ``runs``.
+
+    DIETClassifier, ResponseSelector and TEDPolicy fit with the callbacks of
+    ``rasa.utils.train_utils.create_common_callbacks``, whose first is a
+    ``RasaTrainingLogger`` (rasa/utils/tensorflow/callback.py: the "Epochs" bar,
+    ``on_epoch_end`` once per epoch, ``on_train_end`` once per fit). Rasa offers no
+    way to add a callback, so for the block that name in ``train_utils`` is a
+    subclass that also reports. A component restored from Rasa's cache does not
+    fit, so the fraction may jump; it ends at 1 either way.
+    """
+    from rasa.utils import train_utils
+    from rasa.utils.tensorflow.callback import RasaTrainingLogger
+
+    finished_runs = 0
+
+    class ReportingLogger(RasaTrainingLogger):
+        def __init__(self, epochs: int, silent: bool) -> None:
+            super().__init__(epochs, silent)
+            self.total_epochs = max(epochs, 1)
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            super().on_epoch_end(epoch, logs)
+            report(min((finished_runs + (epoch + 1) / self.total_epochs) / max(runs, 1), 1.0), "train")
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            nonlocal finished_runs
+            super().on_train_end(logs)
+            finished_runs += 1
+
+    train_utils.RasaTrainingLogger = ReportingLogger
+    try:
+        yield
+    finally:
+        train_utils.RasaTrainingLogger = RasaTrainingLogger
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -115,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        print(ensure_model(args.config))
+        print(ensure_model(config=args.config))
     except TrainingInputError as error:
         raise SystemExit(f"Cannot train: {error}") from None
 

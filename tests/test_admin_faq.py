@@ -3,42 +3,40 @@
 import csv
 import io
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.admin import cli, draft
 from bot.admin.faq import FaqConflictError, FaqFiles, Topic
+from bot.evaluation import heldout_files
 from bot.paths import DATA_DIR, SHOP_DIR
-from bot.settings import Settings
+from bot.settings import Settings, settings_in_force
 
 
 @pytest.fixture(autouse=True)
-def isolated_faq(tmp_path, monkeypatch) -> Path:
-    """Live FAQ files copied to a temporary folder, the draft beside them, the audit log in a temp DB."""
-    live = tmp_path / "live"
-    live.mkdir()
-    shutil.copy(DATA_DIR / "nlu" / "faq.yml", live / "faq.yml")
-    shutil.copy(SHOP_DIR / "answers.yml", live / "answers.yml")
-    monkeypatch.setattr(draft, "LIVE_FILES", (live / "faq.yml", live / "answers.yml"))
-    monkeypatch.setattr(draft, "DRAFT_DIR", tmp_path / "draft")
-    return tmp_path
+def isolated_faq(tmp_path) -> Iterator[Path]:
+    """The data dir copied to a temporary folder; the draft and the audit log in the folder (the var dir)."""
+    shutil.copytree(DATA_DIR, tmp_path / "data", ignore=shutil.ignore_patterns("responses"))
+    with settings_in_force(Settings.under(tmp_path, data_dir=tmp_path / "data")):
+        yield tmp_path
 
 
 def run(*argv: str) -> int:
-    """``cskh`` with the test's folder (where the draft is) as its var dir: the audit log goes there."""
-    return cli.main(["--as", "tester", *argv], Settings.under(draft.DRAFT_DIR.parent))
+    """``cskh`` with the test's settings."""
+    return cli.main(["--as", "tester", *argv])
 
 
 def test_an_edit_keeps_every_comment_and_the_order_of_the_files(isolated_faq, capsys) -> None:
     assert run("faq", "edit", "shipping_fee", "--add-question", "phí gửi hàng ra Phú Quốc bao nhiêu ạ") == 0
-    edited = (isolated_faq / "draft" / "faq.yml").read_text(encoding="utf-8")
+    edited = (isolated_faq / "admin" / "draft" / "faq.yml").read_text(encoding="utf-8")
     original = (DATA_DIR / "nlu" / "faq.yml").read_text(encoding="utf-8")
     assert edited.replace("    - phí gửi hàng ra Phú Quốc bao nhiêu ạ\n", "", 1) == original
-    assert (isolated_faq / "draft" / "answers.yml").read_text(encoding="utf-8") == (
+    assert (isolated_faq / "admin" / "draft" / "answers.yml").read_text(encoding="utf-8") == (
         SHOP_DIR / "answers.yml"
     ).read_text(encoding="utf-8")
-    assert (isolated_faq / "live" / "faq.yml").read_text(encoding="utf-8") == original  # live untouched
+    assert (isolated_faq / "data" / "nlu" / "faq.yml").read_text(encoding="utf-8") == original  # live untouched
     assert "cskh retrain" in capsys.readouterr().out
 
 
@@ -70,7 +68,7 @@ def test_contradictory_or_broken_edits_are_refused_and_nothing_is_saved(args, me
 
 
 def test_a_question_from_the_evaluation_set_is_refused(capsys) -> None:
-    heldout = Path("tests/data/nlu_heldout_faq.yml").read_text(encoding="utf-8").split("- intent: faq/refund")[1]
+    heldout = heldout_files(parts=["faq"])[0].read_text(encoding="utf-8").split("- intent: faq/refund")[1]
     question = next(line.strip()[2:] for line in heldout.splitlines() if line.strip().startswith("- "))
     assert run("faq", "edit", "refund", "--add-question", question) == 1
     assert "bộ kiểm tra chất lượng" in capsys.readouterr().err

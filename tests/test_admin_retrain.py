@@ -1,61 +1,51 @@
 """Retraining on the admins' draft: the quality gate stops a harmful edit; a good one goes live without downtime.
 
-Runs in a copy of the project (tests/project_copy.py): retraining publishes
-into data/ and models/, which must not be the checkout's.
+The stack's settings point the data dir, the models dir and the var dir (draft, releases) at a temporary
+folder: retraining publishes there, and the checkout's data/ and models/ are never written.
 """
 
-import json
-import subprocess
-import sys
+import shutil
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
+from bench.retrain import GIFT_WRAP_ANSWER, GIFT_WRAP_QUESTIONS
+from bot.admin import cli, retrain
 from bot.admin.faq import FaqFiles
-from tests.conftest import ADMIN_PASSWORD
-from tests.project_copy import copy_project, stack_of_copy
+from bot.paths import DATA_DIR
+from bot.sandbox import ADMIN_PASSWORD, stack_in
+from bot.settings import Settings
+from bot.training import fingerprint
 
-GIFT_WRAP_QUESTIONS = [
-    "shop có gói quà không", "có dịch vụ gói quà tặng không ạ", "gói quà sinh nhật giúp mình được không",
-    "mua làm quà thì shop có gói giúp không", "shop nhận gói quà kèm thiệp không", "phí gói quà bao nhiêu",
-    "goi qua tang duoc ko shop", "co goi qua khong ad", "cho mình gói quà tặng mẹ nhé", "có giấy gói quà không",
-    "gói quà đẹp được không shop", "shop có hộp quà không ạ",
-]  # fmt: skip
-GIFT_WRAP_ANSWER = "Có bạn nhé! Shop gói quà miễn phí kèm thiệp viết tay, bạn ghi lời nhắn ở phần ghi chú đơn hàng."
+pytestmark = pytest.mark.slow  # starts the bot's servers, trains and loads models
 
 
 @pytest.fixture(scope="module")
-def copy(trained_model: Path, tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    root = copy_project(tmp_path_factory.mktemp("project"), trained_model)
-    with stack_of_copy(root, tmp_path_factory.mktemp("copy-stack")) as env:
-        yield root, env
+def shop(trained_model: Path, tmp_path_factory) -> Iterator[Settings]:
+    """The servers of a shop whose data and models are copies in a temporary folder (the model by a link)."""
+    folder = tmp_path_factory.mktemp("retrain")
+    shutil.copytree(DATA_DIR, folder / "data")
+    (folder / "models").mkdir()
+    (folder / "models" / trained_model.name).symlink_to(trained_model)
+    with stack_in(folder / "var", trained_model, data_dir=folder / "data", models_dir=folder / "models") as settings:
+        yield settings
 
 
-def cskh(copy, *args: str) -> subprocess.CompletedProcess:
-    root, env = copy
-    return subprocess.run(
-        [sys.executable, "-m", "bot.admin.cli", "--as", "admin-test", *args],
-        cwd=root, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+def cskh(settings: Settings, *args: str) -> int:
+    return cli.main(["--as", "admin-test", *args], settings)
 
 
-def retrain(copy) -> tuple[list[dict], dict]:
-    root, env = copy
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.admin.retrain", "--as", "admin-test", "--json"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    return [e for e in events if e["event"] == "progress"], events[-1]
+def live_faq(data_dir: Path) -> FaqFiles:
+    return FaqFiles(data_dir / "nlu" / "faq.yml", data_dir / "shop" / "answers.yml")
 
 
-def ask(copy, text: str) -> str:
-    _, env = copy
+def ask(settings: Settings, text: str) -> str:
     reply = requests.post(
-        f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook",
+        f"{settings.rasa_url}/webhooks/rest/webhook",
         json={"sender": f"retrain-{time.monotonic_ns()}", "message": text}, timeout=60,
     )  # fmt: skip
     reply.raise_for_status()
@@ -65,29 +55,33 @@ def ask(copy, text: str) -> str:
 TAILS = (" nha shop", " vậy ạ")
 
 
-def test_contradictory_examples_are_stopped_by_the_quality_gate(copy) -> None:
-    root, _ = copy
-    live = FaqFiles(root / "data" / "nlu" / "faq.yml", root / "data" / "shop" / "answers.yml")
-    before = live.version()
+def test_contradictory_examples_are_stopped_by_the_quality_gate(shop: Settings) -> None:
+    live, checkout = live_faq(shop.data_dir), live_faq(DATA_DIR)
+    before, checkout_before = live.version(), checkout.version()
     # paraphrases of every other topic's questions filed under "refund": valid one by one, harmful together
     # (two of each: with the uncovered class and the coverage guard, one paraphrase each moved the held-out
     # accuracy by about 2 points, right at the gate's margin)
     stolen = [f"{q}{tail}" for t in live.topics() if t.name != "refund" for q in t.examples for tail in TAILS]
-    assert cskh(copy, "faq", "edit", "refund", *[a for q in stolen for a in ("--add-question", q)]).returncode == 0
+    assert cskh(shop, "faq", "edit", "refund", *[a for q in stolen for a in ("--add-question", q)]) == 0
 
-    progress, outcome = retrain(copy)
-    assert outcome["status"] == "rejected", outcome
-    assert outcome["candidate_accuracy"] < outcome["live_accuracy"] - 0.02
-    assert any(w["got"] == "faq/refund" for w in outcome["worse"])
-    assert [p["percent"] for p in progress] == sorted(p["percent"] for p in progress)
-    assert live.version() == before  # data/ untouched
-    assert "20.000đ" in ask(copy, "phí ship về Hà Nội bao nhiêu")  # the live bot is unchanged
-    assert cskh(copy, "faq", "discard").returncode == 0
+    progress: list[retrain.Progress] = []
+    outcome = retrain.retrain("admin-test", progress.append, shop)
+    assert outcome.status == "rejected", outcome
+    assert outcome.candidate_accuracy < outcome.live_accuracy - 0.02
+    assert any(w["got"] == "faq/refund" for w in outcome.worse)
+    percents = [p.percent for p in progress]
+    assert percents == sorted(percents)
+    assert len({p.percent for p in progress if p.stage == "train"}) > 20  # the bar moves with every few epochs
+    assert live.version() == before  # the shop's data untouched
+    assert checkout.version() == checkout_before  # and the checkout's
+    assert "20.000đ" in ask(shop, "phí ship về Hà Nội bao nhiêu")  # the live bot is unchanged
+    assert cskh(shop, "faq", "discard") == 0
 
 
-def test_an_admin_adds_a_topic_in_the_browser_and_it_goes_live_without_a_failed_request(copy, browser) -> None:
-    root, env = copy
-    desk = f"http://127.0.0.1:{env['DESK_PORT']}"
+def test_an_admin_adds_a_topic_in_the_browser_and_it_goes_live_without_a_failed_request(
+    shop: Settings, browser, capsys
+) -> None:
+    desk = shop.desk_url
     page = browser.new_page()
     page.goto(f"{desk}/login")
     page.fill("input[name=username]", "admin")
@@ -107,7 +101,7 @@ def test_an_admin_adds_a_topic_in_the_browser_and_it_goes_live_without_a_failed_
     def keep_asking() -> None:  # customers keep chatting through the whole retrain and the swap
         while not stop.is_set():
             try:
-                answered.append("20.000đ" in ask(copy, "phí ship nội thành bao nhiêu"))
+                answered.append("20.000đ" in ask(shop, "phí ship nội thành bao nhiêu"))
             except requests.RequestException as error:
                 failures.append(repr(error))
             time.sleep(0.2)
@@ -123,10 +117,14 @@ def test_an_admin_adds_a_topic_in_the_browser_and_it_goes_live_without_a_failed_
         customers.join()
     assert "Đã đưa mô hình mới vào sử dụng" in page.text_content("#retrain-outcome")
     assert failures == [] and answered and all(answered)
-    assert "gói quà miễn phí" in ask(copy, "shop có gói quà tặng cho mẹ không")
-    assert "gift_wrap" in (root / "data" / "shop" / "answers.yml").read_text(encoding="utf-8")
+    assert "gói quà miễn phí" in ask(shop, "shop có gói quà tặng cho mẹ không")
+    assert "gift_wrap" in (shop.data_dir / "shop" / "answers.yml").read_text(encoding="utf-8")
+    assert "gift_wrap" not in (DATA_DIR / "shop" / "answers.yml").read_text(encoding="utf-8")  # the checkout's
+    # filed under the name `make run` looks for with the published data: no training at the next start
+    served = shop.models_dir / f"cskh-{fingerprint(shop.data_dir)}.tar.gz"
+    assert retrain.load_releases(shop)[-1]["model"] == str(served) and served.exists()
     page.reload()
     assert page.locator("text=đang dùng").count() == 1  # the release list shows the new model in use
-    releases = cskh(copy, "releases")
-    assert releases.returncode == 0 and "admin" in releases.stdout
+    capsys.readouterr()
+    assert cskh(shop, "releases") == 0 and "admin" in capsys.readouterr().out
     page.close()

@@ -12,7 +12,7 @@
     cskh releases                    (the last deployed versions)
     cskh rollback 3                  (serve release 3 again)
 
-Edits go to the draft (var/admin/draft); `cskh retrain` publishes them once the
+Edits go to the draft (the var dir's admin/draft); `cskh retrain` publishes them once the
 new model passes the quality gate.
 """
 
@@ -31,7 +31,7 @@ from bot.settings import Settings, current_settings
 
 
 def _editor(settings: Settings) -> FaqEditor:
-    return FaqEditor(draft.draft(), AuditLog(project_engine(settings)))
+    return FaqEditor(draft.draft(settings), AuditLog(project_engine(settings)), data_dir=settings.data_dir)
 
 
 def _report(saved: Saved, what: str) -> None:
@@ -53,7 +53,7 @@ def _faq(args: argparse.Namespace, actor: str, settings: Settings) -> int:
     if args.action == "list":
         for topic in editor.files.topics():
             print(f"{topic.name:24} {len(topic.examples):4} câu hỏi   {topic.answer.splitlines()[0][:60]}")
-        if draft.has_changes():
+        if draft.has_changes(settings):
             print("\n(bản nháp có thay đổi chưa áp dụng; `cskh retrain` để áp dụng)")
     elif args.action == "show":
         _show(editor.files.topic(args.topic))
@@ -76,18 +76,18 @@ def _faq(args: argparse.Namespace, actor: str, settings: Settings) -> int:
     elif args.action == "import":
         _report(editor.import_csv(actor, Path(args.file).read_bytes(), None), f"Đã nhập {args.file}.")
     elif args.action == "discard":
-        draft.discard()
+        draft.discard(settings)
         print("Đã bỏ mọi thay đổi chưa áp dụng.")
     return 0
 
 
-def _releases(args: argparse.Namespace, actor: str) -> int:
+def _releases(args: argparse.Namespace, actor: str, settings: Settings) -> int:
     if args.command == "retrain":
-        return retrain.main(["--as", actor])
+        return retrain.main(["--as", actor], settings)
     if args.command == "rollback":
-        print(f"Đang dùng lại bản phát hành {args.number}: {retrain.rollback(args.number, actor)}")
+        print(f"Đang dùng lại bản phát hành {args.number}: {retrain.rollback(args.number, actor, settings)}")
         return 0
-    for release in retrain.load_releases():
+    for release in retrain.load_releases(settings):
         print(f"{release['number']:3}  {release['at'][:19]}  {release['actor']:12} {release['accuracy']:.1%}")
     return 0
 
@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     args = parser().parse_args(argv)
     settings = settings or current_settings()
     try:
-        return _faq(args, args.actor, settings) if args.command == "faq" else _releases(args, args.actor)
+        return _faq(args, args.actor, settings) if args.command == "faq" else _releases(args, args.actor, settings)
     except FaqRejectedError as rejected:
         print("Không lưu được:", file=sys.stderr)
         for error in rejected.findings.errors:

@@ -9,6 +9,7 @@ words, so cells a spreadsheet would run as formulas are escaped
 
 import csv
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.admin.audit import AuditLog
 from bot.admin.faq import FaqFiles, Topic, UnknownTopicError
@@ -33,10 +34,13 @@ class Saved:
 
 
 class FaqEditor:
-    """Applies admins' FAQ changes to one ``FaqFiles`` (normally the draft)."""
+    """Applies admins' FAQ changes to one ``FaqFiles`` (normally the draft), checked against the training
+    data and held-out sets of ``data_dir`` (the settings' own when None)."""
 
-    def __init__(self, files: FaqFiles, audit: AuditLog, parse: Parse | None = None) -> None:
-        self.files, self.audit, self.parse = files, audit, parse
+    def __init__(
+        self, files: FaqFiles, audit: AuditLog, parse: Parse | None = None, data_dir: Path | None = None
+    ) -> None:
+        self.files, self.audit, self.parse, self.data_dir = files, audit, parse, data_dir
 
     def save_topic(self, actor: str, topic: Topic, expected_version: str | None, *, new: bool = False) -> Saved:
         """Adds (``new``) or replaces a topic after validation."""
@@ -47,7 +51,7 @@ class FaqEditor:
         if not new and not exists:
             raise UnknownTopicError(topic.name)
         topic = Topic(topic.name, [e.strip() for e in topic.examples if e.strip()] or [""], topic.answer.strip())
-        findings = check_topic(topic, topics, self.parse)
+        findings = check_topic(topic, topics, self.parse, self.data_dir)
         if not findings.ok:
             raise FaqRejectedError(findings)
         version = self.files.save(topic, expected_version)
@@ -91,7 +95,7 @@ class FaqEditor:
         proposed = [t for name, t in existing.items() if name not in incoming] + list(incoming.values())
         warnings: list[str] = []
         for topic in incoming.values():
-            findings = check_topic(topic, proposed, self.parse)
+            findings = check_topic(topic, proposed, self.parse, self.data_dir)
             errors += [f"{topic.name}: {e}" for e in findings.errors]
             warnings += [f"{topic.name}: {w}" for w in findings.warnings]
         if errors:

@@ -1,25 +1,40 @@
 """Retrain on the admins' draft, gate on quality, swap the live model without downtime.
 
 ``python -m bot.admin.retrain`` runs one job and prints its progress; with
-``--json`` each step is a JSON line (the console reads them). The steps:
-1. build a training folder from data/ with the draft FAQ in it, and let Rasa
-   validate it (``rasa data validate``);
-2. train a candidate model (``rasa train``; progress from its epoch bars);
-3. evaluate candidate and live model on the held-out set (tests/data);
+``--json`` each step is a JSON line on stdout (the console reads them; Rasa's
+own output goes to stderr). The steps:
+1. build a workspace: the data dir's training inputs with the draft FAQ in
+   them, and let Rasa validate it (``rasa data validate``);
+2. train a candidate model with ``bot.training`` (the one way the project
+   trains), its progress reported after every epoch;
+3. evaluate candidate and live model on the held-out sets (the data dir's
+   eval/, which is never trained on);
 4. the gate: a candidate more than ``GATE_POINTS`` below the live model is not
    deployed, and the examples it gets wrong that the live model got right are
    listed;
-5. otherwise publish the draft into data/, keep the model under the name
-   ``make run`` expects for that data, and ``PUT /model`` on the running Rasa
-   server, which loads it while the old one keeps answering. The last
-   ``KEEP_RELEASES`` releases are kept for rollback.
+5. otherwise publish the draft into the data dir, file the model in the models
+   dir under the name ``make run`` expects for that data, and ``PUT /model`` on
+   the running Rasa server, which loads it while the old one keeps answering.
+   The last ``KEEP_RELEASES`` releases are kept for rollback.
+
+Every folder comes from the settings (data dir, models dir, the var dir's
+admin/ for the draft, releases and workspaces), so tests and benchmarks run a
+retrain in a temporary folder and never touch the checkout.
+
+Why the job is a process of its own while Rasa trains inside it: training loads
+TensorFlow, takes minutes and can take gigabytes. The console starts the job as
+a child process (bot/desk/admin_pages.py), so a crash or an out-of-memory kill
+ends the job, never the desk; within the job, training is the same in-process
+``bot.training`` call as ``make train``, with progress from a callback rather
+than from Rasa's log.
 """
 
 import argparse
+import contextlib
 import fcntl
 import getpass
+import hashlib
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -34,16 +49,13 @@ import requests
 
 from bot.admin import draft
 from bot.admin.audit import AuditLog
-from bot.database import database_url, engine_for
-from bot.evaluation import evaluate, load_examples, model_parser
-from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, MODELS_DIR, PROJECT_ROOT, VAR_DIR
-from bot.settings import current_settings, inherited_environment
-from bot.shop_policy import PolicyError, write_responses
-from bot.training import fingerprint
+from bot.admin.draft import admin_dir
+from bot.database import project_engine
+from bot.evaluation import evaluate, heldout_files, load_examples, model_parser
+from bot.paths import CONFIG_FILE, DOMAIN_FILE, PROJECT_ROOT
+from bot.settings import Settings, current_settings, inherited_environment
+from bot.training import MODEL_INPUTS, TrainingInputError, ensure_model, render_responses, training_files
 
-ADMIN_DIR = VAR_DIR / "admin"
-RELEASES_FILE = ADMIN_DIR / "releases.json"
-HELDOUT = sorted((PROJECT_ROOT / "tests" / "data").glob("nlu_heldout_*.yml"))
 GATE_POINTS = 2.0
 KEEP_RELEASES = 5
 # Share of the bar for each stage; training takes most of the time.
@@ -52,8 +64,6 @@ STAGE_LABELS = {
     "prepare": "Chuẩn bị dữ liệu", "validate": "Kiểm tra dữ liệu", "train": "Huấn luyện",
     "evaluate": "Đánh giá chất lượng", "deploy": "Đưa vào sử dụng",
 }  # fmt: skip
-EPOCHS = re.compile(r"Epochs:\s+(\d+)%")
-COMPONENT = re.compile(r"(DIETClassifier|ResponseSelector)")
 
 
 @dataclass
@@ -86,167 +96,181 @@ def _report(report: Report, stage: str, fraction: float = 0.0) -> None:
     report(Progress(stage, int(low + (high - low) * min(max(fraction, 0.0), 1.0)), STAGE_LABELS[stage]))
 
 
-def _workspace() -> Path:
-    """data/ with the draft FAQ in it, ready to train on."""
-    folder = ADMIN_DIR / "build" / datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
-    shutil.copytree(DATA_DIR, folder / "data", ignore=shutil.ignore_patterns("responses"))
-    files = draft.draft()
-    shutil.copyfile(files.nlu_path, folder / "data" / "nlu" / "faq.yml")
-    shutil.copyfile(files.answers_path, folder / "data" / "shop" / "answers.yml")
+def _releases_file(settings: Settings | None) -> Path:
+    return admin_dir(settings) / "releases.json"
+
+
+def _workspace(settings: Settings) -> Path:
+    """The data dir's training inputs with the draft FAQ in them, ready to train on."""
+    folder = admin_dir(settings) / "build" / datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    data = folder / "data"
+    for name in MODEL_INPUTS:
+        shutil.copytree(settings.data_dir / name, data / name)
+    files = draft.draft(settings)
+    shutil.copyfile(files.nlu_path, data / "nlu" / "faq.yml")
+    shutil.copyfile(files.answers_path, data / "shop" / "answers.yml")
     try:
-        write_responses(folder / "data" / "shop", folder / "data" / "responses" / "faq.yml")
-    except PolicyError as error:
+        render_responses(data)
+    except TrainingInputError as error:
         raise RetrainError(f"Câu trả lời không hợp lệ: {error}") from error
     return folder
 
 
-def _rasa(args: list[str], on_line: Callable[[str], None] | None = None) -> str:
+def _rasa(args: list[str]) -> str:
     """Runs a Rasa command; its output, or RetrainError with the lines that say why."""
-    process = subprocess.Popen(
+    process = subprocess.run(
         [sys.executable, "-m", "rasa", *args], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, env=inherited_environment({"TF_CPP_MIN_LOG_LEVEL": "2"}),
     )  # fmt: skip
-    lines = []
-    for raw in process.stdout:
-        for line in raw.replace("\r", "\n").splitlines():
-            lines.append(line)
-            if on_line:
-                on_line(line)
-    if process.wait() != 0:
+    lines = process.stdout.replace("\r", "\n").splitlines()
+    if process.returncode != 0:
         problems = [line for line in lines if "Error" in line or "error" in line][-5:] or lines[-5:]
         raise RetrainError("Rasa báo lỗi:\n" + "\n".join(problems))
     return "\n".join(lines)
 
 
+def _validate(data: Path) -> None:
+    """Rasa's own checks of the files it will train on (stories against the domain, conflicting rules)."""
+    paths = [str(path) for path in training_files(data)]
+    _rasa(["data", "validate", "--data", *paths, "--domain", str(DOMAIN_FILE), "--config", str(CONFIG_FILE)])
+
+
 def _train(folder: Path, report: Report) -> Path:
-    shares = {"DIETClassifier": (0.0, 0.5), "ResponseSelector": (0.5, 1.0)}
-    current = {"share": shares["DIETClassifier"]}  # Rasa trains the NLU first
+    """The candidate, trained by bot.training; its name is the fingerprint the data dir will have once published."""
 
-    def on_line(line: str) -> None:
-        if found := COMPONENT.search(line):
-            current["share"] = shares[found.group(1)]
-        if found := EPOCHS.search(line):
-            low, high = current["share"]
-            _report(report, "train", low + (high - low) * int(found.group(1)) / 100)
+    def on_progress(fraction: float, stage: str) -> None:
+        if stage == "train":
+            _report(report, "train", fraction)
 
-    _rasa(
-        ["train", "--data", str(folder / "data"), "--config", str(CONFIG_FILE), "--domain", str(DOMAIN_FILE),
-         "--out", str(folder / "models"), "--fixed-model-name", "candidate"],
-        on_line,
-    )  # fmt: skip
-    return folder / "models" / "candidate.tar.gz"
+    try:
+        return ensure_model(folder / "data", folder / "models", on_progress=on_progress)
+    except RuntimeError as error:  # TrainingInputError included
+        raise RetrainError(f"Không huấn luyện được mô hình mới: {error}") from error
 
 
-def live_model() -> Path:
-    """The model the running bot serves: the last release, else the one `make run` trains for data/."""
-    releases = load_releases()
+def live_model(settings: Settings | None = None) -> Path:
+    """The model the running bot serves: the last release, else the one `make run` trains for the data dir."""
+    settings = settings or current_settings()
+    releases = load_releases(settings)
     if releases:
         return Path(releases[-1]["model"])
-    return MODELS_DIR / f"cskh-{fingerprint()}.tar.gz"
+    return ensure_model(settings.data_dir, settings.models_dir)
 
 
-def load_releases() -> list[dict[str, Any]]:
-    return json.loads(RELEASES_FILE.read_text()) if RELEASES_FILE.exists() else []
+def load_releases(settings: Settings | None = None) -> list[dict[str, Any]]:
+    path = _releases_file(settings)
+    return json.loads(path.read_text()) if path.exists() else []
 
 
-def _accuracy(model: Path) -> tuple[float, dict[str, str]]:
-    """Held-out accuracy and each example's predicted label (cached next to the model)."""
-    cache = model.with_suffix(".eval.json")
+def _accuracy(model: Path, sets: Sequence[Path]) -> tuple[float, dict[str, str]]:
+    """Held-out accuracy and each missed example's predicted label, cached beside the model for this
+    version of the sets (they are not part of the model's fingerprint, so an edit must not reuse an old score)."""
+    version = hashlib.sha256(b"\0".join(path.read_bytes() for path in sets)).hexdigest()[:12]
+    cache = model.with_name(f"{model.name.removesuffix('.tar.gz')}.eval-{version}.json")
     if cache.exists():
         saved = json.loads(cache.read_text())
         return saved["accuracy"], saved["predictions"]
-    report = evaluate(model_parser(model), load_examples(*HELDOUT))
+    report = evaluate(model_parser(model), load_examples(*sets))
     predictions = {text: got for text, _, got in report.misses}
     cache.write_text(json.dumps({"accuracy": report.accuracy, "predictions": predictions}, ensure_ascii=False))
     return report.accuracy, predictions
 
 
-def _swap(model: Path) -> None:
+def _swap(model: Path, settings: Settings) -> None:
     """Asks the running Rasa server to load ``model``; it answers with the old one meanwhile."""
-    settings = current_settings()
     try:
         reply = requests.put(
             f"{settings.rasa_url}/model", params={"token": settings.rasa_token},
             json={"model_file": str(model)}, timeout=300,
         )  # fmt: skip
     except requests.ConnectionError:
-        return  # no server running: `make run` will serve it (it matches data/ now)
+        return  # no server running: `make run` will serve it (it matches the data dir now)
     if reply.status_code != 204:
         raise RetrainError(f"Rasa không nạp được mô hình mới (HTTP {reply.status_code}).")
 
 
-def _release(model: Path, actor: str, accuracy: float) -> Path:
-    """Publishes the draft, files the model under data/'s fingerprint and remembers the release."""
-    files = draft.draft()
-    number = (load_releases()[-1]["number"] + 1) if load_releases() else 1
-    snapshot = ADMIN_DIR / "releases" / str(number)
+def _release(candidate: Path, actor: str, accuracy: float, settings: Settings) -> Path:
+    """Publishes the draft, moves the model into the models dir and remembers the release.
+
+    The candidate was trained on a copy of the data dir with the draft in it, so its name is the
+    fingerprint of the data dir once the draft is published: ``make run`` serves it without retraining.
+    """
+    files = draft.draft(settings)
+    releases = load_releases(settings)
+    number = releases[-1]["number"] + 1 if releases else 1
+    snapshot = admin_dir(settings) / "releases" / str(number)
     snapshot.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(files.nlu_path, snapshot / "faq.yml")
     shutil.copyfile(files.answers_path, snapshot / "answers.yml")
-    draft.publish(files)
-    target = MODELS_DIR / f"cskh-{fingerprint()}.tar.gz"
-    shutil.copyfile(model, target)
-    releases = [*load_releases(), {
+    draft.publish(files, settings)
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    stem = candidate.name.removesuffix(".tar.gz")
+    for path in [candidate, *candidate.parent.glob(f"{stem}.eval-*.json")]:  # its scores go along
+        shutil.move(path, settings.models_dir / path.name)
+    target = settings.models_dir / candidate.name
+    releases.append({
         "number": number, "at": datetime.now(timezone.utc).isoformat(), "actor": actor, "model": str(target),
         "accuracy": accuracy, "snapshot": str(snapshot),
-    }]  # fmt: skip
-    RELEASES_FILE.write_text(json.dumps(releases[-KEEP_RELEASES:], ensure_ascii=False, indent=1))
+    })  # fmt: skip
+    _releases_file(settings).write_text(json.dumps(releases[-KEEP_RELEASES:], ensure_ascii=False, indent=1))
     for old in releases[:-KEEP_RELEASES]:
         shutil.rmtree(old["snapshot"], ignore_errors=True)
     return target
 
 
-def rollback(number: int, actor: str) -> Path:
+def rollback(number: int, actor: str, settings: Settings | None = None) -> Path:
     """Serves an earlier release again, its FAQ files included."""
-    release = next((r for r in load_releases() if r["number"] == number), None)
+    settings = settings or current_settings()
+    releases = load_releases(settings)
+    release = next((r for r in releases if r["number"] == number), None)
     if release is None or not Path(release["model"]).exists():
         raise RetrainError(f"Không còn bản phát hành số {number}.")
     snapshot = Path(release["snapshot"])
-    draft.publish(draft.FaqFiles(snapshot / "faq.yml", snapshot / "answers.yml"))
-    draft.discard()
-    _swap(Path(release["model"]))
-    releases = [r for r in load_releases() if r["number"] != number] + [release]
-    RELEASES_FILE.write_text(json.dumps(releases, ensure_ascii=False, indent=1))
-    AuditLog(engine_for(database_url())).record(actor, "rollback", f"release {number}")
+    draft.publish(draft.FaqFiles(snapshot / "faq.yml", snapshot / "answers.yml"), settings)
+    draft.discard(settings)
+    _swap(Path(release["model"]), settings)
+    releases = [r for r in releases if r["number"] != number] + [release]
+    _releases_file(settings).write_text(json.dumps(releases, ensure_ascii=False, indent=1))
+    AuditLog(project_engine(settings)).record(actor, "rollback", f"release {number}")
     return Path(release["model"])
 
 
-def retrain(actor: str, report: Report) -> Outcome:
+def retrain(actor: str, report: Report, settings: Settings) -> Outcome:
     """One whole job; never raises for the admin's mistakes (they come back as the outcome)."""
     started = time.monotonic()
-    ADMIN_DIR.mkdir(parents=True, exist_ok=True)
-    with (ADMIN_DIR / "retrain.lock").open("w") as lock:
+    admin_dir(settings).mkdir(parents=True, exist_ok=True)
+    with (admin_dir(settings) / "retrain.lock").open("w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return Outcome("failed", "Một lần huấn luyện khác đang chạy; bạn đợi nó xong nhé.")
         try:
-            outcome = _run(actor, report)
+            outcome = _run(actor, report, settings)
         except RetrainError as error:
             outcome = Outcome("failed", str(error))
     outcome.seconds = round(time.monotonic() - started, 1)
-    AuditLog(engine_for(database_url())).record(actor, f"retrain_{outcome.status}", "faq", **asdict(outcome))
+    AuditLog(project_engine(settings)).record(actor, f"retrain_{outcome.status}", "faq", **asdict(outcome))
     return outcome
 
 
-def _run(actor: str, report: Report) -> Outcome:
-    if not draft.has_changes():
+def _run(actor: str, report: Report, settings: Settings) -> Outcome:
+    if not draft.has_changes(settings):
         return Outcome("unchanged", "Không có thay đổi nào cần huấn luyện.")
     _report(report, "prepare")
-    folder = _workspace()
+    folder = _workspace(settings)
     try:
         _report(report, "validate")
-        _rasa(["data", "validate", "--data", str(folder / "data"), "--domain", str(DOMAIN_FILE),
-               "--config", str(CONFIG_FILE)])  # fmt: skip
+        _validate(folder / "data")
         _report(report, "train")
         candidate = _train(folder, report)
         _report(report, "evaluate")
-        live_accuracy, live_predictions = _accuracy(live_model())
+        sets = heldout_files(settings.data_dir)
+        live_accuracy, live_predictions = _accuracy(live_model(settings), sets)
         _report(report, "evaluate", 0.5)
-        accuracy, predictions = _accuracy(candidate)
+        accuracy, predictions = _accuracy(candidate, sets)
         worse = [
             {"text": text, "expected": label, "got": predictions[text]}
-            for text, label in load_examples(*HELDOUT)
+            for text, label in load_examples(*sets)
             if text in predictions and text not in live_predictions
         ]
         if accuracy * 100 < live_accuracy * 100 - GATE_POINTS:
@@ -257,8 +281,8 @@ def _run(actor: str, report: Report) -> Outcome:
                 live_accuracy, accuracy, worse,
             )  # fmt: skip
         _report(report, "deploy")
-        model = _release(candidate, actor, accuracy)
-        _swap(model)
+        model = _release(candidate, actor, accuracy, settings)
+        _swap(model, settings)
         _report(report, "deploy", 1.0)
         return Outcome(
             "deployed", f"Đã đưa mô hình mới vào sử dụng (độ chính xác {accuracy:.1%}).",
@@ -268,20 +292,23 @@ def _run(actor: str, report: Report) -> Outcome:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    """One job with this process's settings (or ``settings``); stdout carries only the job's own lines."""
     parser = argparse.ArgumentParser(description="Retrain on the FAQ draft and deploy if it passes the gate")
     parser.add_argument("--as", dest="actor", default=getpass.getuser())
     parser.add_argument("--json", action="store_true", help="progress and outcome as JSON lines")
     args = parser.parse_args(argv)
+    out = sys.stdout
 
     def show(progress: Progress) -> None:
         if args.json:
-            print(json.dumps({"event": "progress", **asdict(progress)}, ensure_ascii=False), flush=True)
+            print(json.dumps({"event": "progress", **asdict(progress)}, ensure_ascii=False), file=out, flush=True)
         else:
             bar = "#" * (progress.percent // 4)
-            print(f"\r[{bar:<25}] {progress.percent:3d}% {progress.label:<24}", end="", flush=True)
+            print(f"\r[{bar:<25}] {progress.percent:3d}% {progress.label:<24}", end="", file=out, flush=True)
 
-    outcome = retrain(args.actor, show)
+    with contextlib.redirect_stdout(sys.stderr):  # Rasa prints as it trains, in this process
+        outcome = retrain(args.actor, show, settings or current_settings())
     if args.json:
         print(json.dumps({"event": "done", **asdict(outcome)}, ensure_ascii=False), flush=True)
     else:

@@ -5,19 +5,22 @@ already belongs to another topic or intent, one copied from the held-out
 evaluation set (it would make the quality gate meaningless), an answer with
 an unknown ``{section.key}`` fact. Warnings do not block: too few questions,
 or a question the live model confidently files under another topic.
+
+The training questions and the held-out sets are those of a data dir (the
+settings' own unless given): data/nlu and data/eval in the project.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.admin.faq import FAQ_PREFIX, TOPIC_NAME, Topic
-from bot.evaluation import load_examples, predicted_label
-from bot.paths import DATA_DIR, PROJECT_ROOT, SHOP_DIR
+from bot.evaluation import heldout_files, load_examples, predicted_label
+from bot.settings import current_settings
 from bot.shop_policy import PolicyError, render_text
 from bot.text.normalize import strip_diacritics
 
-HELDOUT_FILES = sorted((PROJECT_ROOT / "tests" / "data").glob("nlu_heldout_*.yml"))
 MIN_EXAMPLES, GOOD_EXAMPLES = 2, 10
 MAX_EXAMPLE_CHARS = 300
 CONFIDENT = 0.8
@@ -40,11 +43,11 @@ def example_key(text: str) -> str:
     return " ".join(strip_diacritics(text).lower().split())
 
 
-def _owners(other_topics: list[Topic]) -> dict[str, str]:
+def _owners(other_topics: list[Topic], data_dir: Path) -> dict[str, str]:
     """Which label every known training question belongs to (core intents and other FAQ topics)."""
     owners = {
         example_key(text): label
-        for text, label in load_examples(*sorted((DATA_DIR / "nlu").glob("*.yml")))
+        for text, label in load_examples(*sorted((data_dir / "nlu").glob("*.yml")))
         if not label.startswith(FAQ_PREFIX)
     }
     for topic in other_topics:
@@ -52,15 +55,18 @@ def _owners(other_topics: list[Topic]) -> dict[str, str]:
     return owners
 
 
-def check_topic(topic: Topic, all_topics: list[Topic], parse: Parse | None = None) -> Findings:
+def check_topic(
+    topic: Topic, all_topics: list[Topic], parse: Parse | None = None, data_dir: Path | None = None
+) -> Findings:
     """Everything wrong with saving ``topic`` next to ``all_topics`` (its old version is ignored)."""
+    data_dir = data_dir or current_settings().data_dir
     findings = Findings()
     if not TOPIC_NAME.match(topic.name):
         findings.errors.append(
             f"Tên chủ đề '{topic.name}' không hợp lệ: dùng chữ thường không dấu, số và dấu gạch dưới (vd. goi_qua)."
         )
-    owners = _owners([t for t in all_topics if t.name != topic.name])
-    heldout = {example_key(text) for text, _ in load_examples(*HELDOUT_FILES)}
+    owners = _owners([t for t in all_topics if t.name != topic.name], data_dir)
+    heldout = {example_key(text) for text, _ in load_examples(*heldout_files(data_dir))}
     seen: set[str] = set()
     for example in topic.examples:
         key = example_key(example)
@@ -83,7 +89,7 @@ def check_topic(topic: Topic, all_topics: list[Topic], parse: Parse | None = Non
         findings.errors.append("Câu trả lời trống.")
     else:
         try:
-            render_text(topic.answer, SHOP_DIR)
+            render_text(topic.answer, data_dir / "shop")
         except PolicyError as error:
             findings.errors.append(f"Câu trả lời: {error}")
     if parse is not None and findings.ok:
