@@ -10,7 +10,6 @@ import csv
 import html
 import io
 import re
-import shutil
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +24,6 @@ from bench.unanswered import distinct_messages
 from bot.admin import draft
 from bot.admin.analytics import SHOP_TIMEZONE
 from bot.admin.unanswered import group_messages, unanswered
-from bot.paths import DATA_DIR, SHOP_DIR
 from tests.conftest import ADMIN_PASSWORD
 from tests.console_server import console_server
 
@@ -79,17 +77,7 @@ def store(path: Path, conversations: dict[str, list]) -> None:
 
 
 @pytest.fixture
-def isolated_draft(tmp_path, monkeypatch) -> None:
-    live = tmp_path / "live"
-    live.mkdir()
-    shutil.copy(DATA_DIR / "nlu" / "faq.yml", live / "faq.yml")
-    shutil.copy(SHOP_DIR / "answers.yml", live / "answers.yml")
-    monkeypatch.setattr(draft, "LIVE_FILES", (live / "faq.yml", live / "answers.yml"))
-    monkeypatch.setattr(draft, "DRAFT_DIR", tmp_path / "draft")
-
-
-@pytest.fixture
-def console(tmp_path, isolated_draft):
+def console(tmp_path):
     workdir = tmp_path / "desk"
     workdir.mkdir()
     store(workdir / "trackers.db", CONVERSATIONS)

@@ -4,11 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import Report, evaluate, load_examples, model_parser, stripped
-from bot.paths import PROJECT_ROOT
+from bot.evaluation import IN_DOMAIN, Report, evaluate, heldout_files, load_examples, model_parser, stripped
 
 # in-domain questions; the uncovered ones are measured in tests/test_nlu_honesty.py
-HELDOUT = load_examples(*(PROJECT_ROOT / "tests" / "data" / f"nlu_heldout_{part}.yml" for part in ("core", "faq")))
+HELDOUT = load_examples(*heldout_files(parts=IN_DOMAIN))
 
 
 @pytest.fixture(scope="module")
