@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -34,13 +35,17 @@ class ConsoleServer:
 
 
 @contextmanager
-def console_server(workdir: Path, trusted_proxies: str = "127.0.0.1") -> Iterator[ConsoleServer]:
-    """The desk app on its own SQLite database; 127.0.0.1 is its trusted proxy, so tests pick client addresses."""
+def console_server(workdir: Path, trusted_proxies: str = "127.0.0.1", **changes: Any) -> Iterator[ConsoleServer]:
+    """The desk app on its own SQLite database; 127.0.0.1 is its trusted proxy, so tests pick client addresses.
+    ``changes`` to its settings (where Rasa listens, for a test that stands in for it)."""
     from bot.console_app import create_app
 
     settings = isolated_settings(
-        workdir, rasa_token="unused", desk_token="desk-token-for-tests", desk_tick_seconds=3600.0,
-        trusted_proxies=(ipaddress.ip_network(trusted_proxies),),
+        workdir,
+        **{
+            "rasa_token": "unused", "desk_token": "desk-token-for-tests", "desk_tick_seconds": 3600.0,
+            "trusted_proxies": (ipaddress.ip_network(trusted_proxies),), **changes,
+        },
     )  # fmt: skip
     # the admin pages' retraining and audit log, which run in this process, ask for the current settings
     with pytest.MonkeyPatch.context() as patch, settings_in_force(settings):

@@ -18,6 +18,7 @@ def broken_data_file():
     path.unlink()
 
 
+@pytest.mark.slow  # runs the training entry point in a child process (Rasa and TensorFlow load)
 def test_make_train_names_the_broken_file_without_a_traceback(broken_data_file) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot.training"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
