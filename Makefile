@@ -21,7 +21,7 @@ help:
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
 	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, unanswered grouping, a flood at the doors"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff check and ruff format --check"
 
 $(PY):
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
@@ -77,17 +77,17 @@ run-scaled: install widget scale-deps
 shell: install
 	$(PY) -m bot.chat
 
-test: install widget setup
-	$(VENV)/bin/ruff check .
+test: install widget setup lint
 	$(PY) -m pytest
 
 # No training, no server process: what a change can be checked with in a minute or two.
-test-fast: install
-	$(VENV)/bin/ruff check .
+test-fast: lint
 	$(PY) -m pytest -m "not slow"
 
+# `ruff format .` fixes what the format check finds; `# fmt: skip` keeps a hand-aligned statement as written.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered bench-flood
 

@@ -31,6 +31,7 @@ MIGRATION = "sender_namespaces"
 # secret in a URL ends up in proxies' and servers' access logs.
 SESSION_HEADER = "X-Chat-Session"
 
+
 def namespaced(channel: str, platform_sender: str) -> str:
     """The tracker key for ``platform_sender`` on ``channel`` (an input channel's name)."""
     return PREFIXES[channel] + platform_sender

@@ -18,6 +18,7 @@ from bot.support import IssueType, issue_type_or_fallback
 
 SHOP_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
+
 @dataclass(frozen=True)
 class Ticket:
     code: str

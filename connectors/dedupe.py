@@ -22,6 +22,7 @@ from bot.schema import seen_messages_table as seen_table
 KEEP_FOR = timedelta(days=3)  # longer than any platform retries (Messenger: up to 36 h)
 PRUNE_EVERY = timedelta(hours=1)
 
+
 class SeenMessages:
     """Remembers which platform message ids were already handled."""
 

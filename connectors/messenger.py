@@ -55,6 +55,7 @@ STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 TEXT_ONLY = "Xin lỗi bạn, mình chỉ đọc được tin nhắn chữ, bạn gõ câu hỏi giúp mình nhé."
 
+
 class MessagingWindow:
     """When each person last wrote to the page, which decides what the page may still send them."""
 

@@ -51,13 +51,17 @@ def test_an_admin_edits_a_topic_and_a_bad_edit_is_explained(desk_stack, admin, r
     bad = admin.http.post(f"{settings.desk_url}/admin/faq/shipping_fee",
                           data={**form, "questions": questions + "\ncho gặp nhân viên"}, timeout=30)  # fmt: skip
     assert bad.status_code == 422 and "đã thuộc về “request_human”" in bad.text
-    good = admin.http.post(f"{settings.desk_url}/admin/faq/shipping_fee",
-                           data={**form, "questions": questions + "\nphí ship đi Côn Đảo bao nhiêu"}, timeout=30)
+    good = admin.http.post(
+        f"{settings.desk_url}/admin/faq/shipping_fee",
+        data={**form, "questions": questions + "\nphí ship đi Côn Đảo bao nhiêu"},
+        timeout=30,
+    )
     assert good.status_code == 200 and "Đã lưu vào bản nháp" in good.text
     saved_answer = draft.draft(settings).topic("shipping_fee").answer
     assert saved_answer == "Phí ship nội thành là {shipping.fee_inner_city} bạn nhé."
-    stale = admin.http.post(f"{settings.desk_url}/admin/faq/shipping_fee",
-                            data={**form, "questions": questions}, timeout=30)  # the version it was based on is old
+    stale = admin.http.post(
+        f"{settings.desk_url}/admin/faq/shipping_fee", data={**form, "questions": questions}, timeout=30
+    )  # the version it was based on is old
     assert stale.status_code == 422 and "đã được người khác thay đổi" in stale.text
 
 

@@ -76,7 +76,7 @@ def test_long_text_is_split_at_paragraphs_then_sentences_then_words() -> None:
 
 
 def test_buttons_become_at_most_13_quick_replies_and_the_rest_a_numbered_list() -> None:
-    buttons = [{"title": f"Chủ đề số {n} về giao hàng nhanh", "payload": f"/topic{{\"n\":{n}}}"} for n in range(1, 16)]
+    buttons = [{"title": f"Chủ đề số {n} về giao hàng nhanh", "payload": f'/topic{{"n":{n}}}'} for n in range(1, 16)]
     text, replies = with_quick_replies("Bạn chọn chủ đề nhé:", buttons)
     assert len(replies) == 13
     assert all(r["content_type"] == "text" and len(r["title"]) <= 20 for r in replies)
@@ -86,7 +86,8 @@ def test_buttons_become_at_most_13_quick_replies_and_the_rest_a_numbered_list() 
         "14. Chủ đề số 14 về giao hàng nhanh\n15. Chủ đề số 15 về giao hàng nhanh"
     )
     assert with_quick_replies("Chọn nhé", [{"title": "Có", "payload": "/affirm"}]) == (
-        "Chọn nhé", [{"content_type": "text", "title": "Có", "payload": "/affirm"}]
+        "Chọn nhé",
+        [{"content_type": "text", "title": "Có", "payload": "/affirm"}],
     )
 
 

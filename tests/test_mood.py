@@ -107,9 +107,7 @@ def project_db(settings_under_tmp):
 def test_a_request_nobody_can_take_becomes_a_ticket_that_remembers_the_reason(project_db) -> None:
     run(ActionHandoff(), [user("cho mình gặp nhân viên", "request_human")], desk_status="unreachable")
     with project_db.connect() as connection:
-        assert connection.execute(sa.text("SELECT handoff_reason FROM tickets")).scalars().all() == [
-            "customer_request"
-        ]
+        assert connection.execute(sa.text("SELECT handoff_reason FROM tickets")).scalars().all() == ["customer_request"]
 
 
 def test_a_complaint_in_the_middle_of_a_form_is_apologised_for_before_the_person() -> None:

@@ -36,7 +36,10 @@ def backends(tmp_path) -> Iterator[Callable[..., Settings]]:
 
 
 def tracker(
-    slots: dict[str, Any], text: str = "", form: str | None = None, sender: str = "customer-1",
+    slots: dict[str, Any],
+    text: str = "",
+    form: str | None = None,
+    sender: str = "customer-1",
     events: list[dict] | None = None,
 ) -> Tracker:
     requested = slots.get("requested_slot")
@@ -48,7 +51,12 @@ def tracker(
 
 
 def validate(
-    action, slot: str, value: Any, slots: dict | None = None, sender: str = "customer-1", text: str = "",
+    action,
+    slot: str,
+    value: Any,
+    slots: dict | None = None,
+    sender: str = "customer-1",
+    text: str = "",
     events: list[dict] | None = None,
 ) -> tuple[dict, list[str]]:
     dispatcher = CollectingDispatcher()

@@ -36,7 +36,5 @@ class AuditLog:
 
     def latest(self, limit: int = 100) -> list[AuditEntry]:
         with self._engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(audit_table).order_by(audit_table.c.id.desc()).limit(limit)
-            ).all()
+            rows = connection.execute(sa.select(audit_table).order_by(audit_table.c.id.desc()).limit(limit)).all()
         return [AuditEntry(r.at, r.actor, r.action, r.target, json.loads(r.detail)) for r in rows]

@@ -35,6 +35,7 @@ FIRST_ADMIN = "admin"
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=Type.ID)
 
+
 @dataclass(frozen=True)
 class Agent:
     username: str

@@ -1,8 +1,8 @@
 """``python -m bot.desk.agents``: manage console accounts from the command line.
 
-    python -m bot.desk.agents add lan "Lan"          # asks for the password
-    python -m bot.desk.agents add chi "Chi" --admin
-    python -m bot.desk.agents list
+python -m bot.desk.agents add lan "Lan"          # asks for the password
+python -m bot.desk.agents add chi "Chi" --admin
+python -m bot.desk.agents list
 """
 
 import argparse

@@ -28,6 +28,7 @@ CSAT_WINDOW = timedelta(days=1)
 CUSTOMER, BOT, AGENT, NOTE = "customer", "bot", "agent", "note"
 MAX_TEXT = 5000
 
+
 @dataclass(frozen=True)
 class Handoff:
     id: int

@@ -80,6 +80,7 @@ def callback_promise(config: DeskConfig, now: datetime, response_time: str) -> s
         return f"trong vòng {response_time}"
     return f"{opening_phrase(config, now, config.next_opening(now))}, trong vòng {response_time}"
 
+
 # Why a conversation reached the desk, as agents read it in the console.
 REASON_LABELS = {
     "customer_request": "Khách yêu cầu gặp nhân viên",

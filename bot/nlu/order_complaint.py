@@ -58,8 +58,10 @@ class OrderComplaintRouter(GraphComponent):
             folded = strip_diacritics(str(message.get(TEXT) or "")).lower()
             named = "order_number" in kinds or any(words in folded for words in ASKS_TO_REPORT)
             a_problem_not_a_no = intent.get(INTENT_NAME_KEY) == "deny" and not REFUSAL_WORDS & set(folded.split())
-            if "issue_type" not in kinds or CANCEL_WORDS & set(folded.split()) or not (
-                (intent.get(INTENT_NAME_KEY) in REROUTED and named) or a_problem_not_a_no
+            if (
+                "issue_type" not in kinds
+                or CANCEL_WORDS & set(folded.split())
+                or not ((intent.get(INTENT_NAME_KEY) in REROUTED and named) or a_problem_not_a_no)
             ):
                 continue
             override_intent(message, REPORT)

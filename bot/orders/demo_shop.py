@@ -43,7 +43,10 @@ WELL_KNOWN = {
 }
 # Phones of orders the README, the tests and `rasa test` stories use.
 FIXED_PHONES = {
-    "DH123456": "0912345678", "DH111222": "0987654321", "DH333444": "0987654321", "DH777888": "0901234567",
+    "DH123456": "0912345678",
+    "DH111222": "0987654321",
+    "DH333444": "0987654321",
+    "DH777888": "0901234567",
 }
 _NAMES = [
     "Nguyễn Thị Lan", "Trần Văn Minh", "Lê Hoàng Anh", "Phạm Thu Hà", "Võ Quốc Bảo", "Đặng Mỹ Linh",

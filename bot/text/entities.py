@@ -164,4 +164,3 @@ class EntityFinder:
 
 if not Span.has_extension("value"):
     Span.set_extension("value", default=None)
-

@@ -31,4 +31,3 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> dict[str, str]:
             key = normalize_syllable(str(short).strip())
             lexicon[key] = " ".join(normalize_syllable(w) for w in long_form.split())
     return lexicon
-
