@@ -199,10 +199,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     """``python -m bot.training``: print the path of the up-to-date model."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--config", type=Path, default=CONFIG_FILE)
+    parser.add_argument("--data", type=Path, default=DATA_DIR, help="the data folder (nlu/, stories/, shop/, ...)")
+    parser.add_argument("--models", type=Path, default=MODELS_DIR, help="where models are kept")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        print(ensure_model(config=args.config))
+        print(ensure_model(args.data, args.models, args.config))
     except TrainingInputError as error:
         raise SystemExit(f"Cannot train: {error}") from None
 

@@ -23,7 +23,7 @@ retrain in a temporary folder and never touch the checkout.
 
 Why the job is a process of its own while Rasa trains inside it: training loads
 TensorFlow, takes minutes and can take gigabytes. The console starts the job as
-a child process (bot/desk/admin_pages.py), so a crash or an out-of-memory kill
+a child process (bot/admin/web.py), so a crash or an out-of-memory kill
 ends the job, never the desk; within the job, training is the same in-process
 ``bot.training`` call as ``make train``, with progress from a callback rather
 than from Rasa's log.
