@@ -95,7 +95,7 @@ async def chat(url: str, conversations: int, messages: int, pause: float = 0.0) 
 
 
 def user_texts(engine: sa.engine.Engine, senders: list[str]) -> dict[str, list[str]]:
-    """What each REST sender said, read from its conversation (``web:<sender>``, connectors/senders.py)."""
+    """What each REST sender said, read from its conversation (``web:<sender>``, bot/senders.py)."""
     with engine.connect() as connection:
         rows = connection.execute(
             sa.text("SELECT sender_id, data FROM events WHERE type_name = 'user' AND sender_id = ANY(:s) ORDER BY id"),
