@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.sandbox import free_port, isolated_settings
+from bot.sandbox import eventually, free_port, isolated_settings
 from bot.scaled import Scale, running_scaled_stack
 from tests.fakes.tcp_proxy import TcpProxy
 
@@ -40,14 +40,16 @@ def start_redis(port: int, folder: Path) -> subprocess.Popen:
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    def listening() -> bool:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server
         except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("redis-server did not start")
+            return False
+        return True
+
+    eventually(listening, timeout=10, interval=0.1, describe=lambda: "redis-server is not listening")
+    return server
 
 
 @pytest.fixture(scope="module")

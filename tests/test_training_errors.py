@@ -4,11 +4,14 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from bot.paths import DATA_DIR, PROJECT_ROOT
 
 BROKEN = 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n  - broken: [\n'
 
 
+@pytest.mark.slow  # runs the training entry point in a child process (Rasa and TensorFlow load)
 def test_make_train_names_the_broken_file_without_a_traceback(tmp_path) -> None:
     # a copy of the data: a broken file in the checkout's data/ would break every other training meanwhile
     data = shutil.copytree(DATA_DIR, tmp_path / "data", ignore=shutil.ignore_patterns("responses"))
