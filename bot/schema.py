@@ -91,6 +91,9 @@ handoffs_table = sa.Table(
     sa.Column("csat", sa.Integer),
     # the customer's most upset message before the hand-off (bot/text/sentiment.py), JSON; agents see it first
     sa.Column("mood", sa.Text),
+    # events still to send to resume an expired hand-off's conversation (JSON), kept until Rasa took them:
+    # a desk restart or a Rasa outage never leaves the customer paused
+    sa.Column("resume_events", sa.Text),
 )
 handoff_messages_table = sa.Table(
     "handoff_messages",
@@ -191,6 +194,7 @@ _LATER_COLUMNS = (
     (tickets_table, "order_verified", "BOOLEAN NOT NULL DEFAULT FALSE"),  # old tickets count as unverified
     (tickets_table, "handoff_reason", "VARCHAR(64)"),
     (handoffs_table, "mood", "TEXT"),  # old hand-offs have no mood
+    (handoffs_table, "resume_events", "TEXT"),
 )
 
 _created: "weakref.WeakSet[sa.engine.Engine]" = weakref.WeakSet()

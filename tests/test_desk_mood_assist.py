@@ -13,6 +13,7 @@ from bot.desk.console import _queue_row
 from bot.desk.hours import DeskConfigFile
 from bot.desk.live import LiveHub
 from bot.desk.queue import HandoffQueue
+from bot.desk.rasa_client import RasaUnavailableError
 from bot.desk.service import Desk
 from bot.sandbox import ALWAYS_OPEN_DESK
 from bot.tickets import TicketStore
@@ -83,3 +84,42 @@ def test_the_queue_flags_an_angry_customer_with_the_words_that_showed_it(desk) -
 def test_a_mood_of_an_unknown_shape_is_not_stored(desk) -> None:
     handoff_id = ask(desk, ["cho gặp nhân viên"], {"label": "<script>", "cues": ["x"]})
     assert desk.queue.get(handoff_id).mood is None
+
+
+class RasaThatComesBack(StubRasa):
+    """Rasa unreachable until ``up`` is set; records what the desk appends."""
+
+    def __init__(self) -> None:
+        self.up, self.appended = False, []
+
+    async def append(self, sender_id: str, events: list) -> None:
+        if not self.up:
+            raise RasaUnavailableError("connection refused")
+        self.appended.append((sender_id, events))
+
+
+def test_an_expired_customer_is_resumed_even_after_a_desk_restart_while_rasa_was_down(tmp_path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}", future=True)
+    at_once = ALWAYS_OPEN_DESK.replace("accept_timeout_minutes: 5", "accept_timeout_minutes: 0")
+    (tmp_path / "desk.yml").write_text(at_once, encoding="utf-8")
+    accounts = AccountStore(engine)
+    accounts.add_agent("lan", "a-long-password-1", "Lan")
+    accounts.seen("lan")
+
+    def start_desk(rasa: RasaThatComesBack) -> Desk:
+        return Desk(HandoffQueue(engine), accounts, TicketStore(engine), rasa, DeskConfigFile(tmp_path / "desk.yml"),
+                    LiveHub())  # fmt: skip
+
+    rasa = RasaThatComesBack()
+    first = start_desk(rasa)
+    handoff_id = ask(first, ["cho gặp nhân viên"])
+    asyncio.run(first.expire_overdue())  # Rasa is down: the customer cannot be resumed yet
+    assert rasa.appended == [] and first.queue.get(handoff_id).status == "expired"
+
+    rasa.up = True
+    asyncio.run(start_desk(rasa).expire_overdue())  # a new desk process, nothing in memory from the first
+    [(sender, events)] = rasa.appended
+    assert sender == first.queue.get(handoff_id).sender_id
+    assert events[0] == {"event": "resume"} and "đang bận" in events[2]["text"]
+    asyncio.run(start_desk(rasa).expire_overdue())
+    assert len(rasa.appended) == 1  # resumed once, not again on the next tick

@@ -95,7 +95,7 @@ def test_unclaimed_customers_expire_after_the_timeout(engine) -> None:
     waiting = open_for(queue, "a")
     assert queue.overdue(datetime.now(timezone.utc) - timedelta(minutes=5)) == []
     [overdue] = queue.overdue(datetime.now(timezone.utc) + timedelta(seconds=1))
-    assert overdue.id == waiting.id and queue.expire(waiting.id)
+    assert overdue.id == waiting.id and queue.expire(waiting.id, [{"event": "resume"}])
     assert queue.get(waiting.id).status == EXPIRED
     assert not queue.claim(waiting.id, "agent-lan")
 
@@ -104,7 +104,7 @@ def test_a_claim_and_the_customers_cancel_have_one_outcome(engine) -> None:
     queue = HandoffQueue(engine)
     handoff = open_for(queue, "a")
     assert queue.cancel(handoff.id)
-    assert not queue.claim(handoff.id, "agent-lan") and not queue.expire(handoff.id)
+    assert not queue.claim(handoff.id, "agent-lan") and not queue.expire(handoff.id, [])
     assert queue.get(handoff.id).status == CANCELLED
     assert queue.open_for("a") is None
 

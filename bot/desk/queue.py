@@ -224,9 +224,30 @@ class HandoffQueue:
         """The customer no longer wants to wait."""
         return self._transition(handoff_id, (WAITING,), status=CANCELLED, closed_at=_now())
 
-    def expire(self, handoff_id: int) -> bool:
-        """Takes an unclaimed conversation out of the queue (unless claimed or cancelled first)."""
-        return self._transition(handoff_id, (WAITING,), status=EXPIRED, closed_at=_now())
+    def expire(self, handoff_id: int, resume: list[dict[str, Any]]) -> bool:
+        """Takes an unclaimed conversation out of the queue (unless claimed or cancelled first), with the events
+        that will resume it stored in the same change, so no crash between the two leaves the customer paused."""
+        return self._transition(
+            handoff_id, (WAITING,), status=EXPIRED, closed_at=_now(), resume_events=json.dumps(resume)
+        )
+
+    def set_resume(self, handoff_id: int, resume: list[dict[str, Any]]) -> None:
+        """Replaces the events still to send to resume an expired conversation (once its ticket is known)."""
+        self._transition(handoff_id, (EXPIRED,), resume_events=json.dumps(resume))
+
+    def pending_resumes(self) -> list[tuple[Handoff, list[dict[str, Any]]]]:
+        """Expired conversations whose resume Rasa has not taken yet, oldest first."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(handoffs_table)
+                .where(handoffs_table.c.status == EXPIRED, handoffs_table.c.resume_events.is_not(None))
+                .order_by(handoffs_table.c.id)
+            ).all()
+        return [(_to_handoff(row), json.loads(row.resume_events)) for row in rows]
+
+    def resumed(self, handoff_id: int) -> None:
+        """Rasa took the resume: nothing more to send."""
+        self._transition(handoff_id, (EXPIRED,), resume_events=None)
 
     def note_ticket(self, handoff_id: int, ticket_code: str) -> None:
         """The ticket made instead of a live conversation."""

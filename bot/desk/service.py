@@ -81,7 +81,6 @@ class Desk:
         self.queue, self.accounts, self.tickets = queue, accounts, tickets
         self.rasa, self.config_file, self.hub = rasa, config_file, hub
         self._faq_answers: dict[str, str] = {}
-        self._unresumed: dict[int, list[dict[str, Any]]] = {}
         self._caught_up = False
 
     @property
@@ -288,10 +287,9 @@ class Desk:
         """Nobody accepted in time: a ticket instead, the promised call-back, and the bot back on."""
         now = _now()
         for handoff in self.queue.overdue(now - timedelta(minutes=self.config.accept_timeout_minutes)):
-            if not self.queue.expire(handoff.id):
+            if not self.queue.expire(handoff.id, [*resume_events(), desk_message(texts.NOBODY_ACCEPTED_NO_TICKET)]):
                 continue  # claimed or cancelled meanwhile
             issue = issue_type_or_fallback(handoff.slots.get("issue_type_key"))
-            after: list[dict[str, Any]] = []
             try:
                 ticket = self.tickets.create(
                     channel=handoff.channel, sender_id=handoff.sender_id, issue_type=issue.key,
@@ -300,26 +298,27 @@ class Desk:
                 )  # fmt: skip
             except Exception as error:
                 logger.error("ticket for expired handoff %s not saved: %s", handoff.id, type(error).__name__)
-                text = texts.NOBODY_ACCEPTED_NO_TICKET
             else:
                 self.queue.note_ticket(handoff.id, ticket.code)
                 callback = texts.callback_promise(self.config, now, issue.response_time)
                 text = texts.nobody_accepted(ticket.code, callback, handoff.sender_id, handoff.contact_phone)
+                after = []
                 if texts.asks_phone(handoff.sender_id, handoff.contact_phone):
                     after = ask_callback_phone_events(ticket.code, callback)
-            self._unresumed[handoff.id] = [*resume_events(), desk_message(text), *after]
+                self.queue.set_resume(handoff.id, [*resume_events(), desk_message(text), *after])
             self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
         await self._resume_pending()
 
     async def _resume_pending(self) -> None:
-        """Resumes expired conversations, retrying on the next tick while Rasa is unreachable."""
-        for handoff_id, events in list(self._unresumed.items()):
+        """Resumes expired conversations, retrying on the next tick (and after a desk restart) while Rasa is
+        unreachable: what is still to send is kept in the hand-off's row."""
+        for handoff, events in self.queue.pending_resumes():
             try:
-                await self._say(self.queue.get(handoff_id), events)
+                await self._say(handoff, events)
             except RasaUnavailableError as error:
-                logger.error("expired handoff %s: customer not resumed yet: %s", handoff_id, error)
+                logger.error("expired handoff %s: customer not resumed yet: %s", handoff.id, error)
             else:
-                del self._unresumed[handoff_id]
+                self.queue.resumed(handoff.id)
 
     async def catch_up(self) -> None:
         """After a desk restart: messages written while the desk was down, read back from Rasa."""
