@@ -146,6 +146,7 @@ def running_scaled_stack(
     settings = dataclasses.replace(
         settings, database_url=pg_url, tracker_db=pg_url, endpoints_file=SCALED_ENDPOINTS,
         action_balancer_url=f"http://{connect_address(settings.action_host)}:{actions_port}/webhook",
+        model_servers=tuple(f"http://{LOOPBACK}:{port}" for port in rasa_ports),  # a new model reaches every replica
     )  # fmt: skip
     # the replicas behind nginx listen on loopback only: nginx is their one door
     # and believe the client address nginx forwards (X-Forwarded-For) for the guard's per-address limits

@@ -114,6 +114,8 @@ class Settings:
     log_level: str
     # the scaled-out stack (bot/scaled.py) and its benchmark's own stores
     action_balancer_url: str | None  # where Rasa reaches the actions when nginx fronts several servers
+    # every Rasa server a new model must reach (the replicas behind nginx); empty: the one at rasa_url
+    model_servers: tuple[str, ...]
     pg_url: str
     redis_url: str
     replicas: int
@@ -159,6 +161,7 @@ class Settings:
             trusted_proxies=_networks(environ.get("CSKH_TRUSTED_PROXIES", "")),
             log_level=environ.get("LOG_LEVEL", "INFO"),
             action_balancer_url=environ.get("ACTION_SERVER_URL") or None,
+            model_servers=tuple(environ.get("CSKH_MODEL_SERVERS", "").split()),
             pg_url=environ.get("CSKH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh"),
             redis_url=environ.get("CSKH_REDIS_URL", "redis://127.0.0.1:6379/0"),
             replicas=int(environ.get("CSKH_REPLICAS", "2")),
@@ -207,6 +210,7 @@ class Settings:
             "CSKH_WIDGET_ORIGINS": " ".join(self.widget_origins),
             "CSKH_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
             "LOG_LEVEL": self.log_level,
+            "CSKH_MODEL_SERVERS": " ".join(self.model_servers),
             "CSKH_PG_URL": self.pg_url,
             "CSKH_REDIS_URL": self.redis_url,
             "CSKH_REPLICAS": str(self.replicas),
@@ -219,6 +223,11 @@ class Settings:
     def rasa_url(self) -> str:
         """Where this machine's tools reach Rasa: its HTTP API and, on the same server, the webhooks."""
         return f"http://{connect_address(self.rasa_api_host)}:{self.rasa_port}"
+
+    @property
+    def model_server_urls(self) -> tuple[str, ...]:
+        """Where a new model is loaded (``PUT /model``): every replica, not the one nginx happens to pick."""
+        return self.model_servers or (self.rasa_url,)
 
     @property
     def action_url(self) -> str:
@@ -250,7 +259,7 @@ KNOBS = frozenset(
         "CSKH_VAR_DIR", "CSKH_DATABASE_URL", "TRACKER_DB", "DEMO_SHOP_DB", "CSKH_DESK_CONFIG", "CSKH_ENDPOINTS",
         "CSKH_DATA_DIR", "CSKH_MODELS_DIR",
         "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_SECURE_COOKIES",
-        "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "ACTION_SERVER_URL",
+        "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
         "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",
     }
 )  # fmt: skip

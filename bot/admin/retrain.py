@@ -177,16 +177,23 @@ def _accuracy(model: Path, sets: Sequence[Path]) -> tuple[float, dict[str, str]]
 
 
 def _swap(model: Path, settings: Settings) -> None:
-    """Asks the running Rasa server to load ``model``; it answers with the old one meanwhile."""
-    try:
-        reply = requests.put(
-            f"{settings.rasa_url}/model", params={"token": settings.rasa_token},
-            json={"model_file": str(model)}, timeout=300,
-        )  # fmt: skip
-    except requests.ConnectionError:
-        return  # no server running: `make run` will serve it (it matches the data dir now)
-    if reply.status_code != 204:
-        raise RetrainError(f"Rasa không nạp được mô hình mới (HTTP {reply.status_code}).")
+    """Asks every running Rasa server (each replica when scaled out) to load ``model``; each answers with the
+    old one meanwhile. One that cannot load it is an error: the replicas would answer from different models."""
+    failed = []
+    for url in settings.model_server_urls:
+        try:
+            reply = requests.put(
+                f"{url}/model", params={"token": settings.rasa_token}, json={"model_file": str(model)}, timeout=300
+            )
+        except requests.ConnectionError:
+            continue  # no server running there: it loads the newest model (it matches the data dir) when started
+        if reply.status_code != 204:
+            failed.append(reply.status_code)
+    if failed:
+        raise RetrainError(
+            f"{len(failed)}/{len(settings.model_server_urls)} máy chủ Rasa không nạp được mô hình mới "
+            f"(HTTP {', '.join(map(str, failed))})."
+        )
 
 
 def _release(candidate: Path, actor: str, accuracy: float, settings: Settings) -> Path:
