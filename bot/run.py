@@ -1,9 +1,11 @@
 """``make run``: train if the data changed, start every server, print where they are."""
 
 import logging
+from datetime import datetime, timezone
 
 from bot.database import project_engine
 from bot.desk.accounts import FIRST_ADMIN, AccountStore, ensure_first_admin
+from bot.desk.hours import load_desk_config
 from bot.paths import PROJECT_ROOT
 from bot.processes import running_stack, supervise
 from bot.settings import Settings, current_settings
@@ -20,16 +22,28 @@ def _admin_login(settings: Settings) -> str:
     return f"{FIRST_ADMIN} / the password in $CSKH_ADMIN_PASSWORD when the account was created"
 
 
-def _banner(settings: Settings, login: str) -> str:
+def _desk_hours(settings: Settings, now: datetime) -> str:
+    """Whether a request for a person reaches the live queue now: outside the hours it becomes a ticket."""
+    config = load_desk_config(settings.desk_config)
+    if config.is_open(now):
+        return "open now: requests for a person wait in the console's queue"
+    opening = config.local(config.next_opening(now)).strftime("%a %H:%M")
+    return f"closed until {opening}: every request for a person becomes a ticket (widen hours in desk.yml)"
+
+
+def _banner(settings: Settings, login: str, now: datetime) -> str:
     return "\n".join(
         [
             "",
             "cskh-bot is running:",
             f"  Rasa server (REST channel)  {settings.rasa_url}/webhooks/rest/webhook",
+            f"  REST inbox (later replies)  {settings.rasa_url}/webhooks/rest/inbox?since=0 (header X-Chat-Session)",
             f"  Action server               {settings.action_url}",
             f"  Demo shop with chat widget  {settings.rasa_url}/webhooks/socketio/demo",
             f"  Agent console               {settings.desk_url}/",
             f"  Console login               {login}",
+            f"  Admin pages                 {settings.desk_url}/admin/faq",
+            f"  Agents' hours               {_desk_hours(settings, now)}",
             "  Chat in a terminal:         make shell",
             "  Rasa HTTP API token:        in var/rasa_token.secret (or $RASA_AUTH_TOKEN)",
             "Press Ctrl-C to stop everything.",
@@ -47,7 +61,9 @@ def main() -> int:
     except TrainingInputError as error:
         print(f"Cannot train: {error}")
         return 1
-    return supervise(running_stack(settings, model), lambda: _banner(settings, _admin_login(settings)))
+    return supervise(
+        running_stack(settings, model), lambda: _banner(settings, _admin_login(settings), datetime.now(timezone.utc))
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import run
 from bot.desk.hours import DeskConfig, load_desk_config
+from bot.settings import Settings
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEKDAYS_ONLY = DeskConfig(VN, {d: (time(8), time(21)) for d in range(5)}, 6, 5)
@@ -56,3 +58,15 @@ def test_a_broken_desk_config_is_named(tmp_path, content: str, problem: str) -> 
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match=problem):
         load_desk_config(path)
+
+
+def test_make_run_says_whether_a_request_for_a_person_reaches_the_queue_now(tmp_path) -> None:
+    (tmp_path / "desk.yml").write_text(
+        "timezone: Asia/Ho_Chi_Minh\nbusiness_hours:\n  mon: ['08:00', '21:00']\n", encoding="utf-8"
+    )
+    settings = Settings.under(tmp_path, desk_config=tmp_path / "desk.yml")
+    monday_night = datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)  # 23:00 in Ho Chi Minh City
+    monday_noon = datetime(2026, 11, 30, 5, 0, tzinfo=timezone.utc)
+    assert "every request for a person becomes a ticket" in run._desk_hours(settings, monday_night)
+    assert "Mon 08:00" in run._desk_hours(settings, monday_night)
+    assert "open now" in run._desk_hours(settings, monday_noon)

@@ -5,6 +5,7 @@ the `make run` log and the scaled banner printed the PostgreSQL URL with its pas
 """
 
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ def test_the_key_comes_from_the_settings(engine, tmp_path) -> None:
 
 def test_make_run_prints_where_the_admin_password_is_not_the_password(tmp_path) -> None:
     settings = Settings.under(tmp_path, admin_password=None)
-    shown = run._banner(settings, run._admin_login(settings))
+    shown = run._banner(settings, run._admin_login(settings), datetime.now(timezone.utc))
     password_file = tmp_path / "admin_password.secret"
     password = password_file.read_text().strip()
     assert password and password not in shown
