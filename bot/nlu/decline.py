@@ -6,33 +6,17 @@ the message is a no, so a form stops and says nothing was changed instead of tha
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_override import override_intent
+from bot.nlu.intent_override import RuleComponent, override_intent
 from bot.text.decline import says_leaving
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class DeclineReader(GraphComponent):
+class DeclineReader(RuleComponent):
     """Reads a thank-you that says "not now / no need" as ``deny``."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DeclineReader:
-        """Nothing to configure or learn: the words of leaving are in bot/text/decline.py."""
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Overrides ``thank`` when the message also declines."""

@@ -8,16 +8,11 @@ hiểu". A message the model read as a request ("kiểm tra đơn DH123456") is 
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_override import override_intent
+from bot.nlu.intent_override import RuleComponent, override_intent
 from bot.text.details import is_mostly_details
 
 INTENT_NAME = "inform"
@@ -26,19 +21,8 @@ UNSURE = {"nlu_fallback", "uncovered_question"}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class DetailReader(GraphComponent):
+class DetailReader(RuleComponent):
     """Reads a bare order number, phone or e-mail the model was unsure about as ``inform``."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DetailReader:
-        """Nothing to configure or learn: the details are the entity extractor's."""
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Overrides an unsure intent when the message is mostly details."""

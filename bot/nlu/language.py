@@ -8,35 +8,19 @@ messages count is decided by the words (bot/text/language.py), erring towards Vi
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_override import override_intent
+from bot.nlu.intent_override import RuleComponent, override_intent
 from bot.text.language import Language, detect
 
 INTENT_NAME = "other_language"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class LanguageDetector(GraphComponent):
+class LanguageDetector(RuleComponent):
     """Marks messages written in English or another script as ``other_language``."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
-        """Nothing to configure or learn: the word lists are in bot/text/language.py."""
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Overrides the intent of a message that is not Vietnamese; the language is in the output."""

@@ -20,14 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_override import override_intent
+from bot.nlu.intent_override import RuleComponent, override_intent
 from bot.text.sentiment import asks_for_person, score_mood
 
 MOOD = "mood"
@@ -41,24 +38,13 @@ PERSON_REPLACES = frozenset({FALLBACK, "out_of_scope", "uncovered_question", "fa
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class MoodClassifier(GraphComponent):
+class MoodClassifier(RuleComponent):
     """Adds the mood to every message; turns upset messages into complaints or requests for a person."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """No options: the cues are in bot/text/sentiment.py."""
         return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> MoodClassifier:
-        """The scorer has no state to train or load."""
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Sets ``mood`` and, when the rules above say so, the intent."""

@@ -11,16 +11,11 @@ for a person, and a bare complaint that names neither an order nor a report.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_override import override_intent
+from bot.nlu.intent_override import RuleComponent, override_intent
 from bot.text.normalize import strip_diacritics
 
 REPORT = "report_issue"
@@ -36,19 +31,8 @@ REFUSAL_WORDS = frozenset({"khong", "ko", "k", "kg", "chua", "thoi", "khoi", "ho
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class OrderComplaintRouter(GraphComponent):
+class OrderComplaintRouter(RuleComponent):
     """Sends a known problem on a named order to the issue report."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> OrderComplaintRouter:
-        """Nothing to configure or learn: the issue types come in as entities."""
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replaces the intent of a message naming both an order and an issue type."""

@@ -8,16 +8,11 @@ asked to rephrase, as before.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_override import override_intent
+from bot.nlu.intent_override import RuleComponent, override_intent
 from bot.text.rating import rating_in
 
 INTENT_NAME = "rate_service"
@@ -25,19 +20,8 @@ ENTITY = "csat_score"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class RatingReader(GraphComponent):
+class RatingReader(RuleComponent):
     """Reads bare ratings ("5", "5*", "4 sao", "năm sao", "⭐⭐⭐") as ``rate_service``."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> RatingReader:
-        """Nothing to configure or learn: the forms of a rating are fixed."""
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Overrides the intent of a message that is nothing but a rating."""
