@@ -84,7 +84,7 @@ def _ask_desk(request: HandoffRequest) -> HandoffAnswer:
     try:
         reply = requests.post(
             f"{url}{HANDOFFS_PATH}",
-            json=request,
+            json=request,  # type: ignore[arg-type]  # mypy fits a TypedDict to no JSON type of requests'
             headers={"Authorization": f"Bearer {token}"},
             timeout=DESK_TIMEOUT_SECONDS,
         )
@@ -125,7 +125,7 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         upset = (tracker.latest_message.get("mood") or {}).get("label", "neutral") != "neutral"
         if upset or intent == "complain":  # "giao lâu quá, cho gặp nhân viên"; a complaint in a form
             dispatcher.utter_message(response="utter_apology_handoff")
@@ -149,8 +149,10 @@ class ActionRecordCsat(Action):
             return []
         url, token = desk_endpoint()
         try:
+            rating = CsatRating(sender_id=tracker.sender_id, score=int(score))
             reply = await asyncio.to_thread(
-                requests.post, f"{url}{CSAT_PATH}", json=CsatRating(sender_id=tracker.sender_id, score=int(score)),
+                requests.post, f"{url}{CSAT_PATH}",
+                json=rating,  # type: ignore[arg-type]  # mypy fits a TypedDict to no JSON type of requests'
                 headers={"Authorization": f"Bearer {token}"}, timeout=DESK_TIMEOUT_SECONDS,
             )  # fmt: skip
             nothing_to_rate = reply.ok and reply.json().get("recorded") is False

@@ -4,9 +4,10 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from bot.handoff_protocol import Mood
 from bot.text.sentiment import NEUTRAL
 
-CALM = {"label": NEUTRAL, "score": 0.0, "cues": []}
+CALM = Mood(label=NEUTRAL, score=0.0, cues=[])
 
 
 def _session_messages(tracker: Tracker) -> list[dict[str, Any]]:
@@ -19,7 +20,7 @@ def _session_messages(tracker: Tracker) -> list[dict[str, Any]]:
     return messages
 
 
-def session_moods(tracker: Tracker) -> list[dict[str, Any]]:
+def session_moods(tracker: Tracker) -> list[Mood]:
     """The mood of each customer message of the current session, oldest first."""
     return [parse.get("mood") or CALM for parse in _session_messages(tracker)]
 
@@ -33,6 +34,6 @@ def upset_messages(tracker: Tracker) -> int:
     )
 
 
-def conversation_mood(tracker: Tracker) -> dict[str, Any]:
+def conversation_mood(tracker: Tracker) -> Mood:
     """The most upset message of the session: what an agent should know before opening the conversation."""
     return max(session_moods(tracker), key=lambda mood: mood.get("score", 0), default=CALM)

@@ -98,7 +98,8 @@ async def flood_socketio(base: str, stop: asyncio.Event, outcomes: Counter) -> N
 
 
 async def flood(base: str, connections: int, stopped: Event, results: Queue) -> None:
-    stop, outcomes = asyncio.Event(), Counter()
+    stop = asyncio.Event()
+    outcomes: Counter[str] = Counter()
     flooders = [asyncio.create_task(flood_http(base, stop, outcomes)) for _ in range(connections)]
     flooders.append(asyncio.create_task(flood_socketio(base, stop, outcomes)))
     await asyncio.to_thread(stopped.wait)
@@ -120,7 +121,8 @@ def measured(base: str, count: int, connections: int) -> tuple[list[float], list
     url = f"{base}/webhooks/rest/webhook"
     asyncio.run(customers(url, 10))  # warm-up
     quiet = asyncio.run(customers(url, count))
-    stopped, results = multiprocessing.Event(), multiprocessing.Queue()
+    stopped = multiprocessing.Event()
+    results: Queue[dict[str, int]] = multiprocessing.Queue()
     process = multiprocessing.Process(target=flooder, args=(base, connections, stopped, results))
     process.start()
     time.sleep(3)  # the flood is on before the first customer arrives

@@ -13,7 +13,9 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, LiveStream, RestCustomer, stack_in
 from bot.training import ensure_model
@@ -26,6 +28,11 @@ def _percentiles(samples: list[float]) -> str:
         f"p50 {statistics.median(ordered) * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   "
         f"max {ordered[-1] * 1000:6.1f} ms   (n={len(ordered)})"
     )
+
+
+def _says(text: str) -> Callable[[dict[str, Any]], bool]:
+    """Whether an inbox message is ``text``: one predicate per reply, bound to it (not to the loop variable)."""
+    return lambda message: message["text"] == text
 
 
 def measure(messages: int) -> None:
@@ -47,7 +54,7 @@ def measure(messages: int) -> None:
             reply = f"trả lời số {number}"
             sent = time.time()
             agent.post(row["id"], "reply", text=reply)
-            customer.wait_for(lambda m, expected=reply: m["text"] == expected)
+            customer.wait_for(_says(reply))
             to_customer.append(time.time() - sent)
         stream.close()
     print(f"customer message → agent console (SSE):  {_percentiles(to_agent)}")

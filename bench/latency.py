@@ -19,8 +19,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -61,6 +61,15 @@ class Run:
             f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p95 {pct(0.95):6.1f} ms  p99 {pct(0.99):6.1f} ms  "
             f"{rate:6.1f} msg/s  errors {self.errors}"
         )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One bot's measurement: conversations one at a time, many at once, and each process's memory after."""
+
+    single: Run
+    crowd: Run
+    rss: dict[str, float]  # process role -> MB
 
 
 @dataclass
@@ -181,11 +190,11 @@ def stock_bot(workdir: Path) -> Iterator[Bot]:
         server.wait(timeout=30)
 
 
-def measure(bot: Bot, conversations: int, concurrent: int) -> dict[str, object]:
+def measure(bot: Bot, conversations: int, concurrent: int) -> Figures:
     """Conversations of 10 messages: ``conversations`` one at a time, then 5 each for ``concurrent`` customers."""
     single = asyncio.run(load(bot.url, 1, conversations, 10))
     crowd = asyncio.run(load(bot.url, concurrent, 5, 10))
-    return {"single": single, "crowd": crowd, "rss": {role: rss_mb(pid) for role, pid in bot.pids.items()}}
+    return Figures(single, crowd, {role: rss_mb(pid) for role, pid in bot.pids.items()})
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -197,7 +206,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = []
     with tempfile.TemporaryDirectory() as folder:
         model, train_seconds = train_ours(Path(folder))
-        bots = [partial(our_bot, model=model, train_seconds=train_seconds), stock_bot]
+        bots: list[Callable[[Path], AbstractContextManager[Bot]]] = [
+            partial(our_bot, model=model, train_seconds=train_seconds),
+            stock_bot,
+        ]
         if not args.no_scaled:
             bots.append(partial(our_scaled_bot, model=model, train_seconds=train_seconds))
         for start in bots:
@@ -205,11 +217,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 figures = measure(bot, args.conversations, args.concurrent)
             results.append((bot, figures))
             print(f"\n{bot.name}: trained in {bot.train_seconds:.0f} s (cold)")
-            print(f"  1 conversation:    {figures['single'].line()}")
-            print(f"  {args.concurrent} concurrent:     {figures['crowd'].line()}")
-            memory = ", ".join(f"{role} {mb:.0f} MB" for role, mb in figures["rss"].items())
+            print(f"  1 conversation:    {figures.single.line()}")
+            print(f"  {args.concurrent} concurrent:     {figures.crowd.line()}")
+            memory = ", ".join(f"{role} {mb:.0f} MB" for role, mb in figures.rss.items())
             print(f"  RSS after the run: {memory}", flush=True)
-    rates = {bot.name: len(f["crowd"].latencies) / f["crowd"].seconds for bot, f in results}
+    rates = {bot.name: len(f.crowd.latencies) / f.crowd.seconds for bot, f in results}
     stock = rates.pop("stock rasa init")
     for name, rate in rates.items():
         print(f"\nthroughput at {args.concurrent} concurrent conversations, {name}: {rate / stock:.2f}x the stock bot")

@@ -48,7 +48,9 @@ def main() -> None:
             add = ["--as", "bench", "faq", "add", "gift_wrap", *questions, "--answer", GIFT_WRAP_ANSWER]
             if cli.main(add, settings) != 0:
                 raise SystemExit("could not add the topic to the draft")
-            latencies, errors, stop = [], [], threading.Event()
+            latencies: list[float] = []
+            errors: list[float] = []
+            stop = threading.Event()
 
             def customer() -> None:
                 while not stop.is_set():
@@ -71,6 +73,7 @@ def main() -> None:
                 env=child_environment(settings), stdout=subprocess.PIPE, text=True,
             )  # fmt: skip
             outcome = {}
+            assert job.stdout is not None  # stdout=PIPE
             for line in job.stdout:
                 event = json.loads(line)
                 if event["event"] == "progress":

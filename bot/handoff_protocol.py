@@ -77,7 +77,7 @@ class HandoffAnswer(TypedDict, total=False):
     text: str  # queued, active: the customer's place and wait
     handoff_id: int
     position: int
-    eta_minutes: int
+    eta_minutes: int | None  # None: no agent online to estimate from
     opens: str  # closed: when agents are back
     callback: str  # closed, no_agent: when the shop answers
 

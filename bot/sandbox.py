@@ -86,7 +86,7 @@ def stack_in(workdir: Path, model: Path, extra_env: dict[str, str] | None = None
 
 
 def eventually(
-    check: Callable[[], T], timeout: float = 10, interval: float = 0.2, describe: Callable[[], Any] | None = None
+    check: Callable[[], T | None], timeout: float = 10, interval: float = 0.2, describe: Callable[[], Any] | None = None
 ) -> T:
     """What ``check()`` returns once it is truthy, calling it every ``interval`` seconds.
 
@@ -166,7 +166,10 @@ class DeskAgent:
         if address:
             self.http.headers["X-Forwarded-For"] = address
         page = self.http.get(f"{desk_url}/login", timeout=10)
-        token = CSRF_FIELD.search(page.text).group(1)
+        form_token = CSRF_FIELD.search(page.text)
+        if form_token is None:
+            raise AssertionError(f"the login page holds no CSRF token (HTTP {page.status_code})")
+        token = form_token.group(1)
         reply = self.http.post(
             f"{desk_url}/login", data={"username": username, "password": password, "csrf_token": token}, timeout=30
         )
@@ -215,7 +218,8 @@ class LiveStream:
     def _read(self) -> None:
         event = None
         try:
-            for raw in self._response.iter_lines(chunk_size=None):
+            # None: each line as soon as it arrives (requests accepts it; its annotation says int)
+            for raw in self._response.iter_lines(chunk_size=None):  # type: ignore[call-overload]
                 line = raw.decode("utf-8")
                 if line.startswith("event: "):
                     event = line[7:]

@@ -42,7 +42,15 @@ from bot.database import database_url, engine_for
 from bot.privacy import mask_id
 from bot.schema import messenger_last_inbound_table as last_inbound_table
 from bot.senders import namespaced, platform_id
-from connectors.core import Delivery, OnNewMessage, PushChannel, split_text, take_turn, turned_away
+from connectors.core import (
+    Delivery,
+    OnNewMessage,
+    PushChannel,
+    json_object,
+    split_text,
+    take_turn,
+    turned_away,
+)
 from connectors.guard import door_guard
 from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
 
@@ -125,10 +133,6 @@ class Inbound:
     received_at: datetime
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _received_at(timestamp: Any, now: datetime) -> datetime:
     if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
         return min(datetime.fromtimestamp(timestamp / 1000, timezone.utc), now)
@@ -136,20 +140,20 @@ def _received_at(timestamp: Any, now: datetime) -> datetime:
 
 
 def _inbound(event: dict[str, Any], now: datetime) -> Inbound | None:
-    sender = _mapping(event.get("sender")).get("id")
+    sender = json_object(event.get("sender")).get("id")
     if not sender:
         return None
     sender, received_at = str(sender), _received_at(event.get("timestamp"), now)
     if "message" in event:
-        message = _mapping(event["message"])
+        message = json_object(event["message"])
         if message.get("is_echo") or not message.get("mid"):
             return None
-        text = _mapping(message.get("quick_reply")).get("payload") or message.get("text")
+        text = json_object(message.get("quick_reply")).get("payload") or message.get("text")
         if not text and not message.get("attachments"):
             return None
         return Inbound(sender, str(message["mid"]), str(text) if text else None, received_at)
     if "postback" in event:
-        postback = _mapping(event["postback"])
+        postback = json_object(event["postback"])
         payload = postback.get("payload") or postback.get("title")
         if not payload:
             return None
@@ -164,8 +168,8 @@ def inbound_messages(payload: dict[str, Any]) -> list[Inbound]:
     now = datetime.now(timezone.utc)
     found = []
     for entry in payload.get("entry") or []:
-        for event in _mapping(entry).get("messaging") or []:
-            inbound = _inbound(_mapping(event), now)
+        for event in json_object(entry).get("messaging") or []:
+            inbound = _inbound(json_object(event), now)
             if inbound is not None:
                 found.append(inbound)
     return found
@@ -222,6 +226,7 @@ class MessengerInput(PushChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         if not credentials:
             cls.raise_missing_credentials_exception()
+        assert credentials is not None  # Rasa's raise_missing_credentials_exception never returns
         return cls(
             verify_token=str(credentials.get("verify_token") or ""),
             app_secret=str(credentials.get("app_secret") or ""),

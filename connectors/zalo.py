@@ -42,7 +42,15 @@ from bot.database import database_url, engine_for
 from bot.privacy import mask_id
 from bot.schema import zalo_choices_table as choices_table
 from bot.senders import namespaced, platform_id
-from connectors.core import Delivery, OnNewMessage, PushChannel, split_text, take_turn, turned_away
+from connectors.core import (
+    Delivery,
+    OnNewMessage,
+    PushChannel,
+    json_object,
+    split_text,
+    take_turn,
+    turned_away,
+)
 from connectors.guard import door_guard
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
 
@@ -259,7 +267,7 @@ class ZaloInput(PushChannel):
     def _delivery_for(self, event: dict[str, Any], app: Sanic, on_new_message: OnNewMessage) -> Delivery | None:
         """Whose event it is and what to do once it is admitted; None for receipts and the like."""
         name = event.get("event_name")
-        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        message = json_object(event.get("message"))
         who = event.get("follower") if name == FOLLOW_EVENT else event.get("sender")
         sender = str((who if isinstance(who, dict) else {}).get("id") or "")
         text = str(message.get("text") or "") if name == TEXT_EVENT else ""
@@ -281,10 +289,15 @@ class ZaloInput(PushChannel):
         assert output is not None
         return output
 
+    def _offered_choices(self) -> ChoiceStore:
+        """Only enabled channels get as far as handling a message."""
+        assert self._choices is not None
+        return self._choices
+
     async def _answer_text(self, on_new_message: OnNewMessage, sender: str, text: str, message_id: str) -> None:
         if await turned_away(door_guard(), self._output(), namespaced(self.name(), sender), text):
             return
-        offered = await asyncio.to_thread(self._choices.take, sender)
+        offered = await asyncio.to_thread(self._offered_choices().take, sender)
         await self._turn(on_new_message, sender, chosen(text, offered), message_id)
 
     async def _answer_media(
@@ -315,7 +328,7 @@ class ZaloInput(PushChannel):
 
 def _delivery_id(event: dict[str, Any]) -> str:
     """Zalo's message id; follows (which have none) by follower and time."""
-    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    message = json_object(event.get("message"))
     if message.get("msg_id"):
         return str(message["msg_id"])
     who = (event.get("sender") or event.get("follower") or {}).get("id")

@@ -77,8 +77,11 @@ class ZaloConfig:
         given: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             value = values.get(field.name)
-            if value is not None and value != "":
-                given[field.name] = type(field.default)(str(value).strip())
+            if value is None or value == "":
+                continue
+            if field.default is dataclasses.MISSING:
+                raise TypeError(f"ZaloConfig.{field.name} needs a default: a value's type is read from it")
+            given[field.name] = type(field.default)(str(value).strip())
         return cls(**given)
 
 
@@ -366,8 +369,8 @@ class ZaloClient:
                 f"token refresh refused (error {answer.get('error') if isinstance(answer, dict) else None})"
             )
         try:
-            expires_at: float | None = time.time() + float(answer.get("expires_in"))
-        except (TypeError, ValueError):
+            expires_at: float | None = time.time() + float(answer["expires_in"])
+        except (KeyError, TypeError, ValueError):
             expires_at = None
         logger.info("zalo: access token refreshed")
         return Tokens(str(answer["access_token"]), str(answer["refresh_token"]), expires_at)

@@ -104,8 +104,8 @@ def _in_shop_time(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=SHOP_TIMEZONE)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _not_understood(connection: sa.engine.Connection, since: datetime, until: datetime) -> set[tuple[str, float]]:
@@ -128,7 +128,9 @@ def _not_understood(connection: sa.engine.Connection, since: datetime, until: da
         .order_by(events.c.sender_id, events.c.id)
     )
     found: set[tuple[str, float]] = set()
-    sender, turn, answered = None, None, False
+    sender: str | None = None
+    turn: tuple[str, float] | None = None  # the customer message whose turn the following actions belong to
+    answered = False
     for row in connection.execution_options(stream_results=True).execute(query):
         if row.sender_id != sender:
             sender, turn, answered = row.sender_id, None, False
@@ -139,7 +141,7 @@ def _not_understood(connection: sa.engine.Connection, since: datetime, until: da
             continue
         if turn is not None and answered and turn not in found and is_rejection(_text(row.data)):
             found.add(turn)
-        turn, answered = (sender, row.timestamp), False
+        turn, answered = (row.sender_id, row.timestamp), False
     return {key for key in found if key[1] < until.timestamp()}
 
 
@@ -198,7 +200,7 @@ def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, 
 
     days = {start + timedelta(days=n): Day(start + timedelta(days=n)) for n in range((end - start).days + 1)}
     talkers: dict[date, set[str]] = defaultdict(set)
-    faq = Counter()
+    faq: Counter[str] = Counter()
     for row in rows:
         day = days[_local_day(row.timestamp)]
         talkers[day.day].add(row.sender_id)

@@ -43,8 +43,9 @@ class Topic:
 
 def _yaml() -> YAML:
     yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
+    # ruamel.yaml's __init__ sets both to None without an annotation, so mypy takes None as their type
+    yaml.preserve_quotes = True  # type: ignore[assignment]
+    yaml.width = 4096  # type: ignore[assignment]
     yaml.indent(mapping=2, sequence=2, offset=0)
     return yaml
 

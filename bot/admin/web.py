@@ -60,6 +60,7 @@ class RetrainRunner:
 
     async def _follow(self, process: asyncio.subprocess.Process) -> None:
         try:
+            assert process.stdout is not None  # started with stdout=PIPE
             async for raw in process.stdout:
                 try:
                     event = json.loads(raw)

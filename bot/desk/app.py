@@ -75,8 +75,8 @@ def create_app(settings: Settings) -> Sanic:
     async def security_headers(request: Request, reply: HTTPResponse) -> None:
         reply.headers.update(SECURITY_HEADERS)
 
-    @app.listener("before_server_start")
-    async def start_desk(app: Sanic, loop) -> None:
+    @app.before_server_start
+    async def start_desk(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         engine = project_engine(settings)
         app.ctx.engine = engine
         app.ctx.kdf_slots = asyncio.Semaphore(KDF_SLOTS)
@@ -85,8 +85,8 @@ def create_app(settings: Settings) -> Sanic:
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         app.ctx.desk = Desk(HandoffQueue(engine), accounts, TicketStore(engine), rasa, config_file, LiveHub())
 
-    @app.listener("after_server_start")
-    async def start_timer(app: Sanic, loop) -> None:
+    @app.after_server_start
+    async def start_timer(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         async def every_few_seconds() -> None:
             while True:
                 await asyncio.sleep(settings.desk_tick_seconds)
@@ -97,8 +97,8 @@ def create_app(settings: Settings) -> Sanic:
 
         app.ctx.timer = loop.create_task(every_few_seconds())
 
-    @app.listener("before_server_stop")
-    async def stop_desk(app: Sanic, loop) -> None:
+    @app.before_server_stop
+    async def stop_desk(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         app.ctx.timer.cancel()
         await app.ctx.desk.rasa.close()
 

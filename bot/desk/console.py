@@ -31,6 +31,7 @@ from bot.desk.accounts import ADMIN, SESSION_IDLE, Agent, Session
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
 from bot.desk.queue import WAITING, Handoff
 from bot.desk.service import DeskError
+from bot.handoff_protocol import Mood
 
 console = Blueprint("desk_console")
 SESSION_COOKIE = "cskh_session"
@@ -178,7 +179,7 @@ def _queue_row(handoff: Handoff) -> dict[str, Any]:
 
 def _mood(handoff: Handoff) -> dict[str, str]:
     """The mood flag of a row: its label, its level (for the colour) and the words that showed it."""
-    mood = handoff.mood or {}
+    mood: Mood | dict[str, Any] = handoff.mood or {}
     label = texts.MOOD_LABELS.get(mood.get("label", ""), "")
     level = mood.get("label", "") if label else ""
     return {"mood": label, "mood_level": level, "mood_cues": ", ".join(mood.get("cues", []))}

@@ -31,7 +31,7 @@ class DeskConfig:
         """Whether agents are at work at ``moment``."""
         local = self.local(moment)
         span = self.hours.get(local.weekday())
-        return bool(span) and span[0] <= local.time() < span[1]
+        return span is not None and span[0] <= local.time() < span[1]
 
     def next_opening(self, moment: datetime) -> datetime:
         """The next time the desk opens at or after ``moment`` (shop time)."""

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot import schema
+from bot.handoff_protocol import Mood, TranscriptLine
 from bot.schema import ACTIVE, CANCELLED, CLOSED, EXPIRED, RETURNED, WAITING, handoffs_table
 from bot.schema import handoff_messages_table as messages_table
 
@@ -48,7 +49,7 @@ class Handoff:
     resolution: str | None
     ticket_code: str | None
     csat: int | None
-    mood: dict[str, Any] | None = None
+    mood: Mood | None = None
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _as_utc(moment: datetime | None) -> datetime | None:
+def _as_utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything stored here is UTC
-    if moment is None:
-        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _as_utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _as_utc(moment)
 
 
 def _to_handoff(row: Any) -> Handoff:
@@ -83,8 +86,8 @@ def _to_handoff(row: Any) -> Handoff:
         id=row.id, channel=row.channel, sender_id=row.sender_id, status=row.status, reason=row.reason,
         summary=row.summary, slots=json.loads(row.slots), contact_phone=row.contact_phone,
         created_at=_as_utc(row.created_at), told_position=row.told_position, claimed_by=row.claimed_by,
-        claimed_at=_as_utc(row.claimed_at), first_reply_at=_as_utc(row.first_reply_at),
-        closed_at=_as_utc(row.closed_at), resolution=row.resolution, ticket_code=row.ticket_code, csat=row.csat,
+        claimed_at=_as_utc_or_none(row.claimed_at), first_reply_at=_as_utc_or_none(row.first_reply_at),
+        closed_at=_as_utc_or_none(row.closed_at), resolution=row.resolution, ticket_code=row.ticket_code, csat=row.csat,
         mood=json.loads(row.mood) if row.mood else None,
     )  # fmt: skip
 
@@ -115,9 +118,9 @@ class HandoffQueue:
         reason: str,
         summary: str,
         slots: dict[str, Any],
-        transcript: list[dict[str, Any]],
+        transcript: list[TranscriptLine],
         contact_phone: str | None = None,
-        mood: dict[str, Any] | None = None,
+        mood: Mood | None = None,
     ) -> Handoff:
         """Queues a conversation; a customer already waiting or talking keeps their place.
 
@@ -141,12 +144,18 @@ class HandoffQueue:
             ).inserted_primary_key[0]  # fmt: skip
         for line in transcript:
             self.add_message(new_id, line["role"], line["text"], float(line["sent_at"]))
-        return self.get(new_id)
+        return self.get_existing(new_id)
 
     def get(self, handoff_id: int) -> Handoff | None:
         with self._engine.connect() as connection:
             row = connection.execute(sa.select(handoffs_table).where(handoffs_table.c.id == handoff_id)).first()
         return _to_handoff(row) if row else None
+
+    def get_existing(self, handoff_id: int) -> Handoff:
+        """A handoff known to exist (just written or claimed): a missing row is a broken database, not an answer."""
+        with self._engine.connect() as connection:
+            row = connection.execute(sa.select(handoffs_table).where(handoffs_table.c.id == handoff_id)).one()
+        return _to_handoff(row)
 
     def open_for(self, sender_id: str) -> Handoff | None:
         """The customer's waiting or active handoff, if any."""
@@ -273,13 +282,14 @@ class HandoffQueue:
         self, handoff_id: int, role: str, text: str, sent_at: float, author: str | None = None
     ) -> Message | None:
         """Appends a transcript line; None when that exact event is already there."""
-        values = {"handoff_id": handoff_id, "role": role, "author": author, "text": text[:MAX_TEXT], "sent_at": sent_at}
+        text = text[:MAX_TEXT]
+        values = {"handoff_id": handoff_id, "role": role, "author": author, "text": text, "sent_at": sent_at}
         try:
             with self._engine.begin() as connection:
                 new_id = connection.execute(messages_table.insert().values(**values)).inserted_primary_key[0]
         except sa.exc.IntegrityError:
             return None
-        return Message(id=new_id, **values)
+        return Message(new_id, handoff_id, role, author, text, sent_at)
 
     def messages(self, handoff_id: int) -> list[Message]:
         """The transcript in the order it was written."""

@@ -172,7 +172,7 @@ class Desk:
     async def claim(self, handoff_id: int, agent: Agent) -> Handoff:
         if not self.queue.claim(handoff_id, agent.username):
             raise DeskError("Cuộc trò chuyện này đã được nhân viên khác nhận hoặc khách đã rời hàng chờ.")
-        handoff = self.queue.get(handoff_id)
+        handoff = self.queue.get_existing(handoff_id)
         try:
             await self._say(handoff, [desk_message(texts.AGENT_JOINED.format(agent=agent.display_name))])
         except RasaUnavailableError as error:

@@ -6,6 +6,7 @@ points ``ORDER_API_URL`` at its own API instead (``http_backend``).
 
 import json
 import random
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -74,10 +75,7 @@ def _seed_orders(today: date, count: int = 36) -> list[dict]:
     rows = []
     for index, number in enumerate(numbers):
         status = WELL_KNOWN.get(number, statuses[index % len(statuses)])
-        items = [
-            {"name": name, "quantity": rng.randint(1, 2), "unit_price": price}
-            for name, price in rng.sample(_PRODUCTS, rng.randint(1, 3))
-        ]
+        items = [OrderItem(name, rng.randint(1, 2), price) for name, price in rng.sample(_PRODUCTS, rng.randint(1, 3))]
         shipped = status in (OrderStatus.SHIPPING, OrderStatus.DELIVERED, OrderStatus.RETURNED)
         carrier = rng.choice(_CARRIERS) if shipped else None
         rows.append(
@@ -86,8 +84,8 @@ def _seed_orders(today: date, count: int = 36) -> list[dict]:
                 "status": status.value,
                 "customer_name": _NAMES[index % len(_NAMES)],
                 "phone": FIXED_PHONES.get(number) or "09" + f"{rng.randint(0, 99_999_999):08d}",
-                "items": json.dumps(items, ensure_ascii=False),
-                "total": sum(i["quantity"] * i["unit_price"] for i in items),
+                "items": json.dumps([asdict(i) for i in items], ensure_ascii=False),
+                "total": sum(i.quantity * i.unit_price for i in items),
                 "carrier": carrier,
                 "tracking_code": f"{carrier.replace(' ', '').upper()[:3]}{rng.randint(10**8, 10**9)}"
                 if carrier

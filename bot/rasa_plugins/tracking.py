@@ -49,6 +49,8 @@ def _held_by_a_human(tracker: DialogueStateTracker) -> bool:
 class StrictSQLTrackerStore(SQLTrackerStore):
     """``type: bot.rasa_plugins.tracking.StrictSQLTrackerStore`` in endpoints.yml, with SQLTrackerStore's settings."""
 
+    engine: sa.engine.Engine  # SQLTrackerStore's, replaced in __init__ by one that checks connections before use
+
     def __init__(self, *args: Any, publish_paused_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.publish_paused_only = publish_paused_only

@@ -137,13 +137,13 @@ class EntityFinder:
             if value is not None:
                 spans.append(self._with_value(span, value))
         return [
-            Entity(s.label_, s._.value, s.start_char, s.end_char, s.text)  # type: ignore[attr-defined]
+            Entity(s.label_, s._.value, s.start_char, s.end_char, s.text)
             for s in sorted(filter_spans(spans), key=lambda s: s.start_char)
         ]
 
     @staticmethod
     def _with_value(span: Span, value: str) -> Span:
-        span._.value = value  # type: ignore[attr-defined]
+        span._.value = value
         return span
 
     @staticmethod
