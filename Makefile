@@ -15,13 +15,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
 	@echo "make test   - install (and make setup), run the whole test suite, as CI does"
-	@echo "make test-fast - the tests that start no server and load no model, and ruff (under 2 minutes)"
+	@echo "make test-fast - the tests that start no server and load no model, ruff and mypy (under 2 minutes)"
 	@echo "make setup  - Debian's nginx and chromium, when missing (make test does this itself)"
 	@echo "make run-scaled - 2 Rasa replicas + 2 action servers behind nginx, on PostgreSQL and Redis"
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
 	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, unanswered grouping, a flood at the doors"
-	@echo "make lint   - ruff check and ruff format --check"
+	@echo "make lint   - ruff check, ruff format --check and mypy (bot, actions, connectors, bench)"
 
 $(PY):
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
@@ -85,9 +85,11 @@ test-fast: lint
 	$(PY) -m pytest -m "not slow"
 
 # `ruff format .` fixes what the format check finds; `# fmt: skip` keeps a hand-aligned statement as written.
+# mypy checks what pyproject.toml's [tool.mypy] names, cached in .mypy_cache.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered bench-flood
 
