@@ -94,6 +94,7 @@ def _unexpected_validation_warnings(output: str) -> list[str]:
     return unexpected
 
 
+@pytest.mark.slow  # runs Rasa's own validator in a child process (~9 s)
 def test_rasa_data_validate_is_clean() -> None:
     """Rasa's own validator: domain, stories, rules and NLU agree."""
     from bot.training import render_responses, training_files
