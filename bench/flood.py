@@ -94,7 +94,7 @@ async def flood_socketio(base: str, stop: asyncio.Event, outcomes: Counter) -> N
         except (socketio.exceptions.SocketIOError, aiohttp.ClientError, OSError) as error:
             outcomes[f"socket.io → {type(error).__name__} (reconnecting)"] += 1
         finally:
-            await client.disconnect()
+            await client.eio.disconnect(abort=True)  # socketio's disconnect waits out the long-poll (25 s)
 
 
 async def flood(base: str, connections: int, stopped: Event, results: Queue) -> None:

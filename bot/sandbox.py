@@ -6,18 +6,20 @@ agent, and wait through one ``eventually``, so a change to a door (a header, a s
 paging) is made in one place and every wait fails the same way: with what was last seen, in bounded time.
 """
 
+import asyncio
 import json
 import re
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+import socketio
 
 from bot.processes import Stack, running_stack
 from bot.senders import SESSION_HEADER
@@ -154,6 +156,42 @@ class RestCustomer:
             return next((message for message in fresh if predicate(message)), None)
 
         return eventually(arrived, timeout, describe=lambda: seen)
+
+
+class WidgetCustomer:
+    """One customer on the website widget's socket.io channel (the polling transport, as the widget
+    falls back to behind a proxy): says things and hears the bot's ``bot_uttered`` events."""
+
+    def __init__(self, client: socketio.AsyncClient, session_id: str) -> None:
+        self.client = client
+        self.session_id = session_id
+        self.heard: asyncio.Queue[str] = asyncio.Queue()
+        client.on("bot_uttered", lambda message: self.heard.put_nowait(message.get("text", "")))
+
+    async def say(self, text: str) -> None:
+        await self.client.emit("user_uttered", {"session_id": self.session_id, "message": text})
+
+    async def next_reply(self, timeout: float = 15) -> str:
+        return await asyncio.wait_for(self.heard.get(), timeout)
+
+
+@asynccontextmanager
+async def widget_customer(
+    rasa_url: str, session_id: str | None = None, headers: dict[str, str] | None = None
+) -> AsyncIterator[WidgetCustomer]:
+    """A connected ``WidgetCustomer`` whose session has been requested; it leaves without waiting.
+
+    python-socketio's ``disconnect`` waits for the pending long-poll, which the server answers only at
+    its next ping (25 s): the engine.io close packet is sent and the poll abandoned instead.
+    """
+    client = socketio.AsyncClient()
+    customer = WidgetCustomer(client, session_id or uuid.uuid4().hex)
+    await client.connect(rasa_url, socketio_path="/socket.io", transports=["polling"], headers=headers or {})
+    try:
+        await client.emit("session_request", {"session_id": customer.session_id})
+        yield customer
+    finally:
+        await client.eio.disconnect(abort=True)
 
 
 class DeskAgent:

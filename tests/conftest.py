@@ -1,12 +1,14 @@
 """Shared fixtures: the model is trained at most once per session (cached by hash)."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sanic import Sanic
 
+from bot.evaluation import model_parser
 from bot.processes import Stack
 from bot.sandbox import processes_in, stack_in
 from bot.settings import Settings, settings_in_force
@@ -19,7 +21,7 @@ Sanic.test_mode = True
 
 # `make test-fast` runs ``-m "not slow"`` and must start no server and load no model: a test that asks
 # for one of these without the slow mark would quietly make the fast tier slow, so it is refused here.
-NEED_THE_STACK = {"trained_model", "bot_stack", "desk_stack", "stack_shop", "browser"}
+NEED_THE_STACK = {"trained_model", "parse", "bot_stack", "desk_stack", "stack_shop", "browser"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -36,6 +38,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     return ensure_model()
+
+
+@pytest.fixture(scope="session")
+def parse(trained_model: Path) -> Callable[[str], dict[str, Any]]:
+    """The trained model's NLU in this process, loaded once for every test that reads its predictions."""
+    return model_parser(trained_model)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import requests
 from bot.orders.demo_shop import DemoShop
 from bot.orders.model import OrderStatus
 from bot.processes import Service, running_services
-from bot.sandbox import RestCustomer, isolated_settings, stack_in
+from bot.sandbox import RestCustomer, isolated_settings
 from bot.settings import Settings
 
 pytestmark = pytest.mark.slow  # starts the action server and the desk as processes
@@ -109,12 +109,11 @@ def test_var_and_databases_are_private_to_the_bot_user(servers) -> None:
     assert stat.S_IMODE((workdir / "logs").stat().st_mode) == 0o700
 
 
-def test_rasa_sends_the_secret_so_a_customer_still_gets_an_order_status(trained_model, tmp_path) -> None:
+def test_rasa_sends_the_secret_so_a_customer_still_gets_an_order_status(bot_stack: Settings) -> None:
     """The whole stack as `make run` starts it: the order status comes from the action server."""
-    with stack_in(tmp_path, trained_model) as settings:
-        customer = RestCustomer(settings.rasa_url)
-        assert "số điện thoại" in customer.says("kiểm tra giúp mình đơn DH123456 với")
-        assert "đang giao" in customer.says("0912345678")
-        assert stat.S_IMODE((tmp_path / "trackers.db").stat().st_mode) == 0o600
-        log = (tmp_path / "logs" / "actions.log").read_text()
-        assert "refused a request" not in log
+    customer = RestCustomer(bot_stack.rasa_url)
+    assert "số điện thoại" in customer.says("kiểm tra giúp mình đơn DH123456 với")
+    assert "đang giao" in customer.says("0912345678")
+    assert stat.S_IMODE(Path(bot_stack.tracker_db).stat().st_mode) == 0o600
+    log = (bot_stack.var_dir / "logs" / "actions.log").read_text()
+    assert "refused a request" not in log

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 import pytest
 import requests
-import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
@@ -27,7 +26,7 @@ from rasa.shared.core.events import UserUttered
 from sanic import Sanic
 
 from bot.rasa_plugins.tracking import StrictSQLTrackerStore
-from bot.sandbox import free_port
+from bot.sandbox import free_port, widget_customer
 from bot.settings import Settings, settings_in_force
 from bot.shop_policy import render_text
 from connectors import dedupe, messenger
@@ -317,7 +316,6 @@ def postgres_trackers(proxy: TcpProxy, url: str) -> StrictSQLTrackerStore:
     )  # fmt: skip
 
 
-@pytest.mark.slow  # half a minute: a socket.io server waits out the cut PostgreSQL
 def test_the_website_widget_apologises_the_same_way_when_the_tracker_store_fails(
     tmp_path: Path, postgres_url: str
 ) -> None:
@@ -333,21 +331,16 @@ def test_the_website_widget_apologises_the_same_way_when_the_tracker_store_fails
         port = free_port()
         server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
         await server.startup()
-        client = socketio.AsyncClient()
-        heard: asyncio.Queue[str] = asyncio.Queue()
-        client.on("bot_uttered", lambda message: heard.put_nowait(message.get("text", "")))
         try:
-            await client.connect(f"http://127.0.0.1:{port}", socketio_path="/socket.io", transports=["polling"])
-            await client.emit("session_request", {"session_id": session})
-            proxy.cut()
-            await client.emit("user_uttered", {"session_id": session, "message": "đơn DH123456 của mình đâu"})
-            answers = [await asyncio.wait_for(heard.get(), 15)]
-            proxy.restore()
-            await client.emit("user_uttered", {"session_id": session, "message": "đơn DH123456 của mình đâu"})
-            answers.append(await asyncio.wait_for(heard.get(), 15))
-            return answers
+            async with widget_customer(f"http://127.0.0.1:{port}", session) as customer:
+                proxy.cut()
+                await customer.say("đơn DH123456 của mình đâu")
+                answers = [await customer.next_reply()]
+                proxy.restore()
+                await customer.say("đơn DH123456 của mình đâu")
+                answers.append(await customer.next_reply())
+                return answers
         finally:
-            await client.disconnect()
             server.close()
             await server.wait_closed()
 

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 import requests
-import socketio
 
-from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, processes_in
+from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, processes_in, widget_customer
 from bot.senders import SESSION_HEADER
 from connectors.guard import ADDRESS_BURST, TOO_FAST, TOO_LONG
 from tests.fakes.zalo_api import FakeZaloApi
@@ -93,24 +92,16 @@ def test_a_body_over_the_cap_is_refused_by_the_server_with_413(doors: ZaloStack,
 def test_an_over_long_message_over_socketio_gets_the_polite_answer(doors: ZaloStack) -> None:
     session = uuid.uuid4().hex
 
-    async def chat() -> tuple[list[str], list[str]]:
-        client = socketio.AsyncClient()
-        heard: asyncio.Queue[str] = asyncio.Queue()
-        client.on("bot_uttered", lambda message: heard.put_nowait(message.get("text", "")))
-        await client.connect(doors.settings.rasa_url, socketio_path="/socket.io", transports=["polling"])
-        try:
-            await client.emit("session_request", {"session_id": session})
-            await client.emit("user_uttered", {"session_id": session, "message": "hàng " * 1_000})
-            long = [await asyncio.wait_for(heard.get(), 10)]
-            await client.emit("user_uttered", {"session_id": session, "message": "phí ship nội thành bao nhiêu"})
-            normal = [await asyncio.wait_for(heard.get(), 20)]
-            return long, normal
-        finally:
-            await client.disconnect()
+    async def chat() -> tuple[str, str]:
+        async with widget_customer(doors.settings.rasa_url, session) as customer:
+            await customer.say("hàng " * 1_000)
+            long = await customer.next_reply(10)
+            await customer.say("phí ship nội thành bao nhiêu")
+            return long, await customer.next_reply(20)
 
     long, normal = asyncio.run(chat())
-    assert long == [TOO_LONG]
-    assert "20.000đ" in normal[0]  # the same socket is still served
+    assert long == TOO_LONG
+    assert "20.000đ" in normal  # the same socket is still served
     assert tracker_texts(doors, f"web:{session}") == [("phí ship nội thành bao nhiêu", "socketio")]
 
 

@@ -1,20 +1,13 @@
 """Held-out intent accuracy of the trained model, as typed and without diacritics."""
 
-from pathlib import Path
-
 import pytest
 
-from bot.evaluation import IN_DOMAIN, Report, evaluate, heldout_files, load_examples, model_parser, stripped
+from bot.evaluation import IN_DOMAIN, Report, evaluate, heldout_files, load_examples, stripped
 
 pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
 # in-domain questions; the uncovered ones are measured in tests/test_nlu_honesty.py
 HELDOUT = load_examples(*heldout_files(parts=IN_DOMAIN))
-
-
-@pytest.fixture(scope="module")
-def parse(trained_model: Path):
-    return model_parser(trained_model)
 
 
 def _explain(report: Report) -> str:

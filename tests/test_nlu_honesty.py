@@ -7,22 +7,15 @@ offer); any FAQ topic or other intent is a confident wrong answer. The in-domain
 tests/test_nlu_accuracy.py. Figures: docs/BENCHMARKS.md.
 """
 
-from pathlib import Path
-
 import pytest
 
-from bot.evaluation import heldout_files, load_examples, model_parser, predicted_label, stripped
+from bot.evaluation import heldout_files, load_examples, predicted_label, stripped
 from bot.paths import PROJECT_ROOT
 
 UNCOVERED = load_examples(*heldout_files(parts=["uncovered"]))
 # written after the thresholds were chosen on UNCOVERED: the figure nothing was tuned for
 FRESH = load_examples(*heldout_files(parts=["uncovered_fresh"]))
 HONEST = {"uncovered_question", "nlu_fallback"}
-
-
-@pytest.fixture(scope="module")
-def parse(trained_model: Path):
-    return model_parser(trained_model)
 
 
 def _honest_share(parse, examples) -> tuple[float, list[tuple[str, str]]]:

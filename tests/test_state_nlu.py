@@ -5,22 +5,15 @@ status; a plain "where is my order" must still reach the status; "thôi khỏi, 
 leave the current step (deny), not be thanked for.
 """
 
-from pathlib import Path
-
 import pytest
 
-from bot.evaluation import evaluate, load_examples, model_parser, stripped
+from bot.evaluation import evaluate, load_examples, stripped
 from bot.paths import PROJECT_ROOT
 
 HELDOUT = load_examples(PROJECT_ROOT / "tests" / "data" / "state_heldout.yml")
 TRAINING = load_examples(*sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")))
 # (intent, as typed, without diacritics): the share of held-out messages that must reach it
 FLOORS = {"report_issue": (0.75, 0.8), "check_order_status": (0.85, 0.5), "deny": (0.8, 0.8)}
-
-
-@pytest.fixture(scope="module")
-def parse(trained_model: Path):
-    return model_parser(trained_model)
 
 
 def test_the_heldout_set_is_not_in_the_training_data() -> None:
