@@ -57,7 +57,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = current_settings()
     try:
-        model = ensure_model(settings.data_dir, settings.models_dir)
+        model = ensure_model(settings.data_dir, settings.models_dir, settings.model_config)
     except TrainingInputError as error:
         print(f"Cannot train: {error}")
         return 1

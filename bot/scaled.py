@@ -178,7 +178,7 @@ def main() -> int:
     settings = current_settings()
     scale = Scale(settings.pg_url, settings.redis_url, settings.replicas)
     try:
-        model = ensure_model(settings.data_dir, settings.models_dir)
+        model = ensure_model(settings.data_dir, settings.models_dir, settings.model_config)
     except TrainingInputError as error:
         print(f"Cannot train: {error}")
         return 1

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.paths import DATA_DIR, DESK_FILE, ENDPOINTS_FILE, MODELS_DIR, VAR_DIR, private_var_dir
+from bot.paths import CONFIG_FILE, DATA_DIR, DESK_FILE, ENDPOINTS_FILE, MODELS_DIR, VAR_DIR, private_var_dir
 
 LOOPBACK = "127.0.0.1"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -102,6 +102,7 @@ class Settings:
     # the training data (the admin retrain publishes the FAQ into it; held-out sets in its eval/) and the models
     data_dir: Path
     models_dir: Path
+    model_config: Path  # Rasa's pipeline and policies (config.yml): what every training of the shop uses
     # the order system: the shop's own API when a URL is set, else the embedded demo shop
     order_api_url: str | None
     order_api_token: str | None = field(repr=False)
@@ -152,6 +153,7 @@ class Settings:
             endpoints_file=Path(environ.get("CSKH_ENDPOINTS") or ENDPOINTS_FILE),
             data_dir=Path(environ.get("CSKH_DATA_DIR") or DATA_DIR),
             models_dir=Path(environ.get("CSKH_MODELS_DIR") or MODELS_DIR),
+            model_config=Path(environ.get("CSKH_MODEL_CONFIG") or CONFIG_FILE),
             order_api_url=environ.get("ORDER_API_URL") or None,
             order_api_token=environ.get("ORDER_API_TOKEN") or None,
             order_api_timeout=float(environ.get("ORDER_API_TIMEOUT", "3")),
@@ -204,6 +206,7 @@ class Settings:
             "CSKH_ENDPOINTS": str(self.endpoints_file),
             "CSKH_DATA_DIR": str(self.data_dir),
             "CSKH_MODELS_DIR": str(self.models_dir),
+            "CSKH_MODEL_CONFIG": str(self.model_config),
             "ORDER_API_TIMEOUT": str(self.order_api_timeout),
             "CSKH_DESK_TICK_SECONDS": str(self.desk_tick_seconds),
             "CSKH_SECURE_COOKIES": "1" if self.secure_cookies else "0",
@@ -257,7 +260,7 @@ KNOBS = frozenset(
         "RASA_API_HOST", "ACTION_HOST", "DESK_HOST", "DESK_API_HOST",
         "RASA_AUTH_TOKEN", "DESK_SERVICE_TOKEN", "ACTION_SERVER_TOKEN", "CSKH_ADMIN_PASSWORD", "CSKH_SECRET_KEY",
         "CSKH_VAR_DIR", "CSKH_DATABASE_URL", "TRACKER_DB", "DEMO_SHOP_DB", "CSKH_DESK_CONFIG", "CSKH_ENDPOINTS",
-        "CSKH_DATA_DIR", "CSKH_MODELS_DIR",
+        "CSKH_DATA_DIR", "CSKH_MODELS_DIR", "CSKH_MODEL_CONFIG",
         "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_SECURE_COOKIES",
         "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
         "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",

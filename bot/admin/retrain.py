@@ -52,7 +52,7 @@ from bot.admin.audit import AuditLog
 from bot.admin.draft import admin_dir
 from bot.database import project_engine
 from bot.evaluation import evaluate, heldout_files, load_examples, model_parser
-from bot.paths import CONFIG_FILE, DOMAIN_FILE, PROJECT_ROOT
+from bot.paths import DOMAIN_FILE, PROJECT_ROOT
 from bot.settings import Settings, current_settings, inherited_environment
 from bot.training import MODEL_INPUTS, TrainingInputError, ensure_model, render_responses, training_files
 
@@ -129,13 +129,13 @@ def _rasa(args: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _validate(data: Path) -> None:
+def _validate(data: Path, config: Path) -> None:
     """Rasa's own checks of the files it will train on (stories against the domain, conflicting rules)."""
     paths = [str(path) for path in training_files(data)]
-    _rasa(["data", "validate", "--data", *paths, "--domain", str(DOMAIN_FILE), "--config", str(CONFIG_FILE)])
+    _rasa(["data", "validate", "--data", *paths, "--domain", str(DOMAIN_FILE), "--config", str(config)])
 
 
-def _train(folder: Path, report: Report) -> Path:
+def _train(folder: Path, config: Path, report: Report) -> Path:
     """The candidate, trained by bot.training; its name is the fingerprint the data dir will have once published."""
 
     def on_progress(fraction: float, stage: str) -> None:
@@ -143,7 +143,7 @@ def _train(folder: Path, report: Report) -> Path:
             _report(report, "train", fraction)
 
     try:
-        return ensure_model(folder / "data", folder / "models", on_progress=on_progress)
+        return ensure_model(folder / "data", folder / "models", config, on_progress=on_progress)
     except RuntimeError as error:  # TrainingInputError included
         raise RetrainError(f"Không huấn luyện được mô hình mới: {error}") from error
 
@@ -154,7 +154,7 @@ def live_model(settings: Settings | None = None) -> Path:
     releases = load_releases(settings)
     if releases:
         return Path(releases[-1]["model"])
-    return ensure_model(settings.data_dir, settings.models_dir)
+    return ensure_model(settings.data_dir, settings.models_dir, settings.model_config)
 
 
 def load_releases(settings: Settings | None = None) -> list[dict[str, Any]]:
@@ -267,9 +267,9 @@ def _run(actor: str, report: Report, settings: Settings) -> Outcome:
     folder = _workspace(settings)
     try:
         _report(report, "validate")
-        _validate(folder / "data")
+        _validate(folder / "data", settings.model_config)
         _report(report, "train")
-        candidate = _train(folder, report)
+        candidate = _train(folder, settings.model_config, report)
         _report(report, "evaluate")
         sets = heldout_files(settings.data_dir)
         live_accuracy, live_predictions = _accuracy(live_model(settings), sets)
