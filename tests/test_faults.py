@@ -1,23 +1,39 @@
-"""Hard to break: bad requests, bursts, a dead action server, and no secrets in logs or files."""
+"""Hard to break: bad requests, bursts, a dead action server, a failing order system, and no secrets in
+logs or files.
+
+The stack's orders come from a fake of the shop's own order API (a real loopback HTTP server following
+docs/ORDER_API.md) that the tests can make answer 500 or hang past the action server's timeout.
+"""
 
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 import yaml
 
 from bot.paths import CREDENTIALS_FILE
 from bot.sandbox import RestCustomer, processes_in
+from bot.settings import Settings
 from connectors.guard import BURST
+from tests.fakes.order_api import FakeOrderApi
+from tests.test_order_backends import api_order
 
 
 @pytest.fixture(scope="module")
-def fragile(trained_model: Path, tmp_path_factory):
-    """A stack of its own: these tests kill and restart its processes."""
+def order_api() -> Iterator[FakeOrderApi]:
+    with FakeOrderApi({"DH123456": api_order("DH123456")}) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def fragile(trained_model: Path, order_api: FakeOrderApi, tmp_path_factory):
+    """A stack of its own: these tests kill and restart its processes and break its order system."""
     workdir = tmp_path_factory.mktemp("faults")
-    with processes_in(workdir, trained_model) as (settings, stack):
+    with processes_in(workdir, trained_model, order_api_url=order_api.url, order_api_timeout=1.0) as (settings, stack):
         yield settings, stack, workdir
 
 
@@ -98,3 +114,25 @@ def test_credentials_hold_no_secret_only_environment_references() -> None:
         for name, value in (settings or {}).items():
             if secret.search(name):
                 assert re.fullmatch(r"\$\{[A-Z0-9_]+\}", str(value)), f"{channel}.{name} must come from the environment"
+
+
+def stored_ticket(settings: Settings, code: str) -> dict:
+    engine = sa.create_engine(settings.database_url, future=True)
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT * FROM tickets WHERE code = :c"), {"c": code}).first()
+    engine.dispose()
+    return dict(row._mapping)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("failure", ["errors", "hangs"])
+def test_order_system_failure_is_an_apology_and_a_kept_request(fragile, order_api, failure) -> None:
+    settings, _, _ = fragile
+    order_api.fail_next, order_api.hang_seconds = (100, 0) if failure == "errors" else (0, 3)
+    try:
+        reply = RestCustomer(settings.rasa_url).says("kiểm tra đơn DH123456 giúp mình")
+    finally:
+        order_api.fail_next, order_api.hang_seconds = 0, 0
+    assert "Xin lỗi" in reply and "gián đoạn" in reply
+    code = re.search(r"TK-\d{8}-\d{4}", reply).group()
+    assert stored_ticket(settings, code)["order_number"] == "DH123456"
