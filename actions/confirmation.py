@@ -12,7 +12,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import shared_finder
+from actions.services import shared_finder, shop_teencode
 from bot.text.confirm import Reply, classify_reply
 
 MAX_UNCLEAR = 3  # the question, then at most two more asks
@@ -58,7 +58,7 @@ def read_confirmation(
         # another order: order_number's own validation takes over and asks for that order's proof
         return {slot: None}
     words = QUESTIONS[question]
-    reply = classify_reply(text, go_words=words.go, stop_words=words.stop)
+    reply = classify_reply(text, go_words=words.go, stop_words=words.stop, teencode=shop_teencode())
     if reply is Reply.YES:
         return {slot: CONFIRMED, "confirm_unclear": None}
     if reply is Reply.NO:

@@ -25,7 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.confirmation import read_confirmation, slot_before_latest_message
 from actions.order_lookup import find_order
-from actions.services import ownership_ledger, shared_finder
+from actions.services import ownership_ledger, shared_finder, shop_teencode
 from bot.orders.model import Order, OrderBackendError
 from bot.ownership import Outcome, ProofMethod
 from bot.support import issue_types
@@ -180,7 +180,7 @@ def not_a_description(text: str) -> bool:
     """A phone number or a bare "yes" answers another question; it describes no problem."""
     if normalize_phone(text) and len(text.split()) <= 4:
         return True
-    return classify_reply(text) is Reply.YES
+    return classify_reply(text, teencode=shop_teencode()) is Reply.YES
 
 
 def description_in(text: str) -> str | None:

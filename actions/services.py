@@ -6,6 +6,7 @@ the action server's own, or what a test put in force.
 """
 
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 from bot.database import project_engine
 from bot.orders.backend import OrderBackend, order_backend_for
@@ -13,6 +14,7 @@ from bot.ownership import OwnershipLedger
 from bot.settings import Settings, current_settings
 from bot.support import issue_synonyms
 from bot.text.entities import EntityFinder
+from bot.text.lexicon import load_lexicon
 from bot.tickets import TicketStore
 
 
@@ -60,6 +62,16 @@ def ownership_ledger() -> OwnershipLedger:
 def shared_finder() -> EntityFinder:
     """Order numbers, phones, e-mails and the shop's issue types in a reply, built once per process."""
     return EntityFinder(issue_synonyms())
+
+
+def shop_teencode() -> dict[str, str]:
+    """The teencode lexicon of the data dir the bot was trained from, for reading replies in actions."""
+    return _lexicon_in(current_settings().data_dir / "lexicon")
+
+
+@lru_cache(maxsize=4)
+def _lexicon_in(directory: Path) -> dict[str, str]:
+    return load_lexicon(directory)
 
 
 def nlu_endpoint() -> tuple[str, str]:

@@ -22,6 +22,7 @@ import argparse
 import fcntl
 import hashlib
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ RESPONSES = Path("responses") / "faq.yml"  # rendered from shop/, so hashed thro
 CODE_DIRS = (PROJECT_ROOT / "bot" / "nlu", PROJECT_ROOT / "bot" / "text")
 # The components that fit a Keras model with Rasa's "Epochs" callback (DIET, its subclass
 # ResponseSelector, TED and its subclass UnexpecTED): how many runs the epochs are spread over.
+TOKENIZER = "bot.nlu.tokenizer.VietnameseTokenizer"  # config.yml's name for it; it reads the lexicon
 EPOCH_COMPONENTS = frozenset({"DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy"})
 
 
@@ -104,8 +106,23 @@ def ensure_model(
     with (output / f".{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not target.exists():
-            train(config, training_files(data_dir), target, on_progress=on_progress)
+            with tempfile.TemporaryDirectory() as folder:
+                pipeline = _reading_lexicon(config, data_dir / "lexicon", Path(folder))
+                train(pipeline, training_files(data_dir), target, on_progress=on_progress)
     return target
+
+
+def _reading_lexicon(config: Path, lexicon: Path, folder: Path) -> Path:
+    """A copy of ``config`` in ``folder`` whose tokenizer reads the teencode lexicon of the data folder
+    being trained on: the lexicon is data (the retrain's workspace has its own copy, hashed into the
+    model's name), while the tokenizer's default is the checkout's ``data/lexicon``."""
+    content = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    for component in content.get("pipeline") or []:
+        if component.get("name") == TOKENIZER:
+            component["lexicon_path"] = str(lexicon)
+    copy = folder / config.name
+    copy.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return copy
 
 
 def train(

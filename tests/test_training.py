@@ -6,10 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
+from bot import training
 from bot.evaluation import heldout_files, load_examples
 from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, PROJECT_ROOT
-from bot.training import fingerprint, render_responses, training_files
+from bot.text.lexicon import load_lexicon
+from bot.training import TOKENIZER, fingerprint, render_responses, training_files
 
 
 @pytest.fixture
@@ -30,6 +33,29 @@ def test_rasa_trains_on_every_training_example_and_on_no_held_out_one() -> None:
     assert len(heldout) > 300  # the gate's sets are where the product reads them
     assert trained >= {text for text, _ in load_examples(*sorted((DATA_DIR / "nlu").glob("*.yml")))}
     assert trained & heldout == set()
+
+
+def test_a_data_folder_is_trained_with_its_own_teencode_lexicon(data_copy, tmp_path, monkeypatch) -> None:
+    """The retrain's workspace and a shop's data dir carry their lexicon; training must not read the checkout's."""
+    seen: list[dict] = []
+
+    def rasa_would_train(config: Path, data: list[Path], target: Path, **_: object) -> Path:
+        content = yaml.safe_load(config.read_text(encoding="utf-8"))
+        tokenizer = next(c for c in content["pipeline"] if c["name"] == TOKENIZER)
+        lexicon = load_lexicon(Path(tokenizer.pop("lexicon_path")))
+        seen.append({"lexicon": lexicon, "data": data, "config": content})
+        target.write_bytes(b"model")
+        return target
+
+    with (data_copy / "lexicon" / "shop.yml").open("w", encoding="utf-8") as added:
+        added.write("expansions:\n  ctv: cộng tác viên\n")
+    monkeypatch.setattr(training, "train", rasa_would_train)
+    training.ensure_model(data_copy, tmp_path / "models")
+    [trained] = seen
+    assert trained["lexicon"]["ctv"] == "cộng tác viên" and trained["lexicon"]["ko"] == "không"
+    assert trained["data"] == training_files(data_copy)
+    assert trained["config"] == yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))  # nothing else changed
+    assert "ctv" not in load_lexicon(DATA_DIR / "lexicon")  # the checkout's is not the one read
 
 
 def test_a_copy_of_the_data_names_the_same_model(data_copy) -> None:
