@@ -7,13 +7,18 @@ How many yeses are recognised, and how many unclear replies are asked again rath
 no, is measured and printed (pytest -s), with floors.
 """
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.confirmation import QUESTIONS
+from actions.confirmation import QUESTIONS, read_confirmation
+from bot.paths import DATA_DIR
+from bot.settings import Settings, settings_in_force
 from bot.text.confirm import Reply, classify_reply
 
 DATA = Path(__file__).parent / "data"
@@ -65,3 +70,15 @@ def test_measured_recognition_on_both_sets() -> None:
     fresh = recognition("fresh confirmation set (never tuned on)", FRESH)
     assert built_with[Reply.YES] >= 0.95 and built_with[Reply.NO] == 1.0
     assert fresh[Reply.YES] >= 0.9 and fresh[Reply.NO] >= 0.8
+
+
+def test_a_negation_in_the_shops_own_teencode_is_a_no(tmp_path: Path) -> None:
+    """The actions read replies with the lexicon of the shop's data dir, not only the checkout's."""
+    lexicon = tmp_path / "data" / "lexicon"
+    shutil.copytree(DATA_DIR / "lexicon", lexicon)
+    (lexicon / "shop.yml").write_text("expansions:\n  kq: không\n", encoding="utf-8")
+    tracker = Tracker("t", {}, {"text": "kq huỷ nha"}, [], False, None, {}, "action_listen")
+    assert read("cancel", "kq huỷ nha") is Reply.YES  # what the checkout's lexicon alone makes of it
+    with settings_in_force(Settings.under(tmp_path, data_dir=tmp_path / "data")):
+        events = read_confirmation("confirm_cancel", "cancel", "kq huỷ nha", CollectingDispatcher(), tracker)
+    assert events["confirm_cancel"] == Reply.NO.value

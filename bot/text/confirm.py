@@ -16,7 +16,7 @@ tests/data/confirmation_replies.yml.
 
 import itertools
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from enum import Enum
 from functools import lru_cache
 
@@ -35,12 +35,15 @@ _NEGATIONS = {
     "không", "chẳng", "chả", "chưa", "đừng", "khỏi", "thôi", "no", "not", "don't", "dont", "nope", "ngừng",
     "dừng", "giữ", "bỏ qua", "suy nghĩ", "để sau", "để mai", "từ từ", "khoan", "khoan đã", "lát nữa",
     "hỏi lại", "xem lại", "xem đã", "đợi", "chờ", "nghĩ lại", "đổi ý", "sai", "nhầm", "không phải",
+    # "không" as customers text it beyond the lexicon's forms (negations only here: "hong" may be "hồng"
+    # and "kg" a kilogram elsewhere, but in a yes/no reply reading a no is the safe side)
+    "hổng", "hôg", "khôg", "kg", "ứ",
 }  # fmt: skip
 # The same without diacritics, where the folding is unambiguous ("dung" is not: đúng / đừng).
 _FOLDED_NEGATIONS = {
     "khong", "chang", "cha", "chua", "khoi", "thoi", "ngung", "dung lai", "giu", "bo qua", "suy nghi",
     "de sau", "de mai", "tu tu", "khoan", "lat nua", "hoi lai", "xem lai", "xem da", "doi y", "nghi lai",
-    "nham", "khong phai", "no", "not", "dont", "nope",
+    "nham", "khong phai", "no", "not", "dont", "nope", "hong", "hog", "khog", "kg",
 }  # fmt: skip
 _YES = {
     "có", "ừ", "ừm", "ờ", "ừa", "vâng", "dạ", "đúng", "đúng rồi", "chuẩn", "ok", "okay", "yes", "đồng ý",
@@ -79,12 +82,12 @@ def _normalized(phrases: Collection[str]) -> set[str]:
 _NEGATIONS, _YES, _FILLERS, _HEDGES = (_normalized(s) for s in (_NEGATIONS, _YES, _FILLERS, _HEDGES))
 
 
-def _words(text: str) -> list[str]:
+def _words(text: str, teencode: Mapping[str, str]) -> list[str]:
     """Normalized syllables with teencode expanded ("ko dc" -> "không được")."""
     expanded: list[str] = []
     for word in _WORD.findall(text):
         word = normalize_syllable(word)
-        expanded.extend(_teencode().get(word, word).split())
+        expanded.extend(teencode.get(word, word).split())
     return expanded
 
 
@@ -105,19 +108,26 @@ def _has_negation(words: list[str]) -> bool:
     )
 
 
-def classify_reply(text: str, go_words: Collection[str] = (), stop_words: Collection[str] = ()) -> Reply:
+def classify_reply(
+    text: str,
+    go_words: Collection[str] = (),
+    stop_words: Collection[str] = (),
+    teencode: Mapping[str, str] | None = None,
+) -> Reply:
     """Reads a reply to a yes/no question about one action.
 
     ``go_words`` say yes to this particular question ("huỷ" when asked whether to cancel, "gửi" when
     asked whether to send); ``stop_words`` say no to it ("huỷ" when asked whether to send a ticket).
-    Both are given with diacritics; their diacritic-free forms count too.
+    Both are given with diacritics; their diacritic-free forms count too. ``teencode`` is the shop's
+    lexicon (its data dir's ``lexicon/``; the checkout's when None): a negation only the shop's
+    customers abbreviate must still read as no.
     """
     stripped = text.strip()
     if stripped.startswith("/affirm"):  # our own buttons' payloads
         return Reply.YES
     if stripped.startswith("/deny"):
         return Reply.NO
-    words = _words(stripped)
+    words = _words(stripped, _teencode() if teencode is None else teencode)
     if not words:
         return Reply.UNCLEAR
     go = _normalized(go_words)
