@@ -1,20 +1,21 @@
 """The desk process's one web app: the agents' console and service API (bot/desk) with the admin
 pages (bot/admin/web.py) mounted on it.
 
-The admin pages use the console's login, sessions and templates, so bot/admin imports bot/desk and
-never the reverse; this module, above both, is the one place that puts them on one sanic app.
+The admin pages use the console's login, sessions and base template (their own pages are in
+bot/admin/templates), so bot/admin imports bot/desk and never the reverse; this module, above both,
+is the one place that puts them on one sanic app.
 """
 
 from sanic import Sanic
 
-from bot.admin.web import RetrainRunner, admin
+from bot.admin.web import TEMPLATES, RetrainRunner, admin
 from bot.desk.app import create_app as create_desk_app
 from bot.settings import Settings
 
 
 def create_app(settings: Settings) -> Sanic:
     """The console, its service API and the admin pages, wired to the database and Rasa in ``settings``."""
-    app = create_desk_app(settings)
+    app = create_desk_app(settings, [TEMPLATES])
     app.blueprint(admin)
     app.ctx.retrain = RetrainRunner()  # at most one background retrain per console
     return app

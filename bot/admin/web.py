@@ -13,6 +13,7 @@ import asyncio
 import json
 import sys
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sanic import Blueprint, Request, response
@@ -32,6 +33,7 @@ from bot.desk.texts import REASON_LABELS
 from bot.paths import PROJECT_ROOT
 
 admin = Blueprint("desk_admin", url_prefix="/admin")
+TEMPLATES = Path(__file__).parent / "templates"  # the admin pages; the console's base.html frames them
 SHOWN_GROUPS = 100  # the largest unanswered groups; a page of thousands helps nobody
 NOTICES = {
     "saved": "Đã lưu vào bản nháp. Bấm “Huấn luyện & áp dụng” để bot dùng thay đổi.",

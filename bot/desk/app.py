@@ -6,7 +6,9 @@ and talks to Rasa with the same token the other processes use; everything it nee
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Request, Sanic, response
@@ -39,9 +41,10 @@ SECURITY_HEADERS = {
 }
 
 
-def _templates(config_timezone) -> Environment:
+def _templates(config_timezone, extra_folders: Sequence[Path]) -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(DESK_DIR / "templates"), autoescape=select_autoescape(["html"], default=True)
+        loader=FileSystemLoader([DESK_DIR / "templates", *extra_folders]),
+        autoescape=select_autoescape(["html"], default=True),
     )
     environment.filters["clock"] = lambda moment: (
         (moment if isinstance(moment, datetime) else datetime.fromtimestamp(moment, timezone.utc))
@@ -51,13 +54,14 @@ def _templates(config_timezone) -> Environment:
     return environment
 
 
-def create_app(settings: Settings) -> Sanic:
-    """The console and API, wired to the project database and the Rasa server in ``settings``."""
+def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> Sanic:
+    """The console and API, wired to the project database and the Rasa server in ``settings``;
+    ``template_folders`` hold the pages of what is mounted on it (they extend the console's base.html)."""
     app = Sanic("cskh_desk")
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.RESPONSE_TIMEOUT = 24 * 3600  # live streams stay open
     config_file = DeskConfigFile(settings.desk_config)
-    app.ctx.templates = _templates(config_file.current().timezone)
+    app.ctx.templates = _templates(config_file.current().timezone, template_folders)
     app.ctx.service_token = settings.desk_token
     app.ctx.tracker_db = settings.tracker_db
     app.ctx.secure_cookies = settings.secure_cookies
