@@ -5,6 +5,7 @@ ownership not proven, order system down) and resets the form's bookkeeping
 slots so the next request starts clean.
 """
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -60,7 +61,7 @@ def say_cannot_cancel(dispatcher: CollectingDispatcher, order: Order) -> None:
 async def _owned_order(tracker: Tracker, *, full_phone: bool) -> Order | None:
     """The order named in the conversation, if this conversation proved it is theirs (checked now, server-side)."""
     number = tracker.get_slot("order_number")
-    if not ownership_ledger().proven(tracker.sender_id, number, full_phone=full_phone):
+    if not await asyncio.to_thread(ownership_ledger().proven, tracker.sender_id, number, full_phone=full_phone):
         return None
     return await find_order(tracker, number)
 
@@ -138,7 +139,7 @@ class ActionCancelOrder(Action):
             dispatcher.utter_message(response="utter_cancel_kept", order_number=number)
             return reset_form_slots()
         # checked again here, whatever the slots say: this conversation proved this very order by its phone
-        if not ownership_ledger().proven(tracker.sender_id, number, full_phone=True):
+        if not await asyncio.to_thread(ownership_ledger().proven, tracker.sender_id, number, full_phone=True):
             logger.warning("cancellation refused: ownership of the order not proven in this conversation")
             dispatcher.utter_message(response="utter_cancel_not_proven", order_number=number)
             return reset_form_slots()
@@ -187,7 +188,7 @@ class ActionAskCancelOwnership(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         number = tracker.get_slot("order_number")
-        if ownership_ledger().proven(tracker.sender_id, number, full_phone=False):
+        if await asyncio.to_thread(ownership_ledger().proven, tracker.sender_id, number, full_phone=False):
             dispatcher.utter_message(response="utter_cancel_needs_more_than_last_digits", order_number=number)
         else:
             dispatcher.utter_message(response="utter_ask_cancel_order_form_ownership_answer", order_number=number)
@@ -220,7 +221,7 @@ async def _report_verified(tracker: Tracker) -> bool:
     """
     number = tracker.get_slot("order_number")
     try:
-        if ownership_ledger().proven(tracker.sender_id, number, full_phone=False):
+        if await asyncio.to_thread(ownership_ledger().proven, tracker.sender_id, number, full_phone=False):
             return True
         order = await find_order(tracker, number) if number else None
     except (OrderBackendError, sa.exc.SQLAlchemyError):

@@ -13,6 +13,7 @@ reused only if it is strong enough for this form (cancelling needs the full
 phone number; reading the status accepts its last 4 digits).
 """
 
+import asyncio
 import logging
 import re
 from abc import abstractmethod
@@ -114,13 +115,15 @@ class OrderNumberValidation(FormValidationAction):
         if previous and number != previous:
             # a different order: nothing proven or agreed for the previous one carries over
             slots.update(dict.fromkeys(ORDER_BOUND_SLOTS))
-        if ownership_ledger().is_locked(number):
+        if await asyncio.to_thread(ownership_ledger().is_locked, number):
             return {**slots, "order_number": number, "order_locked": True}
         order, found = await look_up(number, dispatcher, tracker)
         slots.update(found)
         if order is not None:
             slots.update(self.on_order_found(order))
-            if ownership_ledger().proven(tracker.sender_id, number, full_phone=self.needs_full_phone):
+            if await asyncio.to_thread(
+                ownership_ledger().proven, tracker.sender_id, number, full_phone=self.needs_full_phone
+            ):
                 slots.update({"ownership_answer": "verified", **self.on_ownership_proven(order)})
         return slots
 
@@ -143,7 +146,7 @@ class OrderNumberValidation(FormValidationAction):
         if order is None:
             return self._not_proven(dispatcher, tracker, method)
         matches = order.phone_matches(answer, last_digits_ok=method is ProofMethod.LAST_DIGITS)
-        outcome = ownership_ledger().attempt(tracker.sender_id, order.number, matches, method)
+        outcome = await asyncio.to_thread(ownership_ledger().attempt, tracker.sender_id, order.number, matches, method)
         if outcome is Outcome.LOCKED:
             return {"ownership_answer": None, "order_locked": True}
         if outcome is Outcome.PROVEN:

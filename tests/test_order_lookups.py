@@ -5,6 +5,7 @@ runs them), against the real local fake of the shop's order API (tests/fakes/ord
 """
 
 import asyncio
+import threading
 import time
 import uuid
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import ActionExecutor
 
-from bot.settings import Settings, settings_in_force
+from bot.database import project_engine
+from bot.ownership import OwnershipLedger
+from bot.settings import Settings, current_settings, settings_in_force
 from tests.fakes.order_api import FakeOrderApi
 from tests.test_order_backends import api_order
 
@@ -111,3 +114,42 @@ def test_a_slow_order_api_does_not_hold_up_another_customer(order_api, executor)
     elapsed = time.monotonic() - started
     assert [slots_set(a)["order_number"] for a in answers] == ["DH111111", "DH222222"]
     assert elapsed < 1.6, f"the second customer waited for the first one's look-up ({elapsed:.1f} s)"
+
+
+def test_a_proof_waiting_for_a_database_lock_does_not_hold_up_another_customer(order_api, executor) -> None:
+    """Proof attempts are serialised per order by a lock in the project database (bot/ownership.py):
+    while one waits for it, the action server goes on answering everybody else."""
+    engine = project_engine(current_settings())
+    OwnershipLedger(engine)  # its tables exist before the lock is taken
+    holding, done = threading.Event(), threading.Event()
+
+    def another_writer_holds_the_database() -> None:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite's write lock, as a concurrent proof takes it
+            holding.set()
+            time.sleep(1.0)
+            connection.exec_driver_sql("ROLLBACK")
+        done.set()
+
+    async def two_customers_at_once() -> dict[str, float]:
+        proof = turn("web:a", "0987654321", {"ownership_answer": "0987654321"}, "validate_order_status_form",
+                     known={"order_number": "DH111111"})  # fmt: skip
+        other = turn("web:b", "DH222222", {"order_number": "DH222222"}, "validate_order_status_form")
+        finished: dict[str, float] = {}
+
+        async def timed(name: str, call: dict[str, Any]) -> None:
+            result = await executor.run(call)
+            finished[name] = time.monotonic() - started
+            assert slots_set(result), result
+
+        started = time.monotonic()
+        await asyncio.gather(timed("waiting proof", proof), timed("other customer", other))
+        return finished
+
+    writer = threading.Thread(target=another_writer_holds_the_database)
+    writer.start()
+    holding.wait(5)
+    finished = asyncio.run(two_customers_at_once())
+    writer.join()
+    assert done.is_set() and finished["waiting proof"] >= 0.8  # it really waited for the lock
+    assert finished["other customer"] < 0.5, finished
