@@ -1,7 +1,9 @@
 """Shared fixtures: the model is trained at most once per session (cached by hash)."""
 
+import ipaddress
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ Sanic.test_mode = True
 
 # `make test-fast` runs ``-m "not slow"`` and must start no server and load no model: a test that asks
 # for one of these without the slow mark would quietly make the fast tier slow, so it is refused here.
-NEED_THE_STACK = {"trained_model", "parse", "bot_stack", "desk_stack", "stack_shop", "browser"}
+NEED_THE_STACK = {"trained_model", "parse", "channels_stack", "bot_stack", "desk_stack", "stack_shop", "browser"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -66,6 +68,41 @@ def desk_stack(trained_model: Path, tmp_path_factory) -> Iterator[tuple[Settings
     workdir = tmp_path_factory.mktemp("desk-stack")
     with processes_in(workdir, trained_model) as (settings, stack):
         yield settings, workdir, stack
+
+
+@dataclass(frozen=True)
+class ChannelsStack:
+    """A stack with Zalo and Messenger switched on against their loopback fakes."""
+
+    settings: Settings
+    workdir: Path
+    zalo_api: Any
+    messenger_api: Any
+
+
+@pytest.fixture(scope="session")
+def channels_stack(trained_model: Path, tmp_path_factory) -> Iterator[ChannelsStack]:
+    """One stack for the Zalo, Messenger and door tests (each customer of theirs is new): Zalo's and
+    Facebook's APIs faked on loopback, the machine itself a trusted proxy so the doors' tests can
+    speak for other client addresses with X-Forwarded-For."""
+    from tests.fakes.messenger_api import FakeMessengerApi
+    from tests.fakes.zalo_api import FakeZaloApi
+    from tests.test_messenger_channel import APP_SECRET as FB_APP_SECRET
+    from tests.test_messenger_channel import PAGE_TOKEN, VERIFY_TOKEN
+    from tests.test_zalo_channel import APP_ID, APP_SECRET, OA_SECRET
+
+    workdir = tmp_path_factory.mktemp("channels")
+    with FakeZaloApi(APP_ID, APP_SECRET) as zalo, FakeMessengerApi(PAGE_TOKEN) as facebook:
+        env = {
+            "ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET, "ZALO_OA_SECRET_KEY": OA_SECRET,
+            "ZALO_ACCESS_TOKEN": zalo.access_token, "ZALO_REFRESH_TOKEN": zalo.refresh_token,
+            "ZALO_API_URL": zalo.url, "ZALO_OAUTH_URL": zalo.url,
+            "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_APP_SECRET": FB_APP_SECRET,
+            "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN, "FB_GRAPH_URL": facebook.graph_url,
+        }  # fmt: skip
+        trusted = (ipaddress.ip_network("127.0.0.1"),)
+        with processes_in(workdir, trained_model, env, trusted_proxies=trusted) as (settings, _):
+            yield ChannelsStack(settings, workdir, zalo, facebook)
 
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))

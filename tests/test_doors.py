@@ -6,20 +6,16 @@ the same machine, so tests can speak from different client addresses.
 """
 
 import asyncio
-import ipaddress
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, processes_in, widget_customer
+from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, widget_customer
 from bot.senders import SESSION_HEADER
 from connectors.guard import ADDRESS_BURST, TOO_FAST, TOO_LONG
-from tests.fakes.zalo_api import FakeZaloApi
-from tests.test_zalo_channel import APP_ID, APP_SECRET, OA_SECRET, ZaloStack
+from tests.test_zalo_channel import ZaloStack
 
 pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
 
@@ -27,17 +23,9 @@ MEGABYTE_BODY = b'{"sender": "flood", "message": "' + b"a" * 1_100_000 + b'"}'
 
 
 @pytest.fixture(scope="module")
-def doors(trained_model: Path, tmp_path_factory) -> Iterator[ZaloStack]:
-    workdir = tmp_path_factory.mktemp("doors")
-    with FakeZaloApi(APP_ID, APP_SECRET) as api:
-        env = {
-            "ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET, "ZALO_OA_SECRET_KEY": OA_SECRET,
-            "ZALO_ACCESS_TOKEN": api.access_token, "ZALO_REFRESH_TOKEN": api.refresh_token,
-            "ZALO_API_URL": api.url, "ZALO_OAUTH_URL": api.url,
-        }  # fmt: skip
-        trusted = (ipaddress.ip_network("127.0.0.1"),)
-        with processes_in(workdir, trained_model, env, trusted_proxies=trusted) as (settings, _):
-            yield ZaloStack(settings, workdir, api)
+def doors(channels_stack) -> ZaloStack:
+    """The channels' stack: the machine is its trusted proxy, so X-Forwarded-For names the client."""
+    return ZaloStack(channels_stack.settings, channels_stack.workdir, channels_stack.zalo_api)
 
 
 def rest(doors: ZaloStack, body: dict, path: str = "/webhooks/rest/webhook", **headers: str) -> requests.Response:

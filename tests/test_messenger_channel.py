@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from rasa.core.channels.channel import register
 from sanic import Sanic
 
-from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port, processes_in
+from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port
 from bot.settings import Settings
 from connectors.core import split_text
 from connectors.messenger import (
@@ -216,20 +216,13 @@ def test_without_its_secrets_the_channel_is_off() -> None:
 
 
 @pytest.fixture(scope="module")
-def facebook() -> Iterator[FakeMessengerApi]:
-    with FakeMessengerApi(PAGE_TOKEN) as api:
-        yield api
+def facebook(channels_stack) -> FakeMessengerApi:
+    return channels_stack.messenger_api
 
 
 @pytest.fixture(scope="module")
-def stack(facebook: FakeMessengerApi, trained_model: Path, tmp_path_factory) -> Iterator[tuple[Settings, Path]]:
-    workdir = tmp_path_factory.mktemp("messenger-stack")
-    channel = {
-        "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_APP_SECRET": APP_SECRET,
-        "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN, "FB_GRAPH_URL": facebook.graph_url,
-    }  # fmt: skip
-    with processes_in(workdir, trained_model, channel) as (settings, _):
-        yield settings, workdir
+def stack(channels_stack) -> tuple[Settings, Path]:
+    return channels_stack.settings, channels_stack.workdir
 
 
 def webhook(settings: Settings) -> str:

@@ -22,7 +22,7 @@ import requests
 import sqlalchemy as sa
 from sanic import Sanic
 
-from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port, processes_in
+from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port
 from bot.settings import CHANNEL_ENV_DEFAULTS, Settings
 from connectors.zalo import ZaloInput, chosen
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig, tokens_table
@@ -124,16 +124,8 @@ class ZaloUser:
 
 
 @pytest.fixture(scope="module")
-def zalo(trained_model: Path, tmp_path_factory) -> Iterator[ZaloStack]:
-    workdir = tmp_path_factory.mktemp("zalo-stack")
-    with FakeZaloApi(APP_ID, APP_SECRET) as api:
-        env = {
-            "ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET, "ZALO_OA_SECRET_KEY": OA_SECRET,
-            "ZALO_ACCESS_TOKEN": api.access_token, "ZALO_REFRESH_TOKEN": api.refresh_token,
-            "ZALO_API_URL": api.url, "ZALO_OAUTH_URL": api.url,
-        }  # fmt: skip
-        with processes_in(workdir, trained_model, env) as (settings, _):
-            yield ZaloStack(settings, workdir, api)
+def zalo(channels_stack) -> ZaloStack:
+    return ZaloStack(channels_stack.settings, channels_stack.workdir, channels_stack.zalo_api)
 
 
 @pytest.mark.slow
