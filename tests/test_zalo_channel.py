@@ -8,7 +8,7 @@ serves the whole module; each test has customers of its own.
 import asyncio
 import hashlib
 import json
-import random
+import secrets
 import threading
 import time
 import uuid
@@ -86,7 +86,9 @@ class ZaloStack:
         return requests.post(f"{self.settings.rasa_url}/webhooks/zalo/webhook", data=raw, headers=headers, timeout=10)
 
     def user(self) -> "ZaloUser":
-        user_id = str(random.randint(10**18, 10**19 - 1))
+        # from the OS, not ``random``: training and model loading in this process seed ``random``, so two
+        # modules sharing the stack would otherwise draw the same Zalo user
+        user_id = str(10**18 + secrets.randbelow(9 * 10**18))
         self.user_ids.append(user_id)
         return ZaloUser(self, user_id)
 
