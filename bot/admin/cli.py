@@ -11,6 +11,8 @@
     cskh retrain                     (train on the draft; deploy if it passes the quality gate)
     cskh releases                    (the last deployed versions)
     cskh rollback 3                  (serve release 3 again)
+    cskh backup /srv/backups/2026-12-04   (the project database and the conversations)
+    cskh restore /srv/backups/2026-12-04  (replaces them: stop the bot first)
 
 Edits go to the draft (the var dir's admin/draft); `cskh retrain` publishes them once the
 new model passes the quality gate.
@@ -22,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.admin import draft, retrain
+from bot.admin import backup, draft, retrain
 from bot.admin.audit import AuditLog
 from bot.admin.editor import FaqEditor, FaqRejectedError, Saved
 from bot.admin.faq import FaqConflictError, Topic, UnknownTopicError
@@ -81,6 +83,19 @@ def _faq(args: argparse.Namespace, actor: str, settings: Settings) -> int:
     return 0
 
 
+def _databases(args: argparse.Namespace, actor: str, settings: Settings) -> int:
+    if args.command == "backup":
+        written = backup.backup(settings, args.folder)
+        print(f"Đã sao lưu {len(written)} cơ sở dữ liệu vào {args.folder}: {', '.join(p.name for p in written)}")
+        action, detail = "backup", str(args.folder)
+    else:
+        restored = backup.restore(settings, args.folder)
+        print(f"Đã khôi phục từ {args.folder}: {', '.join(restored) or 'không có gì'}")
+        action, detail = "restore", f"{args.folder}: {', '.join(restored)}"
+    AuditLog(project_engine(settings)).record(actor, action, detail)
+    return 0
+
+
 def _releases(args: argparse.Namespace, actor: str, settings: Settings) -> int:
     if args.command == "retrain":
         return retrain.main(["--as", actor], settings)
@@ -117,6 +132,8 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("retrain", help="train on the draft and deploy it if it passes the quality gate")
     commands.add_parser("releases", help="the last deployed versions")
     commands.add_parser("rollback", help="serve an earlier release again").add_argument("number", type=int)
+    commands.add_parser("backup", help="copy the databases into a folder").add_argument("folder", type=Path)
+    commands.add_parser("restore", help="replace the databases from a backup").add_argument("folder", type=Path)
     return root
 
 
@@ -125,6 +142,8 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     args = parser().parse_args(argv)
     settings = settings or current_settings()
     try:
+        if args.command in ("backup", "restore"):
+            return _databases(args, args.actor, settings)
         return _faq(args, args.actor, settings) if args.command == "faq" else _releases(args, args.actor, settings)
     except FaqRejectedError as rejected:
         print("Không lưu được:", file=sys.stderr)
@@ -133,6 +152,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return 1
     except UnknownTopicError as error:
         print(f"Không có chủ đề {error}. Xem `cskh faq list`.", file=sys.stderr)
+        return 1
+    except backup.BackupError as error:
+        print(error, file=sys.stderr)
         return 1
     except (FaqConflictError, OSError, retrain.RetrainError) as error:
         print(f"Không lưu được: {error}", file=sys.stderr)
