@@ -35,9 +35,14 @@ def engine_for(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, future=True, pool_pre_ping=True)
 
 
+def tracker_url(tracker_db: str) -> str:
+    """Rasa's tracker store as a database URL: ``TRACKER_DB`` is a SQLite path or already a URL."""
+    return tracker_db if "://" in tracker_db else f"sqlite:///{tracker_db}"
+
+
 def tracker_engine(tracker_db: str) -> sa.engine.Engine:
-    """Rasa's tracker store (its ``events`` table), read for analytics: a SQLite path or a database URL."""
-    return engine_for(tracker_db if "://" in tracker_db else f"sqlite:///{tracker_db}")
+    """Rasa's tracker store (its ``events`` table), read for analytics."""
+    return engine_for(tracker_url(tracker_db))
 
 
 def masked_url(url: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.admin import cli
-from bot.database import engine_for, project_engine
+from bot.database import engine_for, project_engine, tracker_engine
 from bot.settings import Settings
 from bot.tickets import TicketStore
 
@@ -37,14 +37,10 @@ def fill(settings: Settings, tickets: int) -> None:
     for number in range(tickets):
         store.create(channel="rest", sender_id=f"web:c{number}", issue_type="late_delivery",
                      description=f"đơn giao chậm số {number}", contact_phone="0912345678")  # fmt: skip
-    trackers = engine_for(tracker_url(settings))
+    trackers = tracker_engine(settings.tracker_db)
     EVENTS.metadata.create_all(trackers)
     with trackers.begin() as connection:
         connection.execute(EVENTS.insert().values(sender_id="web:c0", data='{"text": "chào shop"}'))
-
-
-def tracker_url(settings: Settings) -> str:
-    return settings.tracker_db if "://" in settings.tracker_db else f"sqlite:///{settings.tracker_db}"
 
 
 def contents(settings: Settings) -> dict[str, list[tuple]]:
@@ -52,7 +48,7 @@ def contents(settings: Settings) -> dict[str, list[tuple]]:
         tickets = connection.execute(
             sa.text("SELECT code, description, contact_phone FROM tickets ORDER BY code")
         ).all()
-    with engine_for(tracker_url(settings)).connect() as connection:
+    with tracker_engine(settings.tracker_db).connect() as connection:
         events = connection.execute(sa.text("SELECT sender_id, data FROM events ORDER BY id")).all()
     return {"tickets": [tuple(row) for row in tickets], "events": [tuple(row) for row in events]}
 

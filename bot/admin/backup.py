@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.database import tracker_url
 from bot.settings import Settings, inherited_environment
 
 MANIFEST = "manifest.json"
@@ -45,8 +46,7 @@ class Database:
 
 def databases(settings: Settings) -> list[Database]:
     """The bot's two databases: its own (tickets, hand-offs, accounts...) and Rasa's tracker store."""
-    trackers = settings.tracker_db if "://" in settings.tracker_db else f"{SQLITE}{settings.tracker_db}"
-    return [Database("project", settings.database_url), Database("trackers", trackers)]
+    return [Database("project", settings.database_url), Database("trackers", tracker_url(settings.tracker_db))]
 
 
 def backup(settings: Settings, folder: Path) -> list[Path]:
