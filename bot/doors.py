@@ -30,22 +30,24 @@ RASA_PUBLIC_PREFIXES = ("/webhooks/", "/socket.io/")
 DESK_INTERNAL_PREFIXES = ("/api/",)
 
 
+def token_refusal(request: Request, token: str) -> HTTPResponse | None:
+    """401 without ``Authorization: Bearer <token>``, 403 with another secret (constant-time), else None."""
+    given = request.headers.get(TOKEN_HEADER)
+    if given is None:
+        return response.json({"error": "authentication required"}, status=401)
+    if not hmac.compare_digest(given.encode(), (TOKEN_SCHEME + token).encode()):
+        logger.warning("refused a request to %s with a wrong secret from %s", request.path, request.ip)
+        return response.json({"error": "forbidden"}, status=403)
+    return None
+
+
 def require_token(app: Sanic, token: str, open_paths: Sequence[str] = ("/health",)) -> None:
-    """Answers 401 without ``Authorization: Bearer <token>`` and 403 with another secret (constant-time)."""
+    """Every request but ``open_paths`` must carry the secret (``token_refusal``)."""
     if not token:
         raise ValueError("refusing to serve without a secret")
-    expected = (TOKEN_SCHEME + token).encode()
 
     async def check_token(request: Request) -> HTTPResponse | None:
-        if request.path in open_paths:
-            return None
-        given = request.headers.get(TOKEN_HEADER)
-        if given is None:
-            return response.json({"error": "authentication required"}, status=401)
-        if not hmac.compare_digest(given.encode(), expected):
-            logger.warning("refused a request to %s with a wrong secret from %s", request.path, request.ip)
-            return response.json({"error": "forbidden"}, status=403)
-        return None
+        return None if request.path in open_paths else token_refusal(request, token)
 
     app.register_middleware(check_token, "request")
 

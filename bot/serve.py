@@ -24,11 +24,14 @@ from bot.settings import Settings, current_settings, publish, publish_for_rasa
 
 
 def serve_rasa(settings: Settings, model: str) -> None:
-    """Runs the Rasa server on the given model."""
+    """Runs the Rasa server on the last release's model, else the given one: a replica restarted after
+    a retrain must not go back to the model the stack started with."""
     from rasa.core.run import serve_application
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
+
+    from bot.admin.retrain import released_model
 
     # Rasa logs parsed messages at DEBUG: keep customers' words out of the logs unless asked.
     configure_logging_and_warnings()
@@ -40,7 +43,7 @@ def serve_rasa(settings: Settings, model: str) -> None:
         doors.split_by_interface(app, doors.rasa_is_internal, settings.host, settings.rasa_api_host)
 
     serve_application(
-        model_path=model,
+        model_path=str(released_model(settings) or model),
         interface=doors.bind_address(settings.host, settings.rasa_api_host),
         port=settings.rasa_port,
         credentials=str(CREDENTIALS_FILE),

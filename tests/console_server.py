@@ -4,9 +4,7 @@ For attacks on the console door that need real HTTP (cookies, client addresses, 
 not the bot: starts in well under a second, and the test can change the console's timings in place.
 """
 
-import asyncio
 import ipaddress
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +17,7 @@ from sanic import Sanic
 
 from bot.sandbox import DeskAgent, isolated_settings
 from bot.settings import settings_in_force
+from tests.served import served
 
 
 class ConsoleServer:
@@ -51,30 +50,9 @@ def console_server(workdir: Path, trusted_proxies: str = "127.0.0.1", **changes:
     with pytest.MonkeyPatch.context() as patch, settings_in_force(settings):
         patch.setattr(Sanic, "test_mode", True)  # one app per test module in the same process
         app = create_app(settings)
-        loop = asyncio.new_event_loop()
-        ready, stop = threading.Event(), None
-
-        async def serve() -> None:
-            nonlocal stop
-            stop = asyncio.Event()
-            server = await app.create_server(host="127.0.0.1", port=settings.desk_port, return_asyncio_server=True)
-            await server.startup()
-            await server.before_start()
-            await server.after_start()
-            ready.set()
-            await stop.wait()
-            await server.before_stop()
-            server.close()
-            await server.wait_closed()
-            await server.after_stop()
-
-        thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-        thread.start()
-        assert ready.wait(30), "the console did not start"
-        engine = sa.create_engine(settings.database_url, future=True, connect_args={"timeout": 15})
-        try:
-            yield ConsoleServer(settings.desk_url, engine)
-        finally:
-            loop.call_soon_threadsafe(stop.set)
-            thread.join(10)
-            engine.dispose()
+        with served(app, settings.desk_port):
+            engine = sa.create_engine(settings.database_url, future=True, connect_args={"timeout": 15})
+            try:
+                yield ConsoleServer(settings.desk_url, engine)
+            finally:
+                engine.dispose()

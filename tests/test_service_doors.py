@@ -44,7 +44,7 @@ def test_rasa_serves_only_webhooks_on_the_public_interface_and_its_api_on_loopba
     doors.split_by_interface(app, doors.rasa_is_internal, "0.0.0.0", "127.0.0.1")
     for path in ["/webhooks/rest/webhook", "/webhooks/rest/webhook/", "/socket.io/", "/webhooks/zalo/webhook"]:
         assert refused(app, path, "203.0.113.7") is None
-    for path in ["/conversations/zalo:1/tracker/events", "/model", "/status", "/", "/webhooks"]:
+    for path in ["/conversations/zalo:1/tracker/events", "/model", "/cskh/model", "/status", "/", "/webhooks"]:
         assert refused(app, path, "203.0.113.7") == 404
         assert refused(app, path, "127.0.0.1") is None
         assert refused(app, path, "::ffff:127.0.0.1") is None

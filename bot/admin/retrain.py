@@ -12,10 +12,13 @@ own output goes to stderr). The steps:
 4. the gate: a candidate more than ``GATE_POINTS`` below the live model is not
    deployed, and the examples it gets wrong that the live model got right are
    listed;
-5. otherwise publish the draft into the data dir, file the model in the models
-   dir under the name ``make run`` expects for that data, and ``PUT /model`` on
-   the running Rasa server, which loads it while the old one keeps answering.
-   The last ``KEEP_RELEASES`` releases are kept for rollback.
+5. otherwise file the model in the models dir under the name ``make run``
+   expects for the data once the draft is published, have every Rasa server
+   load it (``PUT /cskh/model`` on each replica: each loads it while the old
+   one keeps answering) and check each reports it in ``/status``; only then
+   publish the draft into the data dir and record the release. A server that
+   cannot load it puts every server back on the old model and publishes
+   nothing. The last ``KEEP_RELEASES`` releases are kept for rollback.
 
 Every folder comes from the settings (data dir, models dir, the var dir's
 admin/ for the draft, releases and workspaces), so tests and benchmarks run a
@@ -148,13 +151,16 @@ def _train(folder: Path, config: Path, report: Report) -> Path:
         raise RetrainError(f"Không huấn luyện được mô hình mới: {error}") from error
 
 
+def released_model(settings: Settings) -> Path | None:
+    """The last release's model, which every Rasa server serves (and loads when it restarts)."""
+    releases = load_releases(settings)
+    return Path(releases[-1]["model"]) if releases and Path(releases[-1]["model"]).exists() else None
+
+
 def live_model(settings: Settings | None = None) -> Path:
     """The model the running bot serves: the last release, else the one `make run` trains for the data dir."""
     settings = settings or current_settings()
-    releases = load_releases(settings)
-    if releases:
-        return Path(releases[-1]["model"])
-    return ensure_model(settings.data_dir, settings.models_dir, settings.model_config)
+    return released_model(settings) or ensure_model(settings.data_dir, settings.models_dir, settings.model_config)
 
 
 def load_releases(settings: Settings | None = None) -> list[dict[str, Any]]:
@@ -176,32 +182,66 @@ def _accuracy(model: Path, sets: Sequence[Path]) -> tuple[float, dict[str, str]]
     return report.accuracy, predictions
 
 
+def _put_model(url: str, model: Path, settings: Settings) -> int | None:
+    """Asks one Rasa server to load ``model`` (connectors/operations.py); its HTTP status, None when it is down."""
+    try:
+        reply = requests.put(
+            f"{url}/cskh/model", headers={"Authorization": f"Bearer {settings.rasa_token}"},
+            json={"model_file": str(model)}, timeout=300,
+        )  # fmt: skip
+    except requests.ConnectionError:
+        return None
+    return reply.status_code
+
+
+def _serving(url: str, settings: Settings) -> str | None:
+    """The model file a Rasa server reports in ``/status``."""
+    try:
+        reply = requests.get(f"{url}/status", params={"token": settings.rasa_token}, timeout=10)
+    except requests.ConnectionError:
+        return None
+    return reply.json().get("model_file") if reply.status_code == 200 else None
+
+
 def _swap(model: Path, settings: Settings) -> None:
-    """Asks every running Rasa server (each replica when scaled out) to load ``model``; each answers with the
-    old one meanwhile. One that cannot load it is an error: the replicas would answer from different models."""
-    failed = []
-    for url in settings.model_server_urls:
+    """Makes every Rasa server (each replica when scaled out) serve ``model``; done only when each reports it
+    in ``/status``. Each loads it beside the old one, which answers meanwhile. With no server running at all
+    there is nothing to swap: the next start serves the data dir's model, which is this one."""
+    urls = settings.model_server_urls
+    statuses = {url: _put_model(url, model, settings) for url in urls}
+    if all(status is None for status in statuses.values()):
+        return
+    serving = {url: _serving(url, settings) for url in urls}
+    behind = [url for url in urls if serving[url] != model.name]
+    if behind:
+        reasons = ", ".join("không chạy" if statuses[u] is None else f"HTTP {statuses[u]}" for u in behind)
+        raise RetrainError(f"{len(behind)}/{len(urls)} máy chủ Rasa không nạp được mô hình mới ({reasons}).")
+
+
+def _go_live(model: Path, previous: Path, settings: Settings) -> None:
+    """Swaps every server to ``model``, or puts back ``previous`` on all of them: never a split."""
+    try:
+        _swap(model, settings)
+    except RetrainError as error:
         try:
-            reply = requests.put(
-                f"{url}/model", params={"token": settings.rasa_token}, json={"model_file": str(model)}, timeout=300
-            )
-        except requests.ConnectionError:
-            continue  # no server running there: it loads the newest model (it matches the data dir) when started
-        if reply.status_code != 204:
-            failed.append(reply.status_code)
-    if failed:
-        raise RetrainError(
-            f"{len(failed)}/{len(settings.model_server_urls)} máy chủ Rasa không nạp được mô hình mới "
-            f"(HTTP {', '.join(map(str, failed))})."
-        )
+            _swap(previous, settings)
+        except RetrainError:
+            raise RetrainError(f"{error} Chưa trả lại được mô hình cũ trên mọi máy chủ: cần kiểm tra.") from error
+        raise RetrainError(f"{error} Mọi máy chủ vẫn dùng mô hình cũ; dữ liệu chưa thay đổi.") from error
 
 
-def _release(candidate: Path, actor: str, accuracy: float, settings: Settings) -> Path:
-    """Publishes the draft, moves the model into the models dir and remembers the release.
+def _file_model(candidate: Path, settings: Settings) -> Path:
+    """Moves the candidate (and its scores) into the models dir, under the name ``make run`` expects for the
+    data dir once the draft is published: it was trained on a copy of the data dir with the draft in it."""
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    stem = candidate.name.removesuffix(".tar.gz")
+    for path in [candidate, *candidate.parent.glob(f"{stem}.eval-*.json")]:
+        shutil.move(path, settings.models_dir / path.name)
+    return settings.models_dir / candidate.name
 
-    The candidate was trained on a copy of the data dir with the draft in it, so its name is the
-    fingerprint of the data dir once the draft is published: ``make run`` serves it without retraining.
-    """
+
+def _release(model: Path, actor: str, accuracy: float, settings: Settings) -> None:
+    """Publishes the draft and remembers the release: only once every server serves ``model``."""
     files = draft.draft(settings)
     releases = load_releases(settings)
     number = releases[-1]["number"] + 1 if releases else 1
@@ -210,19 +250,23 @@ def _release(candidate: Path, actor: str, accuracy: float, settings: Settings) -
     shutil.copyfile(files.nlu_path, snapshot / "faq.yml")
     shutil.copyfile(files.answers_path, snapshot / "answers.yml")
     draft.publish(files, settings)
-    settings.models_dir.mkdir(parents=True, exist_ok=True)
-    stem = candidate.name.removesuffix(".tar.gz")
-    for path in [candidate, *candidate.parent.glob(f"{stem}.eval-*.json")]:  # its scores go along
-        shutil.move(path, settings.models_dir / path.name)
-    target = settings.models_dir / candidate.name
     releases.append({
-        "number": number, "at": datetime.now(timezone.utc).isoformat(), "actor": actor, "model": str(target),
+        "number": number, "at": datetime.now(timezone.utc).isoformat(), "actor": actor, "model": str(model),
         "accuracy": accuracy, "snapshot": str(snapshot),
     })  # fmt: skip
     _releases_file(settings).write_text(json.dumps(releases[-KEEP_RELEASES:], ensure_ascii=False, indent=1))
     for old in releases[:-KEEP_RELEASES]:
         shutil.rmtree(old["snapshot"], ignore_errors=True)
-    return target
+
+
+def deploy(candidate: Path, actor: str, accuracy: float, settings: Settings) -> Path:
+    """Every server onto the candidate, then the draft published and the release recorded; a failed swap
+    leaves the data dir, the releases and every server as they were."""
+    previous = live_model(settings)
+    model = _file_model(candidate, settings)
+    _go_live(model, previous, settings)
+    _release(model, actor, accuracy, settings)
+    return model
 
 
 def rollback(number: int, actor: str, settings: Settings | None = None) -> Path:
@@ -233,9 +277,9 @@ def rollback(number: int, actor: str, settings: Settings | None = None) -> Path:
     if release is None or not Path(release["model"]).exists():
         raise RetrainError(f"Không còn bản phát hành số {number}.")
     snapshot = Path(release["snapshot"])
+    _go_live(Path(release["model"]), live_model(settings), settings)
     draft.publish(draft.FaqFiles(snapshot / "faq.yml", snapshot / "answers.yml"), settings)
     draft.discard(settings)
-    _swap(Path(release["model"]), settings)
     releases = [r for r in releases if r["number"] != number] + [release]
     _releases_file(settings).write_text(json.dumps(releases, ensure_ascii=False, indent=1))
     AuditLog(project_engine(settings)).record(actor, "rollback", f"release {number}")
@@ -288,8 +332,7 @@ def _run(actor: str, report: Report, settings: Settings) -> Outcome:
                 live_accuracy, accuracy, worse,
             )  # fmt: skip
         _report(report, "deploy")
-        model = _release(candidate, actor, accuracy, settings)
-        _swap(model, settings)
+        model = deploy(candidate, actor, accuracy, settings)
         _report(report, "deploy", 1.0)
         return Outcome(
             "deployed", f"Đã đưa mô hình mới vào sử dụng (độ chính xác {accuracy:.1%}).",
