@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered bench-flood clean
+.PHONY: help install setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
@@ -91,7 +91,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: bench-nlu bench-handoff bench-latency bench-retrain bench-unanswered bench-flood
+bench: bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood
 
 bench-nlu: install
 	$(PY) -m bench.nlu
@@ -104,6 +104,9 @@ bench-latency: install
 
 bench-retrain: install widget
 	$(PY) -m bench.retrain
+
+bench-swap: install widget scale-deps
+	$(PY) -m bench.model_swap
 
 bench-unanswered: install
 	$(PY) -m bench.unanswered

@@ -208,6 +208,8 @@ def _swap(model: Path, settings: Settings) -> None:
     in ``/status``. Each loads it beside the old one, which answers meanwhile. With no server running at all
     there is nothing to swap: the next start serves the data dir's model, which is this one."""
     urls = settings.model_server_urls
+    # one replica at a time: loading is CPU-bound, and loading on every replica at once made the slowest
+    # customer wait 1.9 s instead of 0.6 s (make bench-swap, docs/BENCHMARKS.md)
     statuses = {url: _put_model(url, model, settings) for url in urls}
     if all(status is None for status in statuses.values()):
         return
