@@ -8,13 +8,19 @@ Nothing is left behind, however the supervisor ends:
 - each child runs in its own session, so a Ctrl-C or a SIGTERM meant for the supervisor's process
   group does not cut a server off mid-request; the supervisor stops them all instead, each with its
   process group (what a server started itself goes too), SIGTERM first, SIGKILL after 10 s;
-- on Linux each child is started through this module's ``__main__``, which asks the kernel for a
-  SIGTERM when the supervisor dies (``prctl(PR_SET_PDEATHSIG)``), then execs the server: a SIGKILLed
-  or crashed supervisor takes its servers with it. Hand-written with ctypes: setpriv(1) has
-  ``--pdeathsig`` but cannot notice a supervisor that died before the signal was set (this checks
-  ``getppid()`` after setting it); python-prctl needs a C build against libcap; supervisord and
-  circus are daemons of their own, not a library for a parent's children. The signal is tied to the
-  *thread* that forked, so servers are bound only when started from the main thread.
+- a supervisor that is SIGKILLed or crashes takes its servers with it, twice over. On Linux each child
+  is started through this module's ``__main__``, which asks the kernel for a SIGTERM when the supervisor
+  dies (``prctl(PR_SET_PDEATHSIG)``), then execs the server. And a small reaper process (``_Reaper``),
+  told of every server's process group, stops those groups when the supervisor's end of its pipe
+  closes: that also reaches what the servers started (the desk's retrain), which the kernel's signal
+  does not.
+
+``prctl`` is called through ctypes: setpriv(1) has ``--pdeathsig`` but cannot notice a supervisor that
+died before the signal was set (this checks ``getppid()`` after setting it); python-prctl needs a C
+build against libcap; tini (``-p``, ``-g``) would be one more Debian package for ``make run`` and one more
+process per server; supervisord and circus are daemons of their own, not a library for a parent's
+children. The signal is tied to the *thread* that forked, so servers are bound only when started from
+the main thread.
 """
 
 import ctypes
@@ -68,6 +74,7 @@ class Stack:
 
     env: dict[str, str]
     output: Callable[[str], IO | None]
+    reaper: "_Reaper"
     log_dir: Path | None = None
     ready_timeout: float = READY_TIMEOUT_SECONDS
     services: dict[str, Service] = field(default_factory=dict)
@@ -78,7 +85,8 @@ class Stack:
         command = service.program or [sys.executable, "-m", "bot.serve", *service.args]
         log = self.output(role)
         try:
-            self.processes[role] = _spawn(command, {**self.env, **service.env}, log)
+            self.processes[role] = process = _spawn(command, {**self.env, **service.env}, log)
+            self.reaper.watch(process.pid)
         finally:
             if log is not None:
                 log.close()  # the child has its own copy; a server restarted for days must not use up ours
@@ -103,14 +111,14 @@ class Stack:
 
     def exit_code(self, role: str) -> int | None:
         """None while the server runs; once it ended, its code (minus the signal that killed it)."""
-        return _exit_code(self.processes[role])
+        return self._exit_code(self.processes[role])
 
     def log_of(self, role: str) -> str:
         return str(self.log_dir / f"{role}.log") if self.log_dir else "the output above"
 
     def kill(self, role: str) -> None:
         """Stops one server, as a crash or a deploy would."""
-        _stop([self.processes[role]])
+        self._stop([self.processes[role]])
 
     def restart(self, role: str, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         self.kill(role)
@@ -119,7 +127,32 @@ class Stack:
 
     def stop(self) -> None:
         """Asks every child to stop, then kills what is left."""
-        _stop(list(self.processes.values()))
+        self._stop(list(self.processes.values()))
+
+    def _exit_code(self, process: subprocess.Popen) -> int | None:
+        """The process's exit code once it ended, after killing what it left in its process group (a
+        retrain the desk started, nginx's workers): nobody is left to stop those. Looked at without reaping
+        first, so the group's number cannot have been reused by then."""
+        if process.returncode is None:
+            ended = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            if ended is None:
+                return None
+            _signal_group(process.pid, signal.SIGKILL)
+            self.reaper.forget(process.pid)
+        return process.poll()
+
+    def _stop(self, processes: list[subprocess.Popen]) -> None:
+        running = [process for process in processes if self._exit_code(process) is None]
+        for process in running:
+            _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while running and time.monotonic() < deadline:
+            time.sleep(0.05)
+            running = [process for process in running if self._exit_code(process) is None]
+        for process in running:
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
+            self.reaper.forget(process.pid)
 
 
 def _signal_group(group: int, signum: int) -> None:
@@ -127,29 +160,64 @@ def _signal_group(group: int, signum: int) -> None:
         os.killpg(group, signum)
 
 
-def _exit_code(process: subprocess.Popen) -> int | None:
-    """The process's exit code once it ended, after killing what it left in its process group (a
-    retrain the desk started, nginx's workers): nobody is left to stop those. Looked at without reaping
-    first, so the group's number cannot have been reused by then."""
-    if process.returncode is None:
-        ended = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        if ended is None:
-            return None
-        _signal_group(process.pid, signal.SIGKILL)
-    return process.poll()
+def _group_exists(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
-def _stop(processes: list[subprocess.Popen]) -> None:
-    running = [process for process in processes if _exit_code(process) is None]
-    for process in running:
-        _signal_group(process.pid, signal.SIGTERM)
+class _Reaper:
+    """A process of its own (its own session too) that stops the servers' process groups when the
+    supervisor ends without stopping them, however it ended: when the supervisor's end of the pipe
+    closes. ``PR_SET_PDEATHSIG`` reaches the servers only; this also reaches what they started."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.processes", "reap"], cwd=PROJECT_ROOT, stdin=subprocess.PIPE,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def watch(self, group: int) -> None:
+        self._tell(group)
+
+    def forget(self, group: int) -> None:
+        self._tell(-group)
+
+    def close(self) -> None:
+        """Once every group was stopped (and forgotten): the reaper has nothing left to do."""
+        with suppress(OSError):
+            self.process.communicate(timeout=STOP_GRACE_SECONDS)
+
+    def _tell(self, number: int) -> None:
+        assert self.process.stdin is not None
+        with suppress(OSError):  # a reaper killed by hand costs only its second line of defence
+            self.process.stdin.write(f"{number}\n".encode())
+            self.process.stdin.flush()
+
+
+def _reap(orders: IO[str]) -> None:
+    """The reaper's half: the groups it was told of, until end of input; those left then are stopped,
+    SIGTERM first, SIGKILL after the same grace as the supervisor's."""
+    groups: set[int] = set()
+    for line in orders:
+        number = int(line)
+        if number > 0:
+            groups.add(number)
+        else:
+            groups.discard(-number)
+    if not groups:
+        return
+    print(f"The supervisor is gone: stopping what it left running (process groups {sorted(groups)})", file=sys.stderr)
+    for group in groups:
+        _signal_group(group, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
-    while running and time.monotonic() < deadline:
-        time.sleep(0.05)
-        running = [process for process in running if _exit_code(process) is None]
-    for process in running:
-        _signal_group(process.pid, signal.SIGKILL)
-        process.wait()
+    while groups and time.monotonic() < deadline:
+        time.sleep(0.1)
+        groups = {group for group in groups if _group_exists(group)}
+    for group in groups:
+        _signal_group(group, signal.SIGKILL)
 
 
 def _spawn(command: list[str], env: dict[str, str], output: IO | None) -> subprocess.Popen:
@@ -168,7 +236,7 @@ def _bound_to_this_process(command: list[str]) -> list[str]:
     """``command``, started so that it gets a SIGTERM when this process dies (see the module's doc)."""
     if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
         return command
-    return [sys.executable, "-m", "bot.processes", str(os.getpid()), *command]
+    return [sys.executable, "-m", "bot.processes", "bound", str(os.getpid()), *command]
 
 
 def _exec_bound_to_parent(parent: int, command: list[str]) -> NoReturn:
@@ -291,7 +359,7 @@ def running_services(
         return os.fdopen(os.open(log_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
 
     env = child_environment(settings, {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
-    stack = Stack(env, output, log_dir, timeout)
+    stack = Stack(env, output, _Reaper(), log_dir, timeout)
     try:
         for role, service in services.items():
             stack.start(role, service)
@@ -300,6 +368,7 @@ def running_services(
         yield stack
     finally:
         stack.stop()
+        stack.reaper.close()
 
 
 def actions_service(settings: Settings) -> Service:
@@ -371,4 +440,7 @@ def supervise(starting: AbstractContextManager[Stack], banner: Callable[[], str]
 
 
 if __name__ == "__main__":
-    _exec_bound_to_parent(int(sys.argv[1]), sys.argv[2:])
+    if sys.argv[1:] == ["reap"]:
+        _reap(sys.stdin)
+    else:  # bound PID COMMAND...
+        _exec_bound_to_parent(int(sys.argv[2]), sys.argv[3:])

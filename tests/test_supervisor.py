@@ -2,8 +2,9 @@
 and the supervisor says so; however the supervisor is stopped or killed, no server is left behind
 holding its port.
 
-The supervised servers are the action server and the desk (tests/supervised_servers.py): they need no
-model. The supervisor runs in a session of its own, so a signal to its process group misses pytest.
+The supervised servers are the action server, the desk (they need no model) and a stand-in for a server
+that started a process of its own (tests/supervised_servers.py): that one must go with its server too.
+The supervisor runs in a session of its own, so a signal to its process group misses pytest.
 """
 
 import os
@@ -20,11 +21,11 @@ import pytest
 import requests
 
 from bot.processes import Backoff
-from bot.sandbox import eventually, isolated_settings
+from bot.sandbox import eventually, free_port, isolated_settings
 from bot.settings import Settings
 from tests.supervised_servers import BANNER
 
-ROLES = ("actions", "desk")
+ROLES = ("actions", "desk", "helper")
 SERVERS = pytest.mark.slow  # they start server processes (no model): not for the fast tier
 
 
@@ -68,6 +69,7 @@ def _port_free(port: int) -> bool:
 class Supervised:
     process: subprocess.Popen
     settings: Settings
+    helper_port: int
     output: Path
 
     def said(self) -> str:
@@ -81,34 +83,48 @@ class Supervised:
                 stat = _stat(pid)
                 command = _command(pid)
                 mine = stat is not None and int(stat[1]) == self.process.pid and stat[0] != "Z"
-                if mine and command[-2:] == ["bot.serve", role] and "bot.processes" not in command:
+                if mine and "bot.processes" not in command and self._is(role, command):
                     return pid
             return None
 
         return eventually(found, 30, describe=self.said)
 
+    def _is(self, role: str, command: list[str]) -> bool:
+        if role == "helper":
+            return "http.server" in command
+        return command[-2:] == ["bot.serve", role]
+
     def ports(self) -> list[int]:
-        return [self.settings.action_port, self.settings.desk_port]
+        return [self.settings.action_port, self.settings.desk_port, self.helper_port]
 
     def healthy(self, role: str) -> bool:
-        url = {"actions": f"http://127.0.0.1:{self.settings.action_port}", "desk": self.settings.desk_url}[role]
+        url = {
+            "actions": f"http://127.0.0.1:{self.settings.action_port}/health",
+            "desk": f"{self.settings.desk_url}/health",
+            "helper": f"http://127.0.0.1:{self.helper_port}/",
+        }[role]  # fmt: skip
         try:
-            return requests.get(f"{url}/health", timeout=2).status_code == 200
+            return requests.get(url, timeout=2).status_code == 200
         except requests.RequestException:
             return False
+
+    def in_group_of(self, server: int) -> list[int]:
+        """The other processes in ``server``'s process group: what it started."""
+        return [pid for pid in _all_pids() if pid != server and _alive(pid) and int((_stat(pid) or "000")[2]) == server]
 
 
 @pytest.fixture
 def supervised(tmp_path: Path) -> Iterator[Supervised]:
     """A running supervisor; whatever a test leaves of it and its servers is killed afterwards."""
-    settings = isolated_settings(tmp_path / "var")
+    settings, helper_port = isolated_settings(tmp_path / "var"), free_port()
     output = tmp_path / "supervisor.out"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.supervised_servers"], env={**os.environ, **settings.to_environment()},
-            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "tests.supervised_servers", "--helper-port", str(helper_port)],
+            env={**os.environ, **settings.to_environment()}, stdout=sink, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
-    supervised = Supervised(process, settings, output)
+    supervised = Supervised(process, settings, helper_port, output)
     groups = [process.pid]
     try:
         eventually(lambda: BANNER in supervised.said() or process.poll() is not None, 90, describe=supervised.said)
@@ -149,6 +165,14 @@ def test_a_killed_server_is_started_again_and_the_supervisor_says_so(supervised:
     assert supervised.healthy("desk")
     assert supervised.server("actions") == actions and supervised.healthy("actions")  # the other one untouched
     assert supervised.process.poll() is None
+
+    helper = supervised.server("helper")
+    started_by_it = supervised.in_group_of(helper)
+    assert started_by_it
+    os.kill(helper, signal.SIGKILL)
+    eventually(lambda: supervised.said().count("is back and ready") == 2, 30, describe=supervised.said)
+    assert not [pid for pid in started_by_it if _alive(pid)]  # nobody is left to stop what it started
+    assert supervised.healthy("helper")
 
 
 STOPS: dict[str, Callable[[subprocess.Popen], None]] = {
