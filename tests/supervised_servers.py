@@ -1,7 +1,7 @@
-"""``make run``'s supervisor over the two servers that need no model (the action server and the desk)
-and a stand-in for a server that starts a process of its own, as the desk does for a retrain (a shell
-that leaves a ``sleep`` running and becomes Python's http.server): what tests/test_supervisor.py starts,
-kills and signals, as its own process.
+"""``make run``'s supervisor, as its own process, over the desk (a real server that needs no model) and
+a stand-in for a server that starts a process of its own, as the desk does for a retrain: a shell that
+leaves a ``sleep`` running and becomes Python's http.server. Started again, the stand-in never gets
+ready (it only sleeps). What tests/test_supervisor.py starts, kills and signals.
 
 Its settings come from the environment the test gives it (``Settings.to_environment``), like any child
 of the stack; the servers' logs go to ``<var dir>/logs``.
@@ -9,25 +9,39 @@ of the stack; the servers' logs go to ``<var dir>/logs``.
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from bot.processes import Service, actions_service, desk_service, running_services, supervise
+from bot.processes import Service, Stack, desk_service, running_services, supervise
 from bot.settings import current_settings
 
-BANNER = "supervising the action server, the desk and a server with a child"
+BANNER = "supervising the desk and a server with a child"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--helper-port", type=int, required=True)
-    port = parser.parse_args().helper_port
+    parser.add_argument("--restart-timeout", type=float, required=True, help="how long a restart may take")
+    args = parser.parse_args()
     settings = current_settings()
-    helper = f"sleep 600 & exec {sys.executable} -m http.server {port} --bind 127.0.0.1"
+    started_once = settings.var_dir / "helper-started"
+    helper = (
+        f"if [ -e {started_once} ]; then exec sleep 600; fi; touch {started_once}; "
+        f"sleep 600 & exec {sys.executable} -m http.server {args.helper_port} --bind 127.0.0.1"
+    )
     services = {
-        "actions": actions_service(settings),
         "desk": desk_service(settings),
-        "helper": Service("helper", [], f"http://127.0.0.1:{port}/", program=["sh", "-c", helper]),
+        "helper": Service("helper", [], f"http://127.0.0.1:{args.helper_port}/", program=["sh", "-c", helper]),
     }
-    return supervise(running_services(settings, services, settings.var_dir / "logs", timeout=60), lambda: BANNER)
+
+    @contextmanager
+    def starting() -> Iterator[Stack]:
+        # the first start may be slow on a busy machine; a restart that never gets ready is what a test waits out
+        with running_services(settings, services, settings.var_dir / "logs", timeout=90) as stack:
+            stack.ready_timeout = args.restart_timeout
+            yield stack
+
+    return supervise(starting(), lambda: BANNER)
 
 
 if __name__ == "__main__":
