@@ -53,7 +53,7 @@ def _banner(settings: Settings, login: str, now: datetime) -> str:
 
 
 def main() -> int:
-    """Runs until Ctrl-C or until a server dies; returns the exit code."""
+    """Runs until Ctrl-C or SIGTERM, starting again any server that dies; returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = current_settings()
     try:
