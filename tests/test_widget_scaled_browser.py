@@ -5,12 +5,21 @@ other. Each reply here is sent through each replica's own port, so one of them i
 that does not hold the socket, whichever nginx picked: it must still arrive, without a reconnect.
 """
 
+import asyncio
 import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.sandbox import ADMIN_PASSWORD, DeskAgent, agent_reply_through, free_port, isolated_settings, replica_urls
+from bot.sandbox import (
+    ADMIN_PASSWORD,
+    DeskAgent,
+    agent_reply_through,
+    free_port,
+    isolated_settings,
+    replica_urls,
+    widget_customer,
+)
 from bot.scaled import Scale, running_scaled_stack
 from tests.test_scaled import start_redis
 
@@ -34,6 +43,24 @@ def scaled_widget(trained_model: Path, postgres_url: str, tmp_path_factory):
             yield settings, stack
     finally:
         redis.terminate()
+
+
+def test_a_customer_on_the_polling_fallback_chats_through_nginx(scaled_widget) -> None:
+    """Where websockets are blocked the widget long-polls: every request of the session must reach the
+    replica that opened it (first in the module: the browser's event loop would stop ``asyncio.run``)."""
+    settings, _ = scaled_widget
+
+    async def chat() -> list[str]:
+        async with widget_customer(settings.rasa_url) as customer:
+            replies = []
+            for text in ("phí ship về Hà Nội bao nhiêu vậy", "bao lâu thì nhận được hàng", "có trả góp không ạ"):
+                await customer.say(text)
+                replies.append(await customer.next_reply())
+            return replies
+
+    replies = asyncio.run(chat())
+    assert "20.000đ" in replies[0]
+    assert all(replies)
 
 
 def test_an_agents_reply_through_either_replica_reaches_the_widget_without_a_reconnect(scaled_widget, browser):
