@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood clean
+.PHONY: help install setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
@@ -20,7 +20,7 @@ help:
 	@echo "make run-scaled - 2 Rasa replicas + 2 action servers behind nginx, on PostgreSQL and Redis"
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
-	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, unanswered grouping, a flood at the doors"
+	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, unanswered grouping, a flood at the doors, widget replies across replicas"
 	@echo "make lint   - ruff check, ruff format --check and mypy (bot, actions, connectors, bench)"
 
 $(PY):
@@ -91,7 +91,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood
+bench: bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget
 
 bench-nlu: install
 	$(PY) -m bench.nlu
@@ -113,6 +113,9 @@ bench-unanswered: install
 
 bench-flood: install
 	$(PY) -m bench.flood
+
+bench-widget: install widget
+	$(PY) -m bench.widget
 
 clean:
 	rm -rf models .rasa results var/*.db

@@ -21,7 +21,7 @@ from bot.sandbox import ADMIN_PASSWORD, DeskAgent, LiveStream, RestCustomer, sta
 from bot.training import ensure_model
 
 
-def _percentiles(samples: list[float]) -> str:
+def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
     return (
@@ -57,8 +57,8 @@ def measure(messages: int) -> None:
             customer.wait_for(_says(reply))
             to_customer.append(time.time() - sent)
         stream.close()
-    print(f"customer message → agent console (SSE):  {_percentiles(to_agent)}")
-    print(f"agent reply → customer's REST inbox:      {_percentiles(to_customer)}")
+    print(f"customer message → agent console (SSE):  {percentiles(to_agent)}")
+    print(f"agent reply → customer's REST inbox:      {percentiles(to_customer)}")
     print("(the inbox figure includes the client's 0.2 s polling interval)")
 
 

@@ -17,10 +17,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import requests
 import socketio
 
+from bot.handoff_protocol import desk_message
 from bot.processes import Stack, running_stack
 from bot.senders import SESSION_HEADER
 from bot.settings import Settings
@@ -192,6 +194,25 @@ async def widget_customer(
         yield customer
     finally:
         await client.eio.disconnect(abort=True)
+
+
+def agent_reply_through(rasa_url: str, token: str, sender_id: str, text: str, agent: str) -> None:
+    """An agent's reply appended as the desk appends it (bot/desk/rasa_client.py), but through the Rasa
+    server at ``rasa_url``: one chosen replica, where the desk's own go through nginx to whichever."""
+    reply = requests.post(
+        f"{rasa_url}/conversations/{quote(sender_id, safe=':')}/tracker/events",
+        params={"token": token, "output_channel": "latest", "execute_side_effects": "true", "include_events": "NONE"},
+        json=[desk_message(text, agent=agent)], timeout=30,
+    )  # fmt: skip
+    assert reply.status_code == 200, reply.text
+
+
+def replica_urls(stack: Stack) -> list[str]:
+    """Each Rasa replica's own address (``rasa-1``, ``rasa-2``…), bypassing nginx."""
+    return [
+        service.ready_url.split("/status")[0] for role, service in sorted(stack.services.items())
+        if role.startswith("rasa-")
+    ]  # fmt: skip
 
 
 class DeskAgent:

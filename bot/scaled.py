@@ -1,7 +1,9 @@
 """``make run-scaled``: the bot as several replicas behind nginx, on PostgreSQL and Redis.
 
 - N Rasa replicas (deploy/scaled/endpoints.yml: trackers in PostgreSQL through
-  Rasa's SQLTrackerStore, conversation locks in Redis through RedisLockStore);
+  Rasa's SQLTrackerStore, conversation locks in Redis through RedisLockStore), whose
+  widget sockets are shared through the same Redis (connectors/webchat.py), so a reply
+  any replica sends reaches the customer's socket wherever it is;
 - N action servers; the desk (console) with the project database in the same
   PostgreSQL database;
 - nginx (Debian's package, `make scale-deps`) in front: customers and channels
@@ -147,6 +149,7 @@ def running_scaled_stack(
         settings, database_url=pg_url, tracker_db=pg_url, endpoints_file=SCALED_ENDPOINTS,
         action_balancer_url=f"http://{connect_address(settings.action_host)}:{actions_port}/webhook",
         model_servers=tuple(f"http://{LOOPBACK}:{port}" for port in rasa_ports),  # a new model reaches every replica
+        widget_redis_url=scale.redis_url,
     )  # fmt: skip
     # the replicas behind nginx listen on loopback only: nginx is their one door
     # and believe the client address nginx forwards (X-Forwarded-For) for the guard's per-address limits
@@ -194,7 +197,7 @@ def banner(settings: Settings, scale: Scale, run_dir: Path) -> str:
         f"  REST / widget / channels   {settings.rasa_url}/webhooks/rest/webhook\n"
         f"  Agent console              {settings.desk_url}/\n"
         f"  Trackers and project data  {masked_url(scale.pg_url)}\n"
-        f"  Conversation locks         {masked_url(scale.redis_url)}\n"
+        f"  Locks and widget sockets   {masked_url(scale.redis_url)}\n"
         f"  Logs                       {run_dir / 'logs'}\nPress Ctrl-C to stop everything.\n"
     )
 

@@ -120,6 +120,9 @@ class Settings:
     pg_url: str
     redis_url: str
     replicas: int
+    # the widget's sockets shared by every replica through this Redis (a reply sent by any replica reaches
+    # the replica holding the customer's socket); none: in the one Rasa server's memory
+    widget_redis_url: str | None
     bench_pg_url: str
     bench_redis_url: str
 
@@ -167,6 +170,7 @@ class Settings:
             pg_url=environ.get("CSKH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh"),
             redis_url=environ.get("CSKH_REDIS_URL", "redis://127.0.0.1:6379/0"),
             replicas=int(environ.get("CSKH_REPLICAS", "2")),
+            widget_redis_url=environ.get("CSKH_WIDGET_REDIS_URL") or None,
             bench_pg_url=environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh_bench"),
             bench_redis_url=environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
         )
@@ -185,6 +189,7 @@ class Settings:
             "ORDER_API_URL": self.order_api_url,
             "ORDER_API_TOKEN": self.order_api_token,
             "ACTION_SERVER_URL": self.action_balancer_url,
+            "CSKH_WIDGET_REDIS_URL": self.widget_redis_url,
         }
         return {
             "CSKH_HOST": self.host,
@@ -264,6 +269,7 @@ KNOBS = frozenset(
         "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_SECURE_COOKIES",
         "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
         "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",
+        "CSKH_WIDGET_REDIS_URL",
     }
 )  # fmt: skip
 

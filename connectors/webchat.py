@@ -15,6 +15,11 @@ Two things differ from ``rasa.core.channels.socketio.SocketIOInput``:
 - each turn goes through ``connectors.core.take_turn``, as on Zalo and Messenger: when the
   tracker store failed during it, or the turn raised, the customer gets the same apology as
   on the other channels instead of an answer from a forgotten conversation, or silence.
+- with ``Settings.widget_redis_url`` (the scaled stack) the sockets are shared by every
+  replica through python-socketio's Redis manager: an agent's reply reaches Rasa's HTTP API
+  on whichever replica nginx picked, and is emitted to the room named after the customer's
+  session, which the replica holding that socket joined; the room is the only per-session
+  state a replica keeps, so nothing else needs sharing.
 It also serves ``widget.js`` (one ``<script>`` tag embeds the chat), its CSS,
 the socket.io client from npm (``make widget``) and a demo shop page.
 """
@@ -25,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import socketio
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
@@ -33,6 +39,7 @@ from sanic.response import HTTPResponse
 
 from bot.paths import PROJECT_ROOT
 from bot.senders import namespaced, platform_id
+from bot.settings import current_settings
 from connectors.core import take_turn
 from connectors.guard import MAX_SENDER_CHARS, MAX_SOCKET_PACKET_BYTES, door_guard, limit_request_size
 
@@ -48,6 +55,19 @@ FILES = {
     ),
     "demo": (WIDGET_DIR / "src" / "demo.html", "text/html; charset=utf-8"),
 }
+# The Redis pub/sub channel the replicas' socket.io servers share (pub/sub ignores Redis's db number).
+SOCKETS_CHANNEL = "cskh-widget-sockets"
+
+
+def share_sockets(sio: socketio.AsyncServer, redis_url: str) -> None:
+    """Makes ``sio`` one of several servers sharing their sockets through Redis.
+
+    Rasa builds the server without a client manager; this is what ``client_manager=`` would do at
+    construction, done before any socket connects (the manager starts listening on the first one).
+    """
+    manager = socketio.AsyncRedisManager(redis_url, channel=SOCKETS_CHANNEL)
+    manager.set_server(sio)
+    sio.manager = manager
 
 
 class WebChatOutput(SocketIOOutput):
@@ -83,6 +103,8 @@ class WebChatInput(SocketIOInput):
         limit_request_size(webhook)
         sio = self.sio
         sio.eio.max_http_buffer_size = MAX_SOCKET_PACKET_BYTES
+        if redis_url := current_settings().widget_redis_url:
+            share_sockets(sio, redis_url)
 
         async def session_request(sid: str, data: dict | None) -> None:
             session_id = (data or {}).get("session_id") if isinstance(data, dict) else None
@@ -90,7 +112,7 @@ class WebChatInput(SocketIOInput):
                 session_id = uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace, ignore_queue=True)
 
         async def handle_message(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
@@ -105,7 +127,13 @@ class WebChatInput(SocketIOInput):
             refusal = door_guard().check(sender, text, self._client_address(sid))
             if refusal:
                 if refusal.worth_answering:  # to this socket only: the NLU never sees the message
-                    await sio.emit(self.bot_message_evt, {"text": refusal.text}, room=sid, namespace=self.namespace)
+                    await sio.emit(
+                        self.bot_message_evt,
+                        {"text": refusal.text},
+                        room=sid,
+                        namespace=self.namespace,
+                        ignore_queue=True,
+                    )
                 return
             output = WebChatOutput(sio, self.bot_message_evt)
             await take_turn(on_new_message, UserMessage(text, output, sender, input_channel=self.name()))
