@@ -432,6 +432,8 @@ def test_an_agent_answers_after_24_hours_with_the_human_agent_tag(stack, faceboo
     assert admin.post(handoff_id, "reply", text="Bạn còn cần hỗ trợ không ạ?").json()["ok"]
     # no wait needed: Rasa delivers before it answers the desk, and the desk before it answers the agent
     assert not any("còn cần hỗ trợ" in text for text in facebook.texts(person.psid))
+    late = next(m for m in admin.messages(handoff_id) if m["text"] == "Bạn còn cần hỗ trợ không ạ?")
+    assert late["delivery"]["status"] == "failed" and "hơn 7 ngày" in late["delivery"]["reason"]  # the agent knows
     admin.post(handoff_id, "close", resolution="Đã giao lại đơn")
     engine.dispose()
 

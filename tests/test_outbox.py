@@ -411,3 +411,27 @@ def test_an_agents_reply_to_a_customer_who_blocked_the_page_shows_as_not_sent(ch
     admin.post(handoff_id, "close", resolution="Khách đã chặn trang")
     logs = (channels_stack.workdir / "logs" / "rasa.log").read_text(encoding="utf-8", errors="replace")
     assert psid not in logs
+
+
+@pytest.mark.slow
+def test_an_agents_reply_to_a_zalo_customer_who_left_the_oa_shows_as_not_sent(channels_stack) -> None:
+    from tests.test_zalo_channel import ZaloStack
+
+    zalo = ZaloStack(channels_stack.settings, channels_stack.workdir, channels_stack.zalo_api)
+    admin = DeskAgent(zalo.settings.desk_url, "admin", ADMIN_PASSWORD)
+    customer = zalo.user()
+    customer.say("cho mình gặp nhân viên về đơn DH975310")
+    customer.hears("vị trí số")
+    handoff_id = admin.waiting_for("DH975310", timeout=30)["id"]
+    admin.claim(handoff_id)
+    customer.hears("đã tham gia")
+
+    zalo.api.fail_for[customer.id] = NOT_FOLLOWER  # the customer unfollows (blocks) the OA
+    assert admin.post(handoff_id, "reply", text="Dạ đơn DH975310 mai tới ạ").json() == {"ok": True}
+    line = next(m for m in admin.messages(handoff_id) if m["text"] == "Dạ đơn DH975310 mai tới ạ")
+    assert line["delivery"]["status"] == OUTBOX_FAILED and "bỏ quan tâm" in line["delivery"]["reason"]
+    assert "chưa gửi được: Khách chưa quan tâm" in admin.http.get(f"{zalo.settings.desk_url}/handoffs/{handoff_id}",
+                                                                  timeout=10).text  # fmt: skip
+    assert [error for user, error in zalo.api.sends if user == customer.id][-1] == NOT_FOLLOWER
+    del zalo.api.fail_for[customer.id]
+    admin.post(handoff_id, "close", resolution="Khách đã bỏ quan tâm OA")
