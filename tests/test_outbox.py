@@ -313,67 +313,108 @@ def test_two_workers_never_send_one_message_twice(database: str, graph: FakeMess
 # --- the agent's console ----------------------------------------------------------------------------------
 
 
-def test_the_console_marks_a_reply_not_sent_and_updates_it_live(tmp_path: Path) -> None:
-    from bot.desk.accounts import AccountStore
-    from bot.desk.queue import HandoffQueue
+class ConsoleDesk:
+    """The desk in this process, an agent who claimed a Messenger customer, and a Rasa stand-in that stores
+    each reply's outbox row as the channel does before Rasa answers the desk: failed or pending as told."""
+
+    def __init__(self, server: Any, rasa: Any) -> None:
+        from bot.desk.accounts import AccountStore
+        from bot.desk.queue import HandoffQueue
+
+        self.server, self.store = server, OutboxStore(server.engine)
+        AccountStore(server.engine).add_agent("lan", "lan-password-123", "Lan")
+        self.handoff_id = HandoffQueue(server.engine).open(
+            channel="messenger", sender_id="fb:9008", reason="customer_request", summary="Khách hỏi đơn DH123456",
+            slots={}, transcript=[{"role": "customer", "text": "đơn của mình đâu", "sent_at": 1.0}],
+        ).id  # fmt: skip
+        self.agent = DeskAgent(server.url, "lan", "lan-password-123")
+        self.agent.claim(self.handoff_id)
+        self.outcome: dict[str, tuple[str, str]] = {}  # reply text -> (status, reason) of its row
+        self.rows: dict[str, int] = {}  # reply text -> its row
+        rasa.on_append = self._stored_by_rasa
+
+    def _stored_by_rasa(self, conversation: str, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            status, reason = self.outcome.get(event.get("text", ""), (OUTBOX_SENT, ""))
+            if status == OUTBOX_FAILED:
+                self.store.add_failed("messenger", conversation, event["timestamp"], "messenger:551/1545041", reason)
+            elif status == OUTBOX_PENDING:
+                held = self.store.add("messenger", conversation, [fb_part("x")], event["timestamp"], new_claim(), 30)
+                assert held is not None
+                self.store.retry_at(held, time.time() + 30, "messenger:613", reason)
+                self.rows[event["text"]] = held.id
+
+    def last_try_fails(self, text: str, reason: str) -> None:
+        """The worker gives up on the reply ``text``."""
+        with self.server.engine.begin() as connection:
+            connection.execute(
+                outbox_table.update().where(outbox_table.c.id == self.rows[text])
+                .values(status=OUTBOX_FAILED, error_reason=reason)
+            )  # fmt: skip
+
+
+@pytest.fixture
+def console_desk(tmp_path: Path) -> Iterator[ConsoleDesk]:
     from tests.console_server import console_server
     from tests.test_desk_console import RASA_TOKEN, FakeRasa
 
     with FakeRasa() as rasa, console_server(tmp_path, rasa_port=int(rasa.url.rsplit(":", 1)[1]),
                                             rasa_token=RASA_TOKEN) as server:  # fmt: skip
-        AccountStore(server.engine).add_agent("lan", "lan-password-123", "Lan")
-        handoff = HandoffQueue(server.engine).open(
-            channel="messenger", sender_id="fb:9008", reason="customer_request", summary="Khách hỏi đơn DH123456",
-            slots={}, transcript=[{"role": "customer", "text": "đơn của mình đâu", "sent_at": 1.0}],
-        )  # fmt: skip
-        lan = DeskAgent(server.url, "lan", "lan-password-123")
-        lan.claim(handoff.id)
-        store = OutboxStore(server.engine)
-        outcome: dict[str, tuple[str, str, str]] = {}  # text -> how the Rasa side's outbox row stands
+        yield ConsoleDesk(server, rasa)
 
-        def stored_by_rasa(conversation: str, events: list[dict[str, Any]]) -> None:
-            """What the channel does before Rasa answers the desk: the reply's row, failed or pending."""
-            for event in events:
-                status, code, reason = outcome.get(event.get("text", ""), (OUTBOX_SENT, "", ""))
-                if status == OUTBOX_FAILED:
-                    store.add_failed("messenger", conversation, event["timestamp"], code, reason)
-                elif status == OUTBOX_PENDING:
-                    held = store.add("messenger", conversation, [fb_part("x")], event["timestamp"], new_claim(), 30)
-                    assert held is not None
-                    store.retry_at(held, time.time() + 30, code, reason)
-                    outcome[event["text"]] = (OUTBOX_PENDING, code, str(held.id))
 
-        rasa.on_append = stored_by_rasa
-        outcome["Dạ đơn của bạn đang giao ạ"] = (OUTBOX_FAILED, "messenger:551/1545041", "Khách đã chặn trang.")
-        assert lan.post(handoff.id, "reply", text="Dạ đơn của bạn đang giao ạ").json() == {"ok": True}
-        line = next(m for m in lan.messages(handoff.id) if m["text"] == "Dạ đơn của bạn đang giao ạ")
-        assert line["delivery"] == {"status": OUTBOX_FAILED, "reason": "Khách đã chặn trang."}
-        assert "chưa gửi được: Khách đã chặn trang." in lan.http.get(f"{server.url}/handoffs/{handoff.id}").text
-        assert [m for m in lan.messages(handoff.id) if "delivery" in m] == [line]
+def test_the_console_marks_a_reply_not_sent_and_updates_it_live(console_desk: ConsoleDesk) -> None:
+    desk, lan, handoff_id = console_desk, console_desk.agent, console_desk.handoff_id
+    page_url = f"{desk.server.url}/handoffs/{handoff_id}"
+    desk.outcome["Dạ đơn của bạn đang giao ạ"] = (OUTBOX_FAILED, "Khách đã chặn trang.")
+    assert lan.post(handoff_id, "reply", text="Dạ đơn của bạn đang giao ạ").json() == {"ok": True}
+    line = next(m for m in lan.messages(handoff_id) if m["text"] == "Dạ đơn của bạn đang giao ạ")
+    assert line["delivery"] == {"status": OUTBOX_FAILED, "reason": "Khách đã chặn trang."}
+    assert "chưa gửi được: Khách đã chặn trang." in lan.http.get(page_url).text
+    assert [m for m in lan.messages(handoff_id) if "delivery" in m] == [line]
 
-        stream = LiveStream(lan, handoff.id)
-        time.sleep(0.5)  # connected
-        outcome["Bạn chờ mình chút nhé"] = (OUTBOX_PENDING, "messenger:613", "Facebook đang giới hạn số tin.")
-        assert lan.post(handoff.id, "reply", text="Bạn chờ mình chút nhé").json() == {"ok": True}
-        live = eventually(
-            lambda: next((data for _, event, data in stream.events
-                          if event == "message" and data["text"] == "Bạn chờ mình chút nhé"), None),
-            describe=lambda: stream.events,
-        )  # fmt: skip
-        assert live["delivery"]["status"] == OUTBOX_PENDING
-        assert "đang gửi lại…" in lan.http.get(f"{server.url}/handoffs/{handoff.id}").text
-        row_id = outcome["Bạn chờ mình chút nhé"][2]
-        with server.engine.begin() as connection:  # the worker's last try fails
-            connection.execute(
-                outbox_table.update().where(outbox_table.c.id == int(row_id))
-                .values(status=OUTBOX_FAILED, error_reason="Facebook đang giới hạn số tin. Đã thử 10 lần.")
-            )  # fmt: skip
-        change = eventually(
-            lambda: next((data for _, event, data in stream.events if event == "delivery"), None), timeout=8,
-            describe=lambda: stream.events,
-        )  # fmt: skip
-        assert change == {"id": live["id"], "status": OUTBOX_FAILED,
-                          "reason": "Facebook đang giới hạn số tin. Đã thử 10 lần."}  # fmt: skip
+    stream = LiveStream(lan, handoff_id)
+    time.sleep(0.5)  # connected
+    desk.outcome["Bạn chờ mình chút nhé"] = (OUTBOX_PENDING, "Facebook đang giới hạn số tin.")
+    assert lan.post(handoff_id, "reply", text="Bạn chờ mình chút nhé").json() == {"ok": True}
+    live = eventually(
+        lambda: next((data for _, event, data in stream.events
+                      if event == "message" and data["text"] == "Bạn chờ mình chút nhé"), None),
+        describe=lambda: stream.events,
+    )  # fmt: skip
+    assert live["delivery"]["status"] == OUTBOX_PENDING
+    assert "đang gửi lại…" in lan.http.get(page_url).text
+    desk.last_try_fails("Bạn chờ mình chút nhé", "Facebook đang giới hạn số tin. Đã thử 10 lần.")
+    change = eventually(
+        lambda: next((data for _, event, data in stream.events if event == "delivery"), None), timeout=8,
+        describe=lambda: stream.events,
+    )  # fmt: skip
+    reason = "Facebook đang giới hạn số tin. Đã thử 10 lần."
+    assert change == {"id": live["id"], "status": OUTBOX_FAILED, "reason": reason}
+
+
+@pytest.mark.slow
+def test_in_the_browser_a_reply_being_retried_turns_into_not_sent(console_desk: ConsoleDesk, browser) -> None:
+    desk = console_desk
+    page = browser.new_page()
+    page.goto(f"{desk.server.url}/login")
+    page.fill("input[name=username]", "lan")
+    page.fill("input[name=password]", "lan-password-123")
+    page.click("button[type=submit]")
+    page.goto(f"{desk.server.url}/handoffs/{desk.handoff_id}")
+
+    desk.outcome["Bạn chờ mình chút nhé"] = (OUTBOX_PENDING, "Facebook đang giới hạn số tin.")
+    page.fill("#reply-text", "Bạn chờ mình chút nhé")
+    page.click("#reply-form button[type=submit]")
+    line = page.locator(".msg.agent", has_text="Bạn chờ mình chút nhé")
+    line.locator(".delivery.pending", has_text="đang gửi lại…").wait_for(timeout=5_000)
+    desk.last_try_fails("Bạn chờ mình chút nhé", "Facebook đang giới hạn số tin. Đã thử 10 lần.")
+    failed = line.locator(".delivery.failed")
+    failed.wait_for(timeout=8_000)
+    assert failed.text_content() == "chưa gửi được: Facebook đang giới hạn số tin. Đã thử 10 lần."
+    page.reload()  # and so it stays
+    assert "chưa gửi được" in page.locator(".msg.agent", has_text="Bạn chờ mình chút nhé").text_content()
+    page.close()
 
 
 # --- on the whole stack -----------------------------------------------------------------------------------
