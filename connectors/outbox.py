@@ -111,10 +111,13 @@ class Outbox:
             logger.error("%s: refused message not recorded (%s)", self._channel, type(error).__name__)
 
     async def run_due(self) -> int:
-        """Sends what is due now (claimed by this worker alone); how many messages it tried."""
+        """Sends what is due now (claimed by this worker alone); how many messages it tried.
+
+        At once: the claimed rows belong to different conversations (a later message waits for its
+        conversation's earlier one), and a slow platform must not keep the last row past its lease.
+        """
         rows = await asyncio.to_thread(self._store.claim_due, self._channel, new_claim(), self.policy.lease_seconds)
-        for row in rows:
-            await self._attempt(row)
+        await asyncio.gather(*(self._attempt(row) for row in rows))
         return len(rows)
 
     async def work(self) -> None:
