@@ -1,8 +1,8 @@
 """Every table of the project database, in one MetaData, created by one ``create_all(engine)``.
 
 The stores (tickets, ownership, the desk's queue and accounts, the admin audit log, the
-channels' seen ids, messaging windows, Zalo choices and tokens) import their tables from here,
-so a new database, a scaled-out PostgreSQL prepared before its replicas start, and every test
+channels' seen ids, messaging windows, Zalo choices and tokens, the platform outbox) import their
+tables from here, so a new database, a scaled-out PostgreSQL prepared before its replicas start, and every test
 get the same tables in one step. Rasa's own ``events`` table (the tracker store) is Rasa's, and
 the embedded demo shop keeps its orders in a database of its own (bot/orders/demo_shop.py): the
 shop's system, not the bot's.
@@ -179,6 +179,33 @@ zalo_tokens_table = sa.Table(
     sa.Column("seed", sa.String(64), nullable=False),  # SHA-256 of the environment's refresh token it came from
     sa.Column("lease_until", sa.Float),  # a refresh in progress somewhere, until then
     sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# bot/outbox.py: every message to a Zalo or Messenger customer, written before the platform is called, so a
+# failed send is retried by any Rasa replica (also after a restart) and a final failure reaches the agent
+OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED = "pending", "sent", "failed"
+outbox_table = sa.Table(
+    "platform_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(32), nullable=False),  # zalo | messenger: whose worker sends it
+    # the tracker key (zalo:<user id>, fb:<psid>): the recipient, and the desk's hand-off sender_id
+    sa.Column("conversation_id", sa.String(255), nullable=False),
+    # Rasa's timestamp of the bot event: the desk's transcript line (handoff_messages.sent_at) it delivers
+    sa.Column("sent_at", sa.Float),
+    sa.Column("parts", sa.Text, nullable=False),  # JSON list of the platform requests (a long text is several)
+    sa.Column("parts_done", sa.Integer, nullable=False),  # delivered already: a retry goes on from there
+    sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    # when it is due; while a sender holds it, the end of that sender's lease
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("claim", sa.String(32)),  # the sender holding it: only it records the outcome
+    sa.Column("error_code", sa.String(64)),  # e.g. zalo:-230, messenger:551/1545041, http:502, network
+    sa.Column("error_reason", sa.Text),  # for the agent, in Vietnamese
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_platform_outbox_due", "channel", "status", "next_attempt_at"),
+    sa.Index("ix_platform_outbox_conversation", "conversation_id", "status"),
 )
 
 # bot/senders.py: one-time data migrations already done (also kept in the tracker database)

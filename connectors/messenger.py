@@ -15,6 +15,9 @@ each person's last message is kept in the project database, so any Rasa
 replica sends an agent's reply (which arrives through Rasa's HTTP API, with no
 webhook request behind it) with the right messaging type.
 
+Every message is stored in the outbox before it is sent (connectors/outbox.py): a failed send is
+retried, and one refused for good (or not sent because the window closed) is shown to the agent.
+
 Rasa knows the person as ``fb:<psid>`` (bot/senders.py): no other channel can name
 that conversation. Every message passes the door guard (connectors/guard.py) per person:
 over-long texts are answered politely without reaching the NLU, and a burst is told once to
@@ -39,6 +42,7 @@ from sanic.response import HTTPResponse
 
 from bot import schema
 from bot.database import database_url, engine_for
+from bot.outbox import OutboxStore
 from bot.privacy import mask_id
 from bot.schema import messenger_last_inbound_table as last_inbound_table
 from bot.senders import namespaced, platform_id
@@ -53,6 +57,7 @@ from connectors.core import (
 )
 from connectors.guard import door_guard
 from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
+from connectors.outbox import Attempt, Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +67,7 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 TEXT_ONLY = "Xin lỗi bạn, mình chỉ đọc được tin nhắn chữ, bạn gõ câu hỏi giúp mình nhé."
+WINDOW_CLOSED = "Khách nhắn lần cuối hơn 7 ngày trước nên Messenger không cho trang trả lời nữa."
 
 
 class MessagingWindow:
@@ -175,44 +181,60 @@ def inbound_messages(payload: dict[str, Any]) -> list[Inbound]:
     return found
 
 
+def outbox_for(api: SendApi, engine: sa.engine.Engine) -> Outbox:
+    """The channel's outbox: each stored part is one Send API message with its messaging type and tag."""
+
+    async def send_part(psid: str, part: dict[str, Any]) -> Attempt:
+        return await api.send_message(psid, part["message"], part["messaging_type"], part.get("tag"))
+
+    return Outbox(OutboxStore(engine), CHANNEL, send_part)
+
+
 class MessengerOutput(OutputChannel):
-    """Sends through the Send API: long texts split, buttons as quick replies, agents named."""
+    """Sends through the outbox and the Send API: long texts split, buttons as quick replies, agents named."""
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
 
-    def __init__(self, api: SendApi) -> None:
-        self.api = api
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """Rasa addresses its tracker key (``fb:<psid>``); the Send API wants the PSID."""
         await super().send_response(platform_id(self.name(), recipient_id), message)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self._deliver(recipient_id, text, [], kwargs.get("agent"))
+        await self._deliver(recipient_id, text, [], kwargs.get("agent"), kwargs.get("timestamp"))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        await self._deliver(recipient_id, text, buttons, kwargs.get("agent"))
+        await self._deliver(recipient_id, text, buttons, kwargs.get("agent"), kwargs.get("timestamp"))
 
-    async def _deliver(self, recipient_id: str, text: str, buttons: list[dict[str, Any]], agent: str | None) -> None:
+    async def _deliver(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], agent: str | None, sent_at: float | None
+    ) -> None:
+        """One stored message; ``sent_at`` (Rasa's timestamp of the bot event) ties it to the desk's transcript."""
         text, quick_replies = with_quick_replies(text or "", buttons)
         if agent:
             text = f"{agent}: {text}"  # the customer sees which person writes
         last_inbound = await asyncio.to_thread(messaging_window().last_inbound, recipient_id) if agent else None
         how = delivery(bool(agent), last_inbound, datetime.now(timezone.utc))
+        conversation = namespaced(CHANNEL, recipient_id)
         if how is None:
-            logger.warning("messenger: agent reply to %s not sent, last message over 7 days ago", mask_id(recipient_id))
+            await self.outbox.refuse(conversation, sent_at, "messenger:window", WINDOW_CLOSED)
             return
+        messaging_type, tag = how
         pieces = split_text(text, MAX_TEXT)
+        parts = []
         for number, piece in enumerate(pieces, start=1):
             message: dict[str, Any] = {"text": piece}
             if quick_replies and number == len(pieces):
                 message["quick_replies"] = quick_replies
-            if not await self.api.send_message(recipient_id, message, *how):
-                return  # the rest would fail the same way
+            parts.append({"message": message, "messaging_type": messaging_type, "tag": tag})
+        if parts:
+            await self.outbox.send(conversation, parts, sent_at)
 
 
 class MessengerInput(PushChannel):
@@ -239,10 +261,11 @@ class MessengerInput(PushChannel):
         self._verify_token = verify_token
         self._app_secret = app_secret
         self._api = SendApi(graph_url, page_access_token) if app_secret and page_access_token else None
+        self._outbox = outbox_for(self._api, engine_for(database_url())) if self._api else None
 
     def get_output_channel(self) -> OutputChannel | None:
         """Used by Rasa's HTTP API (the desk's agent replies), where no webhook request exists."""
-        return MessengerOutput(self._api) if self._api else None
+        return MessengerOutput(self._outbox) if self._outbox else None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         webhook = Blueprint("messenger_webhook", __name__)
@@ -267,8 +290,8 @@ class MessengerInput(PushChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            api = self._api
-            if api is None:
+            api, outbox = self._api, self._outbox
+            if api is None or outbox is None:
                 return _off()
             if not valid_signature(self._app_secret, request.body, request.headers.get(SIGNATURE_HEADER, "")):
                 logger.warning("messenger: refused a post without a valid %s", SIGNATURE_HEADER)
@@ -280,12 +303,23 @@ class MessengerInput(PushChannel):
             if not isinstance(payload, dict) or payload.get("object") != "page":
                 return response.json({"error": "not a page subscription"}, status=404)
             deliveries = [
-                Delivery(inbound.sender_id, inbound.message_id, partial(_answer_one, api, inbound, on_new_message))
+                Delivery(inbound.sender_id, inbound.message_id,
+                         partial(_answer_one, api, outbox, inbound, on_new_message))
                 for inbound in inbound_messages(payload)
-            ]
+            ]  # fmt: skip
             if not await self.admit(deliveries):
                 return self.unavailable()
             return response.text("EVENT_RECEIVED")
+
+        @webhook.listener("after_server_start")
+        async def start_outbox(*_: Any) -> None:
+            if self._outbox is not None:
+                self._outbox.start()  # retries, and what an earlier run of the server left pending
+
+        @webhook.listener("before_server_stop")
+        async def stop_outbox(*_: Any) -> None:
+            if self._outbox is not None:
+                await self._outbox.stop()
 
         @webhook.listener("after_server_stop")
         async def close(*_: Any) -> None:
@@ -295,14 +329,14 @@ class MessengerInput(PushChannel):
         return webhook
 
 
-async def _answer_one(api: SendApi, inbound: Inbound, on_new_message: OnNewMessage) -> None:
+async def _answer_one(api: SendApi, outbox: Outbox, inbound: Inbound, on_new_message: OnNewMessage) -> None:
     """One admitted message: the messaging window noted, the door guard passed, then a Rasa turn."""
     try:
         await asyncio.to_thread(messaging_window().record, inbound.sender_id, inbound.received_at)
     except sa.exc.SQLAlchemyError as error:  # only agents' late replies need it: the customer is answered anyway
         logger.warning("messenger: the time of %s's message was not noted (%s)", mask_id(inbound.sender_id),
                        type(error).__name__)  # fmt: skip
-    output = MessengerOutput(api)
+    output = MessengerOutput(outbox)
     sender = namespaced(CHANNEL, inbound.sender_id)
     if await turned_away(door_guard(), output, sender, inbound.text or ""):
         return

@@ -1,14 +1,19 @@
 """The Messenger Send API and its limits, for ``connectors.messenger``.
 
 Facebook answers a failed call with ``{"error": {"message", "type", "code",
-"error_subcode", "fbtrace_id"}}``. A rate limit gets one retry after a short
-wait; an invalid token, a closed messaging window or a person who cannot be
-reached end the delivery with a log line (recipient masked, token never):
-sending again would fail the same way. The page token travels only in the
-query string of the request itself, never in a log line or exception text.
+"error_subcode", "fbtrace_id"}}``. A message's send answers with an ``Attempt``
+(connectors/outbox.py): a rate limit (4, 32, 613; retried no sooner than its
+``Retry-After`` or the ``estimated_time_to_regain_access`` of the usage header
+says), Facebook's temporary errors (1, 2, 1200), HTTP 5xx and network failures
+are worth retrying; an invalid token, a closed messaging window or a person who
+cannot be reached are not: sending again would fail the same way. Each ends with
+a log line (recipient masked, token never) and, for the agent, a reason in
+Vietnamese. The page token travels only in the query string of the request
+itself, never in a log line or exception text.
 """
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +21,7 @@ from typing import Any
 import aiohttp
 
 from bot.privacy import mask_id, redact
+from connectors.outbox import DELIVERED, Attempt, refused, retry_later
 
 logger = logging.getLogger(__name__)
 
@@ -24,11 +30,20 @@ MAX_QUICK_REPLIES = 13
 MAX_QUICK_REPLY_TITLE = 20
 MAX_QUICK_REPLY_PAYLOAD = 1000
 RATE_LIMIT_CODES = frozenset({4, 32, 613})
+TEMPORARY_CODES = frozenset({1, 2, 1200})  # Facebook's "try again later" errors
 INVALID_TOKEN = 190
 OUTSIDE_WINDOW = (10, 2018278)
+WINDOW_SUBCODES = frozenset({2018278, 2018108, 2018065})  # code 10: sent outside the allowed window
 USER_UNAVAILABLE = 551
-RETRY_WAIT_SECONDS = 1.0
 TIMEOUT_SECONDS = 10.0
+USAGE_HEADER = "X-Business-Use-Case-Usage"  # page tokens' rate limits: JSON per business id
+# what the agent reads next to a message Facebook did not take (bot/desk/console.py)
+RATE_LIMITED_REASON = "Facebook đang giới hạn số tin trang được gửi."
+TEMPORARY_REASON = "Facebook đang tạm thời gặp lỗi."
+UNREACHED_REASON = "Không kết nối được tới Facebook."
+TOKEN_REASON = "Mã truy cập của trang Facebook không còn hiệu lực: quản trị viên cần cấp mã mới."
+WINDOW_REASON = "Đã quá thời hạn Messenger cho phép trang trả lời khách (khách cần nhắn lại trước)."
+UNAVAILABLE_REASON = "Khách hiện không nhận được tin nhắn (có thể đã chặn trang hoặc khoá tài khoản)."
 MORE_CHOICES = "Bạn cũng có thể nhắn cho mình một trong các lựa chọn sau:"
 
 
@@ -40,29 +55,66 @@ class SendError:
     subcode: int | None = None
     message: str = ""
     fbtrace_id: str | None = None
+    status: int | None = None  # HTTP status; None when no answer came
+    wait_seconds: float = 0.0  # what Facebook asked to wait before the next call
 
     @classmethod
-    def from_reply(cls, status: int, body: Any) -> "SendError":
+    def from_reply(cls, status: int, body: Any, wait_seconds: float = 0.0) -> "SendError":
         error = body.get("error") if isinstance(body, dict) else None
         if not isinstance(error, dict):
-            return cls(None, message=f"HTTP {status} without an error object")
-        message = str(error.get("message", ""))
-        return cls(error.get("code"), error.get("error_subcode"), message, error.get("fbtrace_id"))
+            return cls(None, message=f"HTTP {status} without an error object", status=status)
+        code, subcode, trace = error.get("code"), error.get("error_subcode"), error.get("fbtrace_id")
+        return cls(code, subcode, str(error.get("message", "")), trace, status, wait_seconds)
+
+    def attempt(self) -> Attempt:
+        """Whether sending again can help, and what the agent is told."""
+        code = f"messenger:{self.code}" + (f"/{self.subcode}" if self.subcode else "")
+        if self.code in RATE_LIMIT_CODES:
+            return retry_later(code, RATE_LIMITED_REASON, self.wait_seconds)
+        if self.code in TEMPORARY_CODES:
+            return retry_later(code, TEMPORARY_REASON, self.wait_seconds)
+        if self.code is None:
+            if self.status is None:
+                return retry_later("network", UNREACHED_REASON)
+            if self.status >= 500 or self.status == 429:
+                return retry_later(f"http:{self.status}", TEMPORARY_REASON, self.wait_seconds)
+            return refused(f"http:{self.status}", f"Facebook từ chối tin nhắn (HTTP {self.status}).")
+        if self.code == INVALID_TOKEN:
+            return refused(code, TOKEN_REASON)
+        if self.code == OUTSIDE_WINDOW[0] and self.subcode in WINDOW_SUBCODES:
+            return refused(code, WINDOW_REASON)
+        if self.code == USER_UNAVAILABLE:
+            return refused(code, UNAVAILABLE_REASON)
+        if self.status is not None and self.status >= 500:
+            return retry_later(code, TEMPORARY_REASON, self.wait_seconds)
+        return refused(code, f"Facebook từ chối tin nhắn (mã lỗi {code.removeprefix('messenger:')}).")
+
+
+def asked_wait(headers: Any) -> float:
+    """Seconds Facebook asked to wait: ``Retry-After``, or the longest ``estimated_time_to_regain_access``
+    (minutes) in the business use case usage header; 0 when it said nothing readable."""
+    try:
+        retry_after = float(headers.get("Retry-After") or 0)
+    except ValueError:
+        retry_after = 0.0
+    try:
+        usage = json.loads(headers.get(USAGE_HEADER) or "{}")
+        minutes = [
+            float(entry.get("estimated_time_to_regain_access") or 0)
+            for entries in usage.values() if isinstance(entries, list)
+            for entry in entries if isinstance(entry, dict)
+        ]  # fmt: skip
+    except (ValueError, TypeError, AttributeError):
+        minutes = []
+    return max([retry_after, *(60 * m for m in minutes)])
 
 
 class SendApi:
     """``POST {graph_url}/me/messages`` for one page, over one aiohttp session."""
 
-    def __init__(
-        self,
-        graph_url: str,
-        page_access_token: str,
-        retry_wait: float = RETRY_WAIT_SECONDS,
-        timeout: float = TIMEOUT_SECONDS,
-    ) -> None:
+    def __init__(self, graph_url: str, page_access_token: str, timeout: float = TIMEOUT_SECONDS) -> None:
         self._url = graph_url.rstrip("/") + "/me/messages"
         self._token = page_access_token
-        self._retry_wait = retry_wait
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(3.0, timeout))
         self._session: aiohttp.ClientSession | None = None
 
@@ -78,26 +130,23 @@ class SendApi:
 
     async def send_message(
         self, recipient_id: str, message: dict[str, Any], messaging_type: str = "RESPONSE", tag: str | None = None
-    ) -> bool:
-        """Sends one message; False when it was not delivered (already logged)."""
+    ) -> Attempt:
+        """Sends one message; how it went (already logged when it failed), for the outbox to retry or not."""
         body: dict[str, Any] = {"messaging_type": messaging_type, "recipient": {"id": recipient_id}, "message": message}
         if tag:
             body["tag"] = tag
-        return await self._post(body)
+        error = await self._post(body)
+        return DELIVERED if error is None else error.attempt()
 
     async def sender_action(self, recipient_id: str, action: str) -> bool:
-        """``typing_on``, ``typing_off`` or ``mark_seen``."""
-        return await self._post({"recipient": {"id": recipient_id}, "sender_action": action})
+        """``typing_on``, ``typing_off`` or ``mark_seen``: best effort, never retried."""
+        return await self._post({"recipient": {"id": recipient_id}, "sender_action": action}) is None
 
-    async def _post(self, body: dict[str, Any]) -> bool:
+    async def _post(self, body: dict[str, Any]) -> SendError | None:
         error = await self._post_once(body)
-        if error is not None and error.code in RATE_LIMIT_CODES:
-            await asyncio.sleep(self._retry_wait)
-            error = await self._post_once(body)
-        if error is None:
-            return True
-        _log(error, body["recipient"]["id"])
-        return False
+        if error is not None:
+            _log(error, body["recipient"]["id"])
+        return error
 
     async def _post_once(self, body: dict[str, Any]) -> SendError | None:
         try:
@@ -108,7 +157,7 @@ class SendApi:
                     payload = await reply.json(content_type=None)
                 except ValueError:
                     payload = None
-                return SendError.from_reply(reply.status, payload)
+                return SendError.from_reply(reply.status, payload, asked_wait(reply.headers))
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:  # not the built-in TimeoutError before 3.11
             # the exception's text may hold the URL, and with it the token: log only its type
             return SendError(None, message=f"Send API unreachable ({type(error).__name__})")
@@ -123,7 +172,7 @@ def _log(error: SendError, recipient_id: str) -> None:
     elif error.code == USER_UNAVAILABLE:
         logger.warning("messenger: %s cannot receive messages now (code 551, fbtrace %s)", who, trace)
     elif error.code in RATE_LIMIT_CODES:
-        logger.warning("messenger: rate limited twice, message to %s dropped (fbtrace %s)", who, trace)
+        logger.warning("messenger: rate limited, message to %s not sent now (fbtrace %s)", who, trace)
     else:
         logger.error(
             "messenger: message to %s not sent (code %s/%s, fbtrace %s): %s",

@@ -6,7 +6,8 @@ about two seconds. So a request is checked, recorded as seen (redeliveries are
 dropped by ``msg_id``; a 500 when that fails, so Zalo sends it again) and answered
 at once; Rasa handles the message in the background, one customer's messages in
 order, and replies through the OA API (connectors/zalo_client.py). That part is
-shared with Messenger: connectors/core.py.
+shared with Messenger: connectors/core.py. Every reply is stored in the outbox before it is sent
+(connectors/outbox.py), so a failed send is retried or, refused for good, shown to the agent.
 
 Zalo's consultation text messages have no buttons: the bot's buttons become a
 numbered list, and a customer who answers with just the number ("2", "số 2")
@@ -39,6 +40,7 @@ from sanic.response import HTTPResponse
 
 from bot import schema
 from bot.database import database_url, engine_for
+from bot.outbox import OutboxStore
 from bot.privacy import mask_id
 from bot.schema import zalo_choices_table as choices_table
 from bot.senders import namespaced, platform_id
@@ -52,6 +54,7 @@ from connectors.core import (
     turned_away,
 )
 from connectors.guard import door_guard
+from connectors.outbox import Attempt, Outbox
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
 
 logger = logging.getLogger(__name__)
@@ -133,15 +136,24 @@ class ChoiceStore:
         return json.loads(stored)
 
 
+def outbox_for(client: ZaloClient, engine: sa.engine.Engine) -> Outbox:
+    """The channel's outbox: each stored part is one consultation text."""
+
+    async def send_part(user_id: str, part: dict[str, Any]) -> Attempt:
+        return await client.send_text(user_id, str(part["text"]))
+
+    return Outbox(OutboxStore(engine), "zalo", send_part)
+
+
 class ZaloOutput(OutputChannel):
-    """Texts to one customer through the OA API; agents' messages carry the agent's name."""
+    """Texts to one customer through the outbox and the OA API; agents' messages carry the agent's name."""
 
     @classmethod
     def name(cls) -> str:
         return "zalo"
 
-    def __init__(self, client: ZaloClient, choices: ChoiceStore, text_limit: int) -> None:
-        self._client = client
+    def __init__(self, outbox: Outbox, choices: ChoiceStore, text_limit: int) -> None:
+        self._outbox = outbox
         self._choices = choices
         self._text_limit = text_limit
 
@@ -150,11 +162,13 @@ class ZaloOutput(OutputChannel):
         await super().send_response(platform_id(self.name(), recipient_id), message)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """One stored message of one or more parts; ``timestamp`` (Rasa's, of the bot event) ties it to the
+        desk's transcript line."""
         if kwargs.get("agent"):
             text = f"{kwargs['agent']}: {text}"
-        for part in split_text(text, self._text_limit):
-            if not await self._client.send_text(recipient_id, part):
-                return  # the rest would arrive without its beginning
+        parts = [{"text": part} for part in split_text(text, self._text_limit)]
+        if parts:
+            await self._outbox.send(namespaced(self.name(), recipient_id), parts, kwargs.get("timestamp"))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
@@ -203,17 +217,19 @@ class ZaloInput(PushChannel):
         self.config = config
         self._client: ZaloClient | None = None
         self._choices: ChoiceStore | None = None
+        self._outbox: Outbox | None = None
         if config.enabled:
             engine = engine_for(database_url())
             tokens = TokenStore(engine, config.app_id, config.access_token, config.refresh_token)
             self._client = ZaloClient(config, tokens)
             self._choices = ChoiceStore(engine)
+            self._outbox = outbox_for(self._client, engine)
 
     def get_output_channel(self) -> ZaloOutput | None:
         """Also what Rasa uses for agents' replies (``output_channel=latest``), outside any request."""
-        if self._client is None or self._choices is None:
+        if self._outbox is None or self._choices is None:
             return None
-        return ZaloOutput(self._client, self._choices, self.config.text_limit)
+        return ZaloOutput(self._outbox, self._choices, self.config.text_limit)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         webhook = Blueprint("zalo_webhook", __name__)
@@ -237,6 +253,16 @@ class ZaloInput(PushChannel):
             if not await self.admit([delivery]):  # handled after the 200: Zalo waits about 2 s only
                 return self.unavailable()
             return response.json({"status": "ok"})
+
+        @webhook.listener("after_server_start")
+        async def start_outbox(_: Sanic, __: Any) -> None:
+            if self._outbox is not None:
+                self._outbox.start()  # retries, and what an earlier run of the server left pending
+
+        @webhook.listener("before_server_stop")
+        async def stop_outbox(_: Sanic, __: Any) -> None:
+            if self._outbox is not None:
+                await self._outbox.stop()
 
         @webhook.listener("after_server_stop")
         async def close_client(_: Sanic, __: Any) -> None:

@@ -8,6 +8,11 @@ newest one, and a refresh is claimed there first (a lease on the row), so two
 replicas never spend the same refresh token. Error codes and limits that are
 not confirmed by Zalo's own pages are configuration (``ZaloConfig``).
 
+A send answers with an ``Attempt`` (connectors/outbox.py): a rate limit (-32, retried no sooner than
+``rate_limit_wait_seconds``), a failed request or a refresh that could not be made yet are worth
+retrying; a refusal (-230, -213, a token dead even after a refresh...) is not, and says why in
+Vietnamese for the agent.
+
 With ``CSKH_SECRET_KEY`` set, both tokens are stored encrypted (Fernet, with a key
 derived by HKDF-SHA256 from that secret, ``token_cipher``): a copy of the database
 alone does not let anyone write to the shop's customers. Rows written before
@@ -34,6 +39,7 @@ from bot import schema
 from bot.privacy import mask_id
 from bot.schema import zalo_tokens_table as tokens_table
 from bot.settings import current_settings
+from connectors.outbox import DELIVERED, Attempt, refused, retry_later
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +47,23 @@ logger = logging.getLogger(__name__)
 INVALID_TOKEN, EXPIRED_TOKEN = -216, -220
 RATE_LIMITED = -32
 NOT_INTERACTING, NOT_FOLLOWER = -230, -213
+QUOTA_EXCEEDED, INVALID_PARAMETER = -211, -201
 TOKEN_ERRORS = (INVALID_TOKEN, EXPIRED_TOKEN)
 UNREACHABLE = {
     NOT_INTERACTING: "the customer has not written to the OA in the last 7 days",
     NOT_FOLLOWER: "the customer does not follow the OA",
 }
+# what the agent reads next to a message Zalo refused (bot/desk/console.py)
+REFUSALS = {
+    NOT_INTERACTING: "Khách không nhắn cho OA trong 7 ngày qua nên Zalo không cho gửi tin tư vấn nữa.",
+    NOT_FOLLOWER: "Khách chưa quan tâm hoặc đã bỏ quan tâm (chặn) OA trên Zalo.",
+    QUOTA_EXCEEDED: "OA đã dùng hết hạn mức gửi tin của Zalo.",
+    INVALID_PARAMETER: "Zalo từ chối tin nhắn này (nội dung không hợp lệ).",
+}
+TOKEN_REFUSED = "Mã truy cập Zalo OA hết hiệu lực và không làm mới được: quản trị viên cần cấp quyền lại cho OA."
+TOKEN_NOT_REFRESHED = "Chưa làm mới được mã truy cập Zalo OA."
+RATE_LIMITED_REASON = "Zalo đang giới hạn số tin OA được gửi mỗi phút."
+UNREACHED_REASON = "Không kết nối được tới Zalo."
 EXPIRY_MARGIN_SECONDS = 60  # refresh a little before Zalo would refuse the token
 LEASE_POLL_SECONDS = 0.2
 
@@ -87,6 +105,22 @@ class ZaloConfig:
 
 class RefreshRefusedError(Exception):
     """Zalo answered a refresh without a new pair: the refresh token is spent, expired or not this app's."""
+
+
+class NoTokenError(Exception):
+    """No working access token: for good (Zalo refused the refresh, none is configured) or for now."""
+
+    def __init__(self, permanent: bool) -> None:
+        super().__init__("no usable Zalo access token")
+        self.permanent = permanent
+
+
+class UnreachedError(Exception):
+    """The message API could not be asked or gave no readable answer; ``code`` says how (http:502, network)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -259,30 +293,34 @@ class ZaloClient:
         if self._session is not None:
             await self._session.close()
 
-    async def send_text(self, user_id: str, text: str) -> bool:
-        """Delivers one text (at most ``text_limit`` characters); False, logged, when Zalo did not take it."""
-        tokens = await self._usable_tokens()
-        if tokens is None:
-            return False
-        error = await self._post_text(tokens.access_token, user_id, text)
-        if error in TOKEN_ERRORS:
-            tokens = await self._refresh(tokens)
-            if tokens is None:
-                return False
+    async def send_text(self, user_id: str, text: str) -> Attempt:
+        """Delivers one text (at most ``text_limit`` characters); how it went, for the outbox to retry or not."""
+        try:
+            tokens = await self._usable_tokens()
             error = await self._post_text(tokens.access_token, user_id, text)
-        elif error == RATE_LIMITED:
-            await asyncio.sleep(self._config.rate_limit_wait_seconds)
-            error = await self._post_text(tokens.access_token, user_id, text)
+            if error in TOKEN_ERRORS:
+                tokens = await self._refresh(tokens)
+                error = await self._post_text(tokens.access_token, user_id, text)
+        except NoTokenError as missing:
+            if missing.permanent:
+                return refused("zalo:token", TOKEN_REFUSED)
+            return retry_later("zalo:token", TOKEN_NOT_REFRESHED)
+        except UnreachedError as unreached:
+            return retry_later(unreached.code, UNREACHED_REASON)
         if error == 0:
-            return True
+            return DELIVERED
+        if error == RATE_LIMITED:
+            return retry_later(f"zalo:{error}", RATE_LIMITED_REASON, self._config.rate_limit_wait_seconds)
         if error in UNREACHABLE:
             logger.info("zalo: message to %s not sent: %s (error %s)", mask_id(user_id), UNREACHABLE[error], error)
-        elif error is not None:
+        else:
             logger.warning("zalo: message to %s refused with error %s", mask_id(user_id), error)
-        return False
+        if error in TOKEN_ERRORS:
+            return refused(f"zalo:{error}", TOKEN_REFUSED)
+        return refused(f"zalo:{error}", REFUSALS.get(error, f"Zalo từ chối tin nhắn (mã lỗi {error})."))
 
-    async def _post_text(self, access_token: str, user_id: str, text: str) -> int | None:
-        """Zalo's error code (0 on success), or None when the request itself failed."""
+    async def _post_text(self, access_token: str, user_id: str, text: str) -> int:
+        """Zalo's error code (0 on success); ``UnreachedError`` when the request itself failed."""
         body = {"recipient": {"user_id": user_id}, "message": {"text": text}}
         try:
             async with self._http().post(
@@ -291,47 +329,48 @@ class ZaloClient:
             ) as reply:  # fmt: skip
                 if reply.status != 200:
                     logger.warning("zalo: message API answered HTTP %s", reply.status)
-                    return None
+                    raise UnreachedError(f"http:{reply.status}")
                 answer = await reply.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:  # not TimeoutError before 3.11
             logger.warning("zalo: message API unreachable (%s)", type(error).__name__)
-            return None
+            raise UnreachedError("network") from None
         try:
             return int(answer.get("error", 0))
         except (AttributeError, TypeError, ValueError):
             logger.warning("zalo: message API answered something unexpected")
-            return None
+            raise UnreachedError("zalo:unreadable") from None
 
-    async def _usable_tokens(self) -> Tokens | None:
+    async def _usable_tokens(self) -> Tokens:
         tokens = await asyncio.to_thread(self._tokens.load)
         if tokens.usable(time.time()):
             return tokens
         return await self._refresh(tokens)
 
-    async def _refresh(self, stale: Tokens) -> Tokens | None:
-        """A working pair after ``stale`` was refused or ran out; at most one refresh call per refresh token."""
+    async def _refresh(self, stale: Tokens) -> Tokens:
+        """A working pair after ``stale`` was refused or ran out; at most one refresh call per refresh token.
+        ``NoTokenError`` when there is none, for good or for now."""
         async with self._refreshing:
             current = await asyncio.to_thread(self._tokens.load)
             if current.access_token != stale.access_token and current.usable(time.time()):
                 return current  # someone refreshed while this caller waited
             if not current.refresh_token:
                 logger.error("zalo: the access token is not valid and there is no refresh token (ZALO_REFRESH_TOKEN)")
-                return None
+                raise NoTokenError(permanent=True)
             lease = 3 * self._config.timeout_seconds
             if not await asyncio.to_thread(self._tokens.claim_refresh, current.refresh_token, lease):
                 return await self._refreshed_elsewhere(current.refresh_token, lease)
             try:
                 fresh = await self._request_new_pair(current.refresh_token)
-            except RefreshRefusedError as refused:
-                return await self._after_refusal(current.refresh_token, refused)
+            except RefreshRefusedError as refusal:
+                return await self._after_refusal(current.refresh_token, refusal)
             if fresh is None:
                 await asyncio.to_thread(self._tokens.release, current.refresh_token)
-                return None
+                raise NoTokenError(permanent=False)
             if not await asyncio.to_thread(self._tokens.save_refreshed, current.refresh_token, fresh):
                 logger.warning("zalo: the token pair changed during a refresh; the newer one from the database wins")
             return fresh
 
-    async def _after_refusal(self, refused_token: str, refusal: RefreshRefusedError) -> Tokens | None:
+    async def _after_refusal(self, refused_token: str, refusal: RefreshRefusedError) -> Tokens:
         """The environment's pair if the shop authorized the OA again; otherwise someone has to."""
         adopted = await asyncio.to_thread(self._tokens.adopt_initial, refused_token)
         if adopted is not None:
@@ -339,9 +378,9 @@ class ZaloClient:
             return adopted
         await asyncio.to_thread(self._tokens.release, refused_token)
         logger.error("zalo: %s; authorize the OA again and set ZALO_ACCESS_TOKEN and ZALO_REFRESH_TOKEN", refusal)
-        return None
+        raise NoTokenError(permanent=True)
 
-    async def _refreshed_elsewhere(self, old_refresh_token: str, lease: float) -> Tokens | None:
+    async def _refreshed_elsewhere(self, old_refresh_token: str, lease: float) -> Tokens:
         """Waits for the process holding the lease to store the new pair."""
         deadline = time.monotonic() + lease
         while time.monotonic() < deadline:
@@ -350,7 +389,7 @@ class ZaloClient:
                 return tokens
             await asyncio.sleep(LEASE_POLL_SECONDS)
         logger.warning("zalo: another process did not finish refreshing the token in time")
-        return None
+        raise NoTokenError(permanent=False)
 
     async def _request_new_pair(self, refresh_token: str) -> Tokens | None:
         """The next pair; None when Zalo could not be asked, ``RefreshRefusedError`` when it said no."""

@@ -6,9 +6,11 @@ agent's words to the customer, is a loopback stand-in that records what the desk
 """
 
 import json
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -26,6 +28,8 @@ class FakeRasa(LoopbackServer):
 
     def __init__(self) -> None:
         self.appended: dict[str, list[dict[str, Any]]] = {}
+        # what a test has done with appended events before the answer (as Rasa's channels store their sends)
+        self.on_append: Callable[[str, list[dict[str, Any]]], None] | None = None
         super().__init__()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -43,7 +47,10 @@ class FakeRasa(LoopbackServer):
                     self.send_response(401)
                     self.end_headers()
                     return
-                rasa.appended.setdefault(parts[1], []).extend(json.loads(body))
+                events = json.loads(body)
+                rasa.appended.setdefault(parts[1], []).extend(events)
+                if rasa.on_append is not None:
+                    rasa.on_append(unquote(parts[1]), events)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from bot.database import database_url, engine_for
 from connectors import dedupe, messenger
 from connectors.guard import BURST, TOO_FAST, TOO_LONG, BurstLimiter, Guard
 from connectors.messenger import Inbound, MessengerOutput, _answer_one
+from connectors.outbox import DELIVERED, Attempt, Outbox
 
 
 def test_x_forwarded_for_counts_only_from_a_trusted_proxy() -> None:
@@ -46,9 +48,9 @@ class FakeSendApi:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    async def send_message(self, recipient_id: str, message: dict[str, Any], *_: Any) -> bool:
+    async def send_message(self, recipient_id: str, message: dict[str, Any], *_: Any) -> Attempt:
         self.sent.append((recipient_id, message["text"]))
-        return True
+        return DELIVERED
 
     async def sender_action(self, recipient_id: str, action: str) -> bool:
         return True
@@ -65,6 +67,11 @@ def project_db(settings_under_tmp, monkeypatch):
         cached.cache_clear()
 
 
+def outbox(api: FakeSendApi) -> Outbox:
+    """The channel's outbox in the test's project database."""
+    return messenger.outbox_for(api, engine_for(database_url()))
+
+
 def test_an_over_long_messenger_message_is_answered_politely_and_never_parsed(project_db) -> None:
     api, parsed = FakeSendApi(), []
 
@@ -75,13 +82,13 @@ def test_an_over_long_messenger_message_is_answered_politely_and_never_parsed(pr
     def inbound(text: str) -> Inbound:
         return Inbound("1598327364", uuid.uuid4().hex, text, datetime.now(timezone.utc))
 
-    asyncio.run(_answer_one(api, inbound("hàng " * 600), on_new_message))
-    asyncio.run(_answer_one(api, inbound("phí ship bao nhiêu"), on_new_message))
+    asyncio.run(_answer_one(api, outbox(api), inbound("hàng " * 600), on_new_message))
+    asyncio.run(_answer_one(api, outbox(api), inbound("phí ship bao nhiêu"), on_new_message))
     assert parsed == [("fb:1598327364", "phí ship bao nhiêu")]  # Rasa knows the person by the namespaced id
     assert api.sent == [("1598327364", TOO_LONG), ("1598327364", "Phí ship 20.000đ")]  # sent to the PSID
 
 
 def test_agent_replies_reach_the_platform_id_not_the_tracker_key(project_db) -> None:
     api = FakeSendApi()
-    asyncio.run(MessengerOutput(api).send_response("fb:1598327364", {"text": "Chào bạn"}))
+    asyncio.run(MessengerOutput(outbox(api)).send_response("fb:1598327364", {"text": "Chào bạn"}))
     assert api.sent == [("1598327364", "Chào bạn")]

@@ -9,6 +9,7 @@ are tested directly, without the stack.
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -32,12 +33,15 @@ from connectors.messenger import (
     MessengerOutput,
     delivery,
     last_inbound_table,
+    outbox_for,
 )
-from connectors.messenger_client import MAX_TEXT, MORE_CHOICES, SendApi, with_quick_replies
+from connectors.messenger_client import MAX_TEXT, MORE_CHOICES, SendApi, asked_wait, with_quick_replies
+from connectors.outbox import Attempt
 from tests.fakes.messenger_api import (
     INVALID_TOKEN,
     OUTSIDE_WINDOW,
     RATE_LIMIT,
+    TEMPORARY,
     USER_UNAVAILABLE,
     FakeMessengerApi,
     attachment_event,
@@ -125,32 +129,45 @@ def graph() -> Iterator[FakeMessengerApi]:
         yield api
 
 
-def test_send_api_errors_retry_a_rate_limit_once_and_stop_otherwise(graph: FakeMessengerApi, caplog) -> None:
+def test_send_api_errors_say_whether_sending_again_can_help(graph: FakeMessengerApi, caplog) -> None:
     caplog.set_level(logging.INFO)
     psid = "psid-5551234567"
 
-    async def scenario() -> list[bool]:
-        api = SendApi(graph.graph_url, PAGE_TOKEN, retry_wait=0.01)
+    async def scenario() -> list[Attempt]:
+        api = SendApi(graph.graph_url, PAGE_TOKEN)
         results = []
-        graph.fail_next(RATE_LIMIT)
-        results.append(await api.send_message(psid, {"text": "một"}))  # retried, delivered
-        graph.fail_next(RATE_LIMIT, times=2)
-        results.append(await api.send_message(psid, {"text": "hai"}))
-        for error in (USER_UNAVAILABLE, OUTSIDE_WINDOW, INVALID_TOKEN):
+        graph.fail_next(RATE_LIMIT, retry_after=30)
+        results.append(await api.send_message(psid, {"text": "một"}))
+        for error in (TEMPORARY, USER_UNAVAILABLE, OUTSIDE_WINDOW, INVALID_TOKEN):
             graph.fail_next(error)
-            results.append(await api.send_message(psid, {"text": "ba"}))
-        wrong_token = SendApi(graph.graph_url, "EAAGnot-the-token", retry_wait=0.01)
-        results.append(await wrong_token.send_message(psid, {"text": "bốn"}))
+            results.append(await api.send_message(psid, {"text": "hai"}))
+        wrong_token = SendApi(graph.graph_url, "EAAGnot-the-token")
+        results.append(await wrong_token.send_message(psid, {"text": "ba"}))
+        results.append(await api.send_message(psid, {"text": "bốn"}))
         await api.close()
         await wrong_token.close()
         return results
 
-    assert asyncio.run(scenario()) == [True, False, False, False, False, False]
-    assert graph.texts(psid) == ["một"]
-    assert graph.calls == 2 + 2 + 3 + 1  # one retry for each rate limit, none for anything else
+    results = asyncio.run(scenario())
+    assert [(r.delivered, r.retriable) for r in results] == [
+        (False, True), (False, True), (False, False), (False, False), (False, False), (False, False), (True, False)
+    ]  # fmt: skip
+    assert results[0].wait_seconds == 30 and results[0].code == "messenger:613"
+    assert [r.code for r in results[2:6]] == [
+        "messenger:551/1545041", "messenger:10/2018278", "messenger:190", "messenger:190"
+    ]  # fmt: skip
+    assert "chặn trang" in results[2].reason and "quá thời hạn" in results[3].reason
+    assert graph.texts(psid) == ["bốn"] and graph.calls == 7  # no retry inside the client: the outbox decides
     assert "cannot receive messages now" in caplog.text and "refused the message" in caplog.text
     assert "token is invalid or expired" in caplog.text
     assert PAGE_TOKEN not in caplog.text and "not-the-token" not in caplog.text and psid not in caplog.text
+
+
+def test_facebooks_wait_is_read_from_retry_after_or_the_usage_header() -> None:
+    usage = {"1234": [{"type": "messenger", "call_count": 100, "estimated_time_to_regain_access": 3}]}
+    assert asked_wait({"Retry-After": "12"}) == 12
+    assert asked_wait({"X-Business-Use-Case-Usage": json.dumps(usage)}) == 180
+    assert asked_wait({"X-Business-Use-Case-Usage": "not json", "Retry-After": "soon"}) == 0
 
 
 def test_a_send_api_that_hangs_or_is_down_costs_a_timeout_not_an_error(graph: FakeMessengerApi, caplog) -> None:
@@ -158,7 +175,8 @@ def test_a_send_api_that_hangs_or_is_down_costs_a_timeout_not_an_error(graph: Fa
         slow = SendApi(graph.graph_url, PAGE_TOKEN, timeout=0.3)
         down = SendApi(f"http://127.0.0.1:{free_port()}/v19.0", PAGE_TOKEN)
         graph.hang_seconds = 1.0
-        results = [await slow.send_message("psid-slow", {"text": "alo"})]
+        sent = await slow.send_message("psid-slow", {"text": "alo"})
+        results = [sent.delivered or not sent.retriable]
         results.append(await down.sender_action("psid-down", "typing_on"))
         graph.hang_seconds = 0
         await slow.close()
@@ -170,12 +188,13 @@ def test_a_send_api_that_hangs_or_is_down_costs_a_timeout_not_an_error(graph: Fa
     assert PAGE_TOKEN not in caplog.text
 
 
-def test_a_failed_piece_stops_the_rest_of_a_long_message(graph: FakeMessengerApi) -> None:
+def test_a_failed_piece_stops_the_rest_of_a_long_message(graph: FakeMessengerApi, tmp_path: Path) -> None:
     async def scenario() -> None:
         api = SendApi(graph.graph_url, PAGE_TOKEN)
+        output = MessengerOutput(outbox_for(api, sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}", future=True)))
         graph.fail_next(USER_UNAVAILABLE)
-        await MessengerOutput(api).send_text_message("psid-gone", "Dài lắm. " * 600)
-        await MessengerOutput(api).send_text_message("psid-here", "Dài lắm. " * 600)
+        await output.send_text_message("psid-gone", "Dài lắm. " * 600)
+        await output.send_text_message("psid-here", "Dài lắm. " * 600)
         await api.close()
 
     asyncio.run(scenario())
@@ -413,6 +432,8 @@ def test_an_agent_answers_after_24_hours_with_the_human_agent_tag(stack, faceboo
     assert admin.post(handoff_id, "reply", text="Bạn còn cần hỗ trợ không ạ?").json()["ok"]
     # no wait needed: Rasa delivers before it answers the desk, and the desk before it answers the agent
     assert not any("còn cần hỗ trợ" in text for text in facebook.texts(person.psid))
+    late = next(m for m in admin.messages(handoff_id) if m["text"] == "Bạn còn cần hỗ trợ không ạ?")
+    assert late["delivery"]["status"] == "failed" and "hơn 7 ngày" in late["delivery"]["reason"]  # the agent knows
     admin.post(handoff_id, "close", resolution="Đã giao lại đơn")
     engine.dispose()
 

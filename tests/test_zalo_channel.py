@@ -365,7 +365,8 @@ def send_all(*sends: tuple[ZaloClient, str, str]) -> list[bool]:
 
     async def run() -> list[bool]:
         try:
-            return list(await asyncio.gather(*(client.send_text(user, text) for client, user, text in sends)))
+            attempts = await asyncio.gather(*(client.send_text(user, text) for client, user, text in sends))
+            return [attempt.delivered for attempt in attempts]
         finally:
             for client, _, _ in sends:
                 await client.close()

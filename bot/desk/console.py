@@ -10,6 +10,10 @@ every conversation; an agent sees the waiting queue and the conversations they
 claimed, and nothing else answers differently from a conversation that does not
 exist. Failed logins are slowed per (name, address) and per address
 (bot/desk/throttle.py); a live stream re-checks its session every few seconds.
+
+A line the bot or an agent sent that has not reached a Zalo or Messenger customer carries its
+``delivery`` from the platform outbox the Rasa server keeps in the same database (bot/outbox.py):
+"đang gửi lại…" while it is retried, "chưa gửi được" with the reason once it failed for good.
 """
 
 import asyncio
@@ -29,9 +33,11 @@ from bot.client_address import client_address
 from bot.desk import texts
 from bot.desk.accounts import ADMIN, SESSION_IDLE, Agent, Session
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
-from bot.desk.queue import WAITING, Handoff
+from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
 from bot.desk.service import DeskError
 from bot.handoff_protocol import Mood
+from bot.outbox import Delivery, OutboxStore, line_key
+from bot.schema import OUTBOX_PENDING
 
 console = Blueprint("desk_console")
 SESSION_COOKIE = "cskh_session"
@@ -236,7 +242,8 @@ def _stream_end(request: Request, token: str | None, handoff_id: int | None) -> 
 @console.get("/stream")
 @agent_required
 async def stream(request: Request, session: Session) -> HTTPResponse:
-    """Server-sent events: queue changes, and the lines of one conversation when ``?handoff=`` is given.
+    """Server-sent events: queue changes, and the lines of one conversation when ``?handoff=`` is given
+    (with ``delivery`` events when a line being retried to the customer was sent or failed).
 
     The session, and the right to see that conversation, are checked again at every event and at
     least every ``SESSION_CHECK_SECONDS``: a logout, an expiry or another agent's claim ends the
@@ -247,10 +254,13 @@ async def stream(request: Request, session: Session) -> HTTPResponse:
     topics = [QUEUE_TOPIC]
     wanted = request.args.get("handoff", "")
     handoff_id = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 12 else None
+    handoff = None
     if handoff_id is not None:
-        if _visible(request, session.agent, handoff_id) is None:
+        handoff = _visible(request, session.agent, handoff_id)
+        if handoff is None:
             return _not_found()
         topics.append(handoff_topic(handoff_id))
+    deliveries = DeliveryWatch(request, handoff)
     reply = await request.respond(
         content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-cache"}
     )
@@ -268,7 +278,11 @@ async def stream(request: Request, session: Session) -> HTTPResponse:
                 return await reply.eof()
             if update is not None:
                 event, data = update
+                if event == "message":
+                    data = deliveries.line(data)
                 await reply.send(f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n")
+            for change in deliveries.changes():
+                await reply.send(f"event: delivery\ndata: {json.dumps(change, ensure_ascii=False)}\n\n")
             if time.monotonic() - beat >= HEARTBEAT_SECONDS:
                 beat = time.monotonic()
                 desk.accounts.seen(session.agent.username)
@@ -288,16 +302,71 @@ async def claim(request: Request, session: Session, handoff_id: int) -> HTTPResp
     return response.redirect(f"/handoffs/{handoff_id}")
 
 
+def _undelivered(request: Request, handoff: Handoff) -> dict[float, Delivery]:
+    return OutboxStore(request.app.ctx.engine).undelivered(handoff.sender_id)
+
+
+def _with_delivery(line: dict[str, Any], undelivered: dict[float, Delivery]) -> dict[str, Any]:
+    """A transcript line with its ``delivery`` when the customer has not got it (only what was sent to them)."""
+    found = None if line["role"] in (CUSTOMER, NOTE) else undelivered.get(line_key(line["sent_at"]))
+    if found is None:
+        return line
+    return {**line, "delivery": {"status": found.status, "reason": found.reason}}
+
+
+def _lines(request: Request, handoff: Handoff) -> list[dict[str, Any]]:
+    undelivered = _undelivered(request, handoff)
+    return [_with_delivery(m.as_dict(), undelivered) for m in request.app.ctx.desk.queue.messages(handoff.id)]
+
+
+class DeliveryWatch:
+    """The lines of one open conversation still being retried, checked again until they are sent or failed."""
+
+    def __init__(self, request: Request, handoff: Handoff | None) -> None:
+        self._request, self._handoff = request, handoff
+        self._pending: dict[int, float] = {}  # message id -> its sent_at
+        self._checked = time.monotonic()
+        if handoff is not None:
+            for line in _lines(request, handoff):
+                self._note(line)
+
+    def _note(self, line: dict[str, Any]) -> None:
+        if line.get("delivery", {}).get("status") == OUTBOX_PENDING:
+            self._pending[line["id"]] = line["sent_at"]
+
+    def line(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A new transcript line, with its delivery if it has not reached the customer yet."""
+        if self._handoff is None:
+            return data
+        line = _with_delivery(data, _undelivered(self._request, self._handoff))
+        self._note(line)
+        return line
+
+    def changes(self) -> list[dict[str, Any]]:
+        """``{"id", "status", "reason"}`` for each watched line that was sent or failed since the last check."""
+        if self._handoff is None or not self._pending or time.monotonic() - self._checked < SESSION_CHECK_SECONDS:
+            return []
+        self._checked = time.monotonic()
+        undelivered = _undelivered(self._request, self._handoff)
+        changed = []
+        for message_id, sent_at in list(self._pending.items()):
+            found = undelivered.get(line_key(sent_at))
+            if found is None or found.status != OUTBOX_PENDING:
+                del self._pending[message_id]
+                status, reason = (found.status, found.reason) if found else ("sent", "")
+                changed.append({"id": message_id, "status": status, "reason": reason})
+        return changed
+
+
 @console.get("/handoffs/<handoff_id:int>")
 @agent_required
 async def conversation_page(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
     handoff = _visible(request, session.agent, handoff_id)
     if handoff is None:
         return render(request, "missing.html", status=404, session=session)
-    desk = request.app.ctx.desk
     slots = [(texts.SLOT_LABELS.get(k, k), v) for k, v in handoff.slots.items() if k in texts.SLOT_LABELS and v]
     return render(
-        request, "conversation.html", session=session, handoff=handoff, messages=desk.queue.messages(handoff_id),
+        request, "conversation.html", session=session, handoff=handoff, messages=_lines(request, handoff),
         slots=slots, reason=texts.REASON_LABELS.get(handoff.reason, handoff.reason), mood=_mood(handoff),
         mine=handoff.status == "active" and handoff.claimed_by == session.agent.username,
         waiting=handoff.status == WAITING,
@@ -307,9 +376,10 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
 @console.get("/handoffs/<handoff_id:int>/messages.json")
 @agent_required
 async def messages_json(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
-    if _visible(request, session.agent, handoff_id) is None:
+    handoff = _visible(request, session.agent, handoff_id)
+    if handoff is None:
         return _not_found()
-    return response.json([m.as_dict() for m in request.app.ctx.desk.queue.messages(handoff_id)])
+    return response.json(_lines(request, handoff))
 
 
 @console.get("/handoffs/<handoff_id:int>/suggestions.json")

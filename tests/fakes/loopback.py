@@ -7,11 +7,15 @@ from typing import TypeVar
 Server = TypeVar("Server", bound="LoopbackServer")
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the standard library's 5 resets connections a client opens at once
+
+
 class LoopbackServer:
     """Serves ``_handler()`` on 127.0.0.1 while used as a context manager."""
 
     def __init__(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

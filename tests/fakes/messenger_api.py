@@ -16,8 +16,11 @@ The Send API follows the Messenger Platform documentation:
   ``X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app secret>``.
 
 Wrong input is answered as Facebook does (code 100, invalid parameter; code 190 for a wrong token);
-``fail_next`` makes it answer the documented errors: rate limit (613), invalid token (190), person
-unavailable (551), outside the messaging window (10 / 2018278); ``hang_seconds`` makes it slow.
+``fail_next`` makes it answer the documented errors: rate limit (613, optionally with a ``Retry-After``),
+invalid token (190), person unavailable (551), outside the messaging window (10 / 2018278), a temporary
+error (2, with HTTP 500); ``fail_for`` answers one error to every message to one person (who blocked the
+page, say); ``hang_seconds`` makes it slow. Error codes:
+https://developers.facebook.com/docs/messenger-platform/send-messages/send-api/error-codes
 """
 
 import hashlib
@@ -43,6 +46,8 @@ RATE_LIMIT = (613, None, "OAuthException", "Calls to this api have exceeded the 
 INVALID_TOKEN = (190, None, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
 USER_UNAVAILABLE = (551, 1545041, "OAuthException", "This person isn't available right now.")
 OUTSIDE_WINDOW = (10, 2018278, "OAuthException", "(#10) This message is sent outside of allowed window.")
+TEMPORARY = (2, None, "OAuthException", "An unexpected error has occurred. Please retry your request later.")
+SERVER_ERRORS = {1, 2, 1200}  # answered with HTTP 500
 
 
 def invalid(message: str) -> tuple[int, None, str, str]:
@@ -90,7 +95,8 @@ class FakeMessengerApi(LoopbackServer):
         self.calls = 0  # every request, refused ones included
         self.hang_seconds = 0.0  # answer this late (longer than the client's timeout: it gives up)
         self._accepted: list[dict[str, Any]] = []
-        self._failures: list[tuple[int, int | None, str, str]] = []
+        self._failures: list[tuple[tuple[int, int | None, str, str], float | None]] = []
+        self._failing: dict[str, tuple[int, int | None, str, str]] = {}
         self._lock = threading.Lock()
         super().__init__()
 
@@ -99,10 +105,20 @@ class FakeMessengerApi(LoopbackServer):
         """What FB_GRAPH_URL points at."""
         return f"{self.url}/{self.version}"
 
-    def fail_next(self, error: tuple[int, int | None, str, str], times: int = 1) -> None:
+    def fail_next(
+        self, error: tuple[int, int | None, str, str], times: int = 1, retry_after: float | None = None
+    ) -> None:
         """The next ``times`` valid requests get ``error`` (e.g. ``RATE_LIMIT``) instead of success."""
         with self._lock:
-            self._failures.extend([error] * times)
+            self._failures.extend([(error, retry_after)] * times)
+
+    def fail_for(self, psid: str, error: tuple[int, int | None, str, str] | None) -> None:
+        """Every message to ``psid`` gets ``error`` (e.g. ``USER_UNAVAILABLE``: they blocked the page); None ends it."""
+        with self._lock:
+            if error is None:
+                self._failing.pop(psid, None)
+            else:
+                self._failing[psid] = error
 
     def sent(self, psid: str) -> list[dict[str, Any]]:
         """Accepted request bodies for ``psid``, messages and sender actions, in order."""
@@ -114,6 +130,11 @@ class FakeMessengerApi(LoopbackServer):
 
     def texts(self, psid: str) -> list[str]:
         return [body["message"]["text"] for body in self.messages(psid)]
+
+    def texts_to_anyone(self) -> list[str]:
+        """Every accepted message's text, whoever it went to."""
+        with self._lock:
+            return [body["message"]["text"] for body in self._accepted if "message" in body]
 
     def actions(self, psid: str) -> list[str]:
         return [body["sender_action"] for body in self.sent(psid) if "sender_action" in body]
@@ -131,7 +152,7 @@ class FakeMessengerApi(LoopbackServer):
             describe=lambda: self.texts(psid)[after:],
         )  # fmt: skip
 
-    def _answer(self, query: dict[str, list[str]], raw: bytes) -> tuple[int, dict[str, Any]]:
+    def _answer(self, query: dict[str, list[str]], raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._lock:
             self.calls += 1
         time.sleep(self.hang_seconds)
@@ -146,11 +167,13 @@ class FakeMessengerApi(LoopbackServer):
             return _error(invalid(wrong))
         with self._lock:
             if self._failures:
-                return _error(self._failures.pop(0))
+                return _error(*self._failures.pop(0))
+            if "message" in body and body["recipient"]["id"] in self._failing:
+                return _error(self._failing[body["recipient"]["id"]])
             self._accepted.append(body)
         if "sender_action" in body:
-            return 200, {"recipient_id": body["recipient"]["id"]}
-        return 200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_{uuid.uuid4().hex}"}
+            return 200, {"recipient_id": body["recipient"]["id"]}, {}
+        return 200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_{uuid.uuid4().hex}"}, {}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
@@ -163,11 +186,13 @@ class FakeMessengerApi(LoopbackServer):
                 url = urlsplit(self.path)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if url.path != f"/{api.version}/me/messages":
-                    status, payload = _error((803, None, "OAuthException", "(#803) Unknown path"))
+                    status, payload, headers = _error((803, None, "OAuthException", "(#803) Unknown path"))
                 else:
-                    status, payload = api._answer(parse_qs(url.query), raw)
+                    status, payload, headers = api._answer(parse_qs(url.query), raw)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -176,12 +201,15 @@ class FakeMessengerApi(LoopbackServer):
         return Handler
 
 
-def _error(error: tuple[int, int | None, str, str]) -> tuple[int, dict[str, Any]]:
+def _error(
+    error: tuple[int, int | None, str, str], retry_after: float | None = None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     code, subcode, kind, message = error
     details: dict[str, Any] = {"message": message, "type": kind, "code": code, "fbtrace_id": uuid.uuid4().hex[:11]}
     if subcode is not None:
         details["error_subcode"] = subcode
-    return 400, {"error": details}
+    headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+    return 500 if code in SERVER_ERRORS else 400, {"error": details}, headers
 
 
 # --- what Facebook posts to the webhook -------------------------------------------------------------------

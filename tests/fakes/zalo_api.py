@@ -16,6 +16,10 @@ Follows the formats of Zalo's documentation and of open-source clients:
 
 Rotating the pair here also invalidates the previous access token, so a delivered message proves the new one
 was used. Texts longer than Zalo's 2,000 characters are refused like any invalid parameter.
+
+Failures a test can ask for: ``fail_next`` (error codes for the next sends, whoever they are to), ``fail_for``
+(an error code every send to one user gets, e.g. -213 for a customer who blocked the OA), ``http_status_next``
+(HTTP statuses, e.g. 502, answered before any error code) and ``hang_seconds``.
 """
 
 import json
@@ -32,6 +36,12 @@ from tests.fakes.loopback import LoopbackServer
 
 MAX_TEXT = 2000
 INVALID_TOKEN, EXPIRED_TOKEN, NOT_INTERACTING, RATE_LIMITED, INVALID_PARAMETER = -216, -220, -230, -32, -201
+NOT_FOLLOWER = -213
+ERROR_NAMES = {
+    NOT_INTERACTING: "User has not interacted with the OA in the last 7 days",
+    NOT_FOLLOWER: "User has not followed the OA",
+    RATE_LIMITED: "Request limit exceeded",
+}
 REFRESH_TOKEN_USED, WRONG_SECRET, WRONG_REQUEST = -14014, -14002, -14003
 
 
@@ -46,6 +56,8 @@ class FakeZaloApi(LoopbackServer):
         self.expired_tokens: set[str] = set()
         self.unreachable_users: set[str] = set()
         self.fail_next: list[int] = []  # error codes the next sends answer with, in order
+        self.fail_for: dict[str, int] = {}  # user id -> the error code every send to them answers with
+        self.http_status_next: list[int] = []  # HTTP statuses the next message requests answer with
         self.refresh_delay = 0.0
         self.hang_seconds = 0.0  # every request waits this long first (a Zalo outage)
         self.refresh_calls = 0
@@ -90,6 +102,9 @@ class FakeZaloApi(LoopbackServer):
                 error, name = EXPIRED_TOKEN, "Access token has expired"
             elif self.fail_next:
                 error, name = self.fail_next.pop(0), "Failure requested by the test"
+            elif recipient in self.fail_for:
+                error = self.fail_for[recipient]
+                name = ERROR_NAMES.get(error, "Failure requested by the test")
             elif not recipient or not isinstance(text, str) or not text or len(text) > MAX_TEXT:
                 error, name = INVALID_PARAMETER, "Parameters are invalid"
             elif recipient in self.unreachable_users:
@@ -142,7 +157,12 @@ class FakeZaloApi(LoopbackServer):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 time.sleep(api.hang_seconds)
-                if self.path == "/v3.0/oa/message/cs":
+                if self.path == "/v3.0/oa/message/cs" and api.http_status_next:
+                    with api._lock:
+                        status = api.http_status_next.pop(0)
+                        api.sends.append(("", status))
+                    self._send(status, {"error": "Bad Gateway"})
+                elif self.path == "/v3.0/oa/message/cs":
                     try:
                         body = json.loads(raw)
                     except ValueError:

@@ -104,6 +104,15 @@ function tickWaitTimes() {
 const conversation = document.getElementById("conversation");
 const handoffId = conversation ? conversation.dataset.handoff : null;
 
+// A line that has not reached the customer (Zalo/Messenger outbox): retried, or failed with the reason.
+function showDelivery(item, delivery) {
+  let mark = item.querySelector(".delivery");
+  if (!delivery || delivery.status === "sent") { if (mark) mark.remove(); return; }
+  if (!mark) { mark = element("span"); item.append(mark); }
+  mark.className = `delivery ${delivery.status}`;
+  mark.textContent = delivery.status === "failed" ? `chưa gửi được: ${delivery.reason}` : "đang gửi lại…";
+}
+
 function addMessage(message) {
   const list = document.getElementById("messages");
   if (list.querySelector(`[data-id="${message.id}"]`)) return;
@@ -114,6 +123,7 @@ function addMessage(message) {
   item.dataset.id = message.id;
   item.append(element("span", "who", who), element("span", "text", message.text),
               element("time", "", clock(message.sent_at)));
+  showDelivery(item, message.delivery);
   list.append(item);
   item.scrollIntoView({ block: "end" });
 }
@@ -186,6 +196,11 @@ stream.addEventListener("message", (event) => {
   const message = JSON.parse(event.data);
   addMessage(message);
   if (message.role === "customer") refreshSuggestions();
+});
+stream.addEventListener("delivery", (event) => {
+  const change = JSON.parse(event.data);
+  const item = document.querySelector(`#messages [data-id="${change.id}"]`);
+  if (item) showDelivery(item, change);
 });
 if (!handoffId) setInterval(tickWaitTimes, 15000);
 tickWaitTimes();
