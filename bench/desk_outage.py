@@ -24,7 +24,7 @@ import aiohttp
 import sqlalchemy as sa
 
 from bot.processes import Stack
-from bot.sandbox import ADMIN_PASSWORD, DeskAgent, isolated_settings
+from bot.sandbox import ADMIN_PASSWORD, DeskAgent, delete_event_queue, isolated_settings
 from bot.scaled import Scale, running_scaled_stack
 from bot.settings import Settings, current_settings
 from bot.training import ensure_model
@@ -129,25 +129,15 @@ def desk_outage(
 
 @contextmanager
 def outage_stack(workdir: Path, model: Path, pg_url: str, redis_url: str) -> Iterator[tuple[Settings, Stack]]:
-    """The scaled stack on ``pg_url`` (created if missing) and ``redis_url``, its events in a queue of its own;
-    the desk's timer (and so its start-up catch-up scan) an hour away."""
-    queue = f"cskh_outage_{uuid.uuid4().hex[:8]}"
-    settings = isolated_settings(workdir, event_queue=queue, desk_tick_seconds=3600.0)
+    """The scaled stack on ``pg_url`` (created if missing) and ``redis_url``, its events in a queue of its own
+    (deleted afterwards); the desk's timer (and so its start-up catch-up scan) an hour away."""
+    settings = isolated_settings(workdir, desk_tick_seconds=3600.0)
     try:
         with running_scaled_stack(settings, model, Scale(pg_url, redis_url), workdir / "run",
                                   workdir / "logs") as stack:  # fmt: skip
             yield settings, stack
     finally:
-        asyncio.run(_delete_queue(settings.rabbitmq_url, queue))
-
-
-async def _delete_queue(rabbitmq_url: str, queue: str) -> None:
-    connection = await aio_pika.connect(rabbitmq_url)
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(queue)
-        await channel.queue_delete(f"{queue}.unreadable")
-        await channel.exchange_delete(queue)
+        delete_event_queue(settings)
 
 
 def main() -> None:

@@ -96,6 +96,21 @@ def waiting_in(queue_name: str) -> int:
     return asyncio.run(ready_in(queue_name))
 
 
+def consumers_on(queue_name: str) -> int:
+    """The desks consuming the queue; 0 before the first declared it."""
+
+    async def count() -> int:
+        connection = await aio_pika.connect(RABBITMQ)
+        async with connection:
+            try:
+                queue = await (await connection.channel()).declare_queue(queue_name, durable=True, passive=True)
+            except aio_pika.exceptions.ChannelNotFoundEntity:
+                return 0
+            return queue.declaration_result.consumer_count or 0
+
+    return asyncio.run(count())
+
+
 def open_handoff(engine: sa.engine.Engine, queue_name: str) -> int:
     queue = HandoffQueue(engine)
     return queue.open(channel="rest", sender_id=sender_of(queue_name), reason="Khách yêu cầu gặp nhân viên",
@@ -127,7 +142,7 @@ def test_what_rasa_publishes_while_the_desk_is_down_reaches_the_transcript_once_
 
     with desk(tmp_path, queue_name) as server:
         expected = [("customer", "tin nhắn số 1"), ("bot", "tin nhắn số 2"), ("customer", "tin nhắn số 4")]
-        eventually(lambda: transcript(server.engine, handoff_id) == expected, describe=lambda: transcript(
+        eventually(lambda: transcript(server.engine, handoff_id) == expected, timeout=30, describe=lambda: transcript(
             server.engine, handoff_id))  # fmt: skip
         eventually(lambda: waiting_in(queue_name) == 0)
         # RabbitMQ delivers again what a desk took but did not acknowledge before dying: stored once
@@ -143,7 +158,7 @@ def test_an_unreadable_message_is_parked_without_holding_up_the_queue_or_landing
     caplog.set_level(logging.INFO)
     with desk(tmp_path, queue_name) as server:
         handoff_id = open_handoff(server.engine, queue_name)
-        eventually(lambda: waiting_in(queue_name) == 0)  # the desk declared the queue and consumes it
+        eventually(lambda: consumers_on(queue_name) == 1)
 
         async def garbage() -> None:
             connection = await aio_pika.connect(RABBITMQ)
@@ -154,7 +169,7 @@ def test_an_unreadable_message_is_parked_without_holding_up_the_queue_or_landing
 
         asyncio.run(garbage())
         publish(queue_name, [line(queue_name, 1)])
-        eventually(lambda: transcript(server.engine, handoff_id) == [("customer", "tin nhắn số 1")])
+        eventually(lambda: transcript(server.engine, handoff_id) == [("customer", "tin nhắn số 1")], timeout=30)
     assert waiting_in(queue_name) == 0
     assert waiting_in(queue_name + UNREADABLE_SUFFIX) == 3  # kept for an operator to look at
     parked = [r.getMessage() for r in caplog.records if "unreadable message parked" in r.getMessage()]
@@ -168,7 +183,7 @@ def test_the_desk_consumes_again_after_its_rabbitmq_connection_drops(tmp_path, q
         with desk(tmp_path, queue_name, rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{proxy.port}/") as server:
             handoff_id = open_handoff(server.engine, queue_name)
             publish(queue_name, [line(queue_name, 1)])
-            eventually(lambda: len(transcript(server.engine, handoff_id)) == 1)
+            eventually(lambda: len(transcript(server.engine, handoff_id)) == 1, timeout=30)
             proxy.cut()
             publish(queue_name, [line(queue_name, 2)])
             time.sleep(1)
