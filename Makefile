@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget clean
+.PHONY: help install setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
@@ -20,7 +20,7 @@ help:
 	@echo "make run-scaled - 2 Rasa replicas + 2 action servers behind nginx, on PostgreSQL and Redis"
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
-	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, unanswered grouping, a flood at the doors, widget replies across replicas"
+	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, a model swap on every replica, unanswered grouping, a flood at the doors, widget replies across replicas, a desk outage"
 	@echo "make lint   - ruff check, ruff format --check and mypy (bot, actions, connectors, bench)"
 
 $(PY):
@@ -91,7 +91,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget
+bench: bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage
 
 bench-nlu: install
 	$(PY) -m bench.nlu
@@ -116,6 +116,9 @@ bench-flood: install
 
 bench-widget: install widget
 	$(PY) -m bench.widget
+# the scaled stack: needs nginx, PostgreSQL, Redis and RabbitMQ (127.0.0.1:5672)
+bench-desk-outage: install widget scale-deps
+	$(PY) -m bench.desk_outage
 
 clean:
 	rm -rf models .rasa results var/*.db

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import aio_pika
 import requests
 import socketio
 
+from bot.desk.event_consumer import UNREADABLE_SUFFIX
 from bot.handoff_protocol import desk_message
 from bot.processes import Stack, running_stack
 from bot.senders import SESSION_HEADER
@@ -50,7 +52,8 @@ def free_port() -> int:
 
 def isolated_settings(workdir: Path, **changes: Any) -> Settings:
     """Every file under ``workdir``, free loopback ports, per-folder tokens, an always-open desk that ticks
-    every second, and a known first-admin password; then ``changes``."""
+    every second, a known first-admin password and, for a scaled stack, a RabbitMQ queue of its own (a desk
+    of another stack on the same queue would take this one's events); then ``changes``."""
     workdir.mkdir(parents=True, exist_ok=True)
     desk_config = workdir / "desk.yml"
     desk_config.write_text(ALWAYS_OPEN_DESK, encoding="utf-8")
@@ -65,9 +68,25 @@ def isolated_settings(workdir: Path, **changes: Any) -> Settings:
             "desk_config": desk_config,
             "desk_tick_seconds": 1.0,
             "admin_password": ADMIN_PASSWORD,
+            "event_queue": f"cskh_sandbox_{uuid.uuid4().hex[:12]}",
             **changes,
         },
     )
+
+
+def delete_event_queue(settings: Settings) -> None:
+    """Removes a scaled sandbox's RabbitMQ queue, its parking queue and its exchange: RabbitMQ keeps a durable
+    queue after everyone left, and a sandbox's is nobody's afterwards."""
+
+    async def delete() -> None:
+        connection = await aio_pika.connect(settings.rabbitmq_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(settings.event_queue)
+            await channel.queue_delete(settings.event_queue + UNREADABLE_SUFFIX)
+            await channel.exchange_delete(settings.event_queue)
+
+    asyncio.run(delete())
 
 
 @contextmanager

@@ -5,14 +5,16 @@
   widget sockets are shared through the same Redis (connectors/webchat.py), so a reply
   any replica sends reaches the customer's socket wherever it is;
 - N action servers; the desk (console) with the project database in the same
-  PostgreSQL database;
+  PostgreSQL database, fed by the replicas' event brokers through a durable
+  RabbitMQ queue (Rasa's PikaEventBroker), so a desk outage loses no message;
 - nginx (Debian's package, `make scale-deps`) in front: customers and channels
   reach the replicas through one port, and Rasa reaches the action servers
   through another.
 
 Configured by the settings (bot/settings.py): CSKH_PG_URL (default
 postgresql://postgres@127.0.0.1:5432/cskh, created if missing), CSKH_REDIS_URL (default
-redis://127.0.0.1:6379/0), CSKH_REPLICAS (2), and the usual RASA_PORT (the balancer's public port),
+redis://127.0.0.1:6379/0), CSKH_RABBITMQ_URL (default amqp://guest:guest@127.0.0.1:5672/),
+CSKH_EVENT_QUEUE (cskh_desk_events), CSKH_REPLICAS (2), and the usual RASA_PORT (the balancer's public port),
 DESK_PORT, CSKH_HOST (where nginx serves the webhooks), RASA_API_HOST (where it serves Rasa's HTTP API,
 127.0.0.1), ACTION_HOST, ACTION_SERVER_TOKEN.
 """
@@ -84,10 +86,15 @@ def prepare_schema(pg_url: str) -> None:
         engine.dispose()
 
 
-def _store_env(scale: Scale) -> dict[str, str]:
-    """The ``${VAR}``s of deploy/scaled/endpoints.yml, which Rasa reads from its environment."""
-    pg, redis = urlparse(scale.pg_url), urlparse(scale.redis_url)
+def _store_env(scale: Scale, rabbitmq_url: str) -> dict[str, str]:
+    """The ``${VAR}``s of deploy/scaled/endpoints.yml, which Rasa reads from its environment; RabbitMQ's URL
+    without its credentials, since Rasa's PikaEventBroker logs it."""
+    pg, redis, rabbitmq = urlparse(scale.pg_url), urlparse(scale.redis_url), urlparse(rabbitmq_url)
+    port = rabbitmq.port or (5671 if rabbitmq.scheme == "amqps" else 5672)
     return {
+        "CSKH_RABBITMQ_HOST": f"{rabbitmq.scheme}://{rabbitmq.hostname}:{port}{rabbitmq.path}",
+        "CSKH_RABBITMQ_PORT": str(port), "CSKH_RABBITMQ_USER": rabbitmq.username or "guest",
+        "CSKH_RABBITMQ_PASSWORD": rabbitmq.password or "guest",
         "CSKH_PG_HOST": pg.hostname or "127.0.0.1", "CSKH_PG_PORT": str(pg.port or 5432),
         "CSKH_PG_DB": pg.path.lstrip("/"), "CSKH_PG_USER": pg.username or "postgres",
         "CSKH_PG_PASSWORD": pg.password or "",
@@ -150,6 +157,7 @@ def running_scaled_stack(
         action_balancer_url=f"http://{connect_address(settings.action_host)}:{actions_port}/webhook",
         model_servers=tuple(f"http://{LOOPBACK}:{port}" for port in rasa_ports),  # a new model reaches every replica
         widget_redis_url=scale.redis_url,
+        events_via_rabbitmq=True,  # the desk consumes the queue the replicas' event brokers publish to
     )  # fmt: skip
     # the replicas behind nginx listen on loopback only: nginx is their one door
     # and believe the client address nginx forwards (X-Forwarded-For) for the guard's per-address limits
@@ -171,7 +179,7 @@ def running_scaled_stack(
         "nginx", [], f"{settings.rasa_url}/", program=[nginx, "-c", str(config), "-e",
                                                         str(run_dir / "nginx-error.log")],
     )  # fmt: skip
-    shared = {**_store_env(scale), **(extra_env or {})}
+    shared = {**_store_env(scale, settings.rabbitmq_url), **(extra_env or {})}
     with running_services(settings, services, log_dir, shared) as stack:
         yield stack
 
@@ -198,6 +206,7 @@ def banner(settings: Settings, scale: Scale, run_dir: Path) -> str:
         f"  Agent console              {settings.desk_url}/\n"
         f"  Trackers and project data  {masked_url(scale.pg_url)}\n"
         f"  Locks and widget sockets   {masked_url(scale.redis_url)}\n"
+        f"  Events to the desk         {masked_url(settings.rabbitmq_url)} queue {settings.event_queue}\n"
         f"  Logs                       {run_dir / 'logs'}\nPress Ctrl-C to stop everything.\n"
     )
 

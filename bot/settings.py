@@ -125,6 +125,11 @@ class Settings:
     widget_redis_url: str | None
     bench_pg_url: str
     bench_redis_url: str
+    # Rasa's events to the desk through RabbitMQ (the scaled stack) instead of HTTP POSTs: a durable queue the
+    # desk takes them from whenever it is up, so a desk outage loses none
+    events_via_rabbitmq: bool
+    rabbitmq_url: str = field(repr=False)  # may hold a password
+    event_queue: str  # the durable queue, and the name of the fanout exchange Rasa publishes to
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -173,6 +178,9 @@ class Settings:
             widget_redis_url=environ.get("CSKH_WIDGET_REDIS_URL") or None,
             bench_pg_url=environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh_bench"),
             bench_redis_url=environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
+            events_via_rabbitmq=environ.get("CSKH_EVENTS_VIA_RABBITMQ") == "1",
+            rabbitmq_url=environ.get("CSKH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+            event_queue=environ.get("CSKH_EVENT_QUEUE", "cskh_desk_events"),
         )
 
     @classmethod
@@ -224,6 +232,9 @@ class Settings:
             "CSKH_REPLICAS": str(self.replicas),
             "BENCH_PG_URL": self.bench_pg_url,
             "BENCH_REDIS_URL": self.bench_redis_url,
+            "CSKH_EVENTS_VIA_RABBITMQ": "1" if self.events_via_rabbitmq else "0",
+            "CSKH_RABBITMQ_URL": self.rabbitmq_url,
+            "CSKH_EVENT_QUEUE": self.event_queue,
             **{name: value for name, value in optional.items() if value is not None},
         }
 
@@ -270,6 +281,7 @@ KNOBS = frozenset(
         "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
         "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",
         "CSKH_WIDGET_REDIS_URL",
+        "CSKH_EVENTS_VIA_RABBITMQ", "CSKH_RABBITMQ_URL", "CSKH_EVENT_QUEUE",
     }
 )  # fmt: skip
 

@@ -51,7 +51,10 @@ def console_server(workdir: Path, trusted_proxies: str = "127.0.0.1", **changes:
         patch.setattr(Sanic, "test_mode", True)  # one app per test module in the same process
         app = create_app(settings)
         with served(app, settings.desk_port):
-            engine = sa.create_engine(settings.database_url, future=True, connect_args={"timeout": 15})
+            sqlite = settings.database_url.startswith("sqlite")
+            engine = sa.create_engine(
+                settings.database_url, future=True, connect_args={"timeout": 15} if sqlite else {}
+            )
             try:
                 yield ConsoleServer(settings.desk_url, engine)
             finally:

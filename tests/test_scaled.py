@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.sandbox import eventually, free_port, isolated_settings
+from bot.sandbox import delete_event_queue, eventually, free_port, isolated_settings
 from bot.scaled import Scale, running_scaled_stack
 from tests.fakes.tcp_proxy import TcpProxy
 
@@ -70,6 +70,7 @@ def scaled(trained_model: Path, postgres_url: str, tmp_path_factory):
     finally:
         redis.terminate()
         proxy.close()
+        delete_event_queue(settings)
 
 
 async def chat(url: str, conversations: int, messages: int, pause: float = 0.0) -> dict[str, list[tuple[int, Any]]]:

@@ -18,6 +18,7 @@ from bot.database import project_engine
 from bot.desk.accounts import AccountStore, ensure_first_admin
 from bot.desk.api import api
 from bot.desk.console import KDF_SLOTS, console
+from bot.desk.event_consumer import EventConsumer
 from bot.desk.hours import DeskConfigFile
 from bot.desk.live import LiveHub
 from bot.desk.queue import HandoffQueue
@@ -88,6 +89,11 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
         ensure_first_admin(accounts, settings.admin_password, settings.admin_password_file)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         app.ctx.desk = Desk(HandoffQueue(engine), accounts, TicketStore(engine), rasa, config_file, LiveHub())
+        app.ctx.event_consumer = None
+        if settings.events_via_rabbitmq:  # the scaled stack: Rasa's events wait in RabbitMQ while the desk is down
+            app.ctx.event_consumer = EventConsumer(settings.rabbitmq_url, settings.event_queue,
+                                                   app.ctx.desk.conversation_event)  # fmt: skip
+            app.ctx.event_consumer.start()
 
     @app.after_server_start
     async def start_timer(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
@@ -104,6 +110,8 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     @app.before_server_stop
     async def stop_desk(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         app.ctx.timer.cancel()
+        if app.ctx.event_consumer is not None:
+            await app.ctx.event_consumer.stop()
         await app.ctx.desk.rasa.close()
 
     return app
