@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.observability.metrics import rasa_server_metrics
 from bot.privacy import mask_id, redact
 
 logger = logging.getLogger(__name__)
@@ -79,11 +80,14 @@ class SendApi:
     async def send_message(
         self, recipient_id: str, message: dict[str, Any], messaging_type: str = "RESPONSE", tag: str | None = None
     ) -> bool:
-        """Sends one message; False when it was not delivered (already logged)."""
+        """Sends one message; False when it was not delivered (already logged, and counted)."""
         body: dict[str, Any] = {"messaging_type": messaging_type, "recipient": {"id": recipient_id}, "message": message}
         if tag:
             body["tag"] = tag
-        return await self._post(body)
+        delivered = await self._post(body)
+        if not delivered:
+            rasa_server_metrics().send_failed("messenger")
+        return delivered
 
     async def sender_action(self, recipient_id: str, action: str) -> bool:
         """``typing_on``, ``typing_off`` or ``mark_seen``."""

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot import schema
+from bot.observability.metrics import rasa_server_metrics
 from bot.privacy import mask_id
 from bot.schema import zalo_tokens_table as tokens_table
 from bot.settings import current_settings
@@ -260,7 +261,14 @@ class ZaloClient:
             await self._session.close()
 
     async def send_text(self, user_id: str, text: str) -> bool:
-        """Delivers one text (at most ``text_limit`` characters); False, logged, when Zalo did not take it."""
+        """Delivers one text (at most ``text_limit`` characters); False, logged and counted, when Zalo did not
+        take it."""
+        delivered = await self._deliver(user_id, text)
+        if not delivered:
+            rasa_server_metrics().send_failed("zalo")
+        return delivered
+
+    async def _deliver(self, user_id: str, text: str) -> bool:
         tokens = await self._usable_tokens()
         if tokens is None:
             return False
