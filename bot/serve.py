@@ -71,6 +71,7 @@ def serve_rasa(settings: Settings, model: str) -> None:
 
     def add_observability(app: Any, _loop: Any) -> None:
         """Before the server starts, while routes can still be added (sanic fixes them at start)."""
+        configure_logging(settings.log_level, settings.log_format)  # Rasa's app installed sanic's handlers
         observe(
             app, registry=rasa_server_metrics().registry, metrics_token=settings.metrics_token,
             trusted_proxies=settings.trusted_proxies, before_scrape=_report_model,

@@ -244,6 +244,22 @@ def test_any_logger_writing_a_phone_or_a_token_is_masked(log_lines) -> None:
     assert "0912345678" not in line["message"] and "abc123def" not in line["message"]
 
 
+def test_sanics_own_error_lines_are_written_once_and_masked(log_lines) -> None:
+    """Rasa's sanic app installs sanic's handlers, which would print a failing request's URL as it came."""
+    Sanic(f"configures_logging_{uuid.uuid4().hex[:6]}", configure_logging=True)
+    configure_logging("INFO", "json")  # what the Rasa server does once its app exists
+    [handler] = logging.getLogger().handlers
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(log_lines)
+    logging.getLogger("sanic.error").error(
+        "Exception occurred while handling uri: 'http://127.0.0.1:5005/conversations/x/tracker?token=s3cr3t'"
+    )
+    [line] = log_lines.getvalue().splitlines()
+    assert "s3cr3t" not in line
+    # and no second, unmasked copy through a handler of sanic's own
+    assert [logging.getLogger(name).handlers for name in ("sanic.root", "sanic.error", "sanic.access")] == [[]] * 3
+
+
 def test_the_level_comes_from_the_settings(log_lines) -> None:
     configure_logging("WARNING", "json")
     [handler] = logging.getLogger().handlers

@@ -63,7 +63,7 @@ def _waited(handoff: Handoff) -> float:
 def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> Sanic:
     """The console and API, wired to the project database and the Rasa server in ``settings``;
     ``template_folders`` hold the pages of what is mounted on it (they extend the console's base.html)."""
-    app = Sanic("cskh_desk")
+    app = Sanic("cskh_desk", configure_logging=False)  # the process's logging is bot/observability/logs.py
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.RESPONSE_TIMEOUT = 24 * 3600  # live streams stay open
     config_file = DeskConfigFile(settings.desk_config)

@@ -16,6 +16,8 @@ from typing import Any
 from bot.privacy import redact
 
 ACCESS_LOGGER = "cskh.access"
+# what sanic's logging config gives handlers of their own when an app is created with configure_logging
+SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
@@ -51,7 +53,8 @@ class RedactingJsonFormatter(logging.Formatter):
 
 def configure_logging(level: str, log_format: str) -> None:
     """The root logger's one handler (stderr) at ``level``; whatever was installed before is replaced
-    (Rasa's coloured handler, ``basicConfig``), so a line is written once and always masked."""
+    (Rasa's coloured handler, ``basicConfig``, sanic's), so a line is written once and always masked.
+    Called again after a library that configures logging itself (Rasa's sanic app) created its app."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingJsonFormatter() if log_format == "json" else RedactingTextFormatter())
     root = logging.getLogger()
@@ -59,6 +62,11 @@ def configure_logging(level: str, log_format: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    for name in SANIC_LOGGERS:  # sanic's own handlers write unmasked (a failing request's whole URL): through root
+        sanic_logger = logging.getLogger(name)
+        for old in list(sanic_logger.handlers):
+            sanic_logger.removeHandler(old)
+        sanic_logger.propagate = True
     logging.getLogger("sanic.access").disabled = True  # an empty line per request; access_line replaces it
     logging.getLogger(ACCESS_LOGGER).setLevel(level)
 

@@ -29,6 +29,7 @@ from bot.observability.logs import access_line
 from bot.privacy import mask_id, redact
 
 METRICS_PATH, HEALTH_PATH, READY_PATH = "/metrics", "/health", "/ready"
+PROBE_PATHS = (METRICS_PATH, HEALTH_PATH, READY_PATH)  # logged as the channel "probe"
 READY_TIMEOUT_SECONDS = 5.0
 _CONVERSATION_ID = re.compile(r"(/conversations/)([^/]+)")
 
@@ -116,8 +117,8 @@ def observe(
         elapsed = (time.perf_counter() - started) * 1000 if started is not None else 0.0
         forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
         client = client_address(request.ip, forwarded or None, trusted_proxies)
-        access_line(request.method, loggable_path(request.path), reply.status, elapsed, client,
-                    channel_of(request.path))  # fmt: skip
+        channel = "probe" if request.path in PROBE_PATHS else channel_of(request.path)
+        access_line(request.method, loggable_path(request.path), reply.status, elapsed, client, channel)
 
 
 async def _outcome(check: Check) -> str:
