@@ -75,7 +75,7 @@ def serve_rasa(settings: Settings, model: str) -> None:
         observe(
             app, registry=rasa_server_metrics().registry, metrics_token=settings.metrics_token,
             trusted_proxies=settings.trusted_proxies, before_scrape=_report_model,
-            channel_of=path_channel({"/socket.io/": "webchat"}, "api"),
+            channel_of=path_channel({"/socket.io/": "socketio"}, "api"),
             checks={
                 "model": static_check(lambda: _agent(app) is not None and _agent(app).is_ready(), "no model loaded"),
                 "database": database_check(project_engine(settings)),
