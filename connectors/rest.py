@@ -112,13 +112,14 @@ class RestWithInbox(RestInput):
                 return _reply(client_sender, refusal.text, refusal.status, retry)
             collector = NamedCollector()
             sent_at, started, metrics = time.time(), time.perf_counter(), rasa_server_metrics()
+            failed = False
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL))
             except CancelledError:
-                metrics.apologised(CHANNEL, "error")
+                failed = True
                 logger.error("rest: a message timed out")
             except Exception as error:  # the customer gets an apology below, never the error
-                metrics.apologised(CHANNEL, "error")
+                failed = True
                 logger.error("rest: a message was not handled: %s", type(error).__name__)
                 logger.debug("rest: handling failed", exc_info=True)
             metrics.turn(CHANNEL, time.perf_counter() - started, collector.response_names)
@@ -131,7 +132,7 @@ class RestWithInbox(RestInput):
                 # a waiting customer leaving the queue: the desk answers through Rasa a moment later
                 collector.messages.extend(await self._desk_answer(request, sender, sent_at))
             if not collector.messages and not await self._paused(request, sender):
-                metrics.apologised(CHANNEL, "no_reply")
+                metrics.apologised(CHANNEL, "error" if failed else "no_reply")
                 return _reply(client_sender, render_text(NO_ANSWER))
             for message in collector.messages:
                 message["recipient_id"] = client_sender
