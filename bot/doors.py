@@ -14,12 +14,10 @@ import logging
 import socket
 from collections.abc import Callable, Sequence
 
-import pluggy
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
 logger = logging.getLogger(__name__)
-_rasa_sdk_hook = pluggy.HookimplMarker("rasa_sdk")
 
 TOKEN_HEADER = "Authorization"
 TOKEN_SCHEME = "Bearer "
@@ -28,6 +26,8 @@ WILDCARDS = {"", "0.0.0.0", "::"}
 RASA_PUBLIC_PREFIXES = ("/webhooks/", "/socket.io/")
 # The desk's server: the service API is internal; the console pages are what agents reach.
 DESK_INTERNAL_PREFIXES = ("/api/",)
+# The operator's readiness probe and metrics (bot/observability): for Prometheus, never the agents' network.
+OPERATOR_PATHS = ("/metrics", "/ready")
 
 
 def token_refusal(request: Request, token: str) -> HTTPResponse | None:
@@ -105,23 +105,5 @@ def rasa_is_internal(path: str) -> bool:
 
 
 def desk_is_internal(path: str) -> bool:
-    """The desk's service API (the event broker, the actions' hand-offs)."""
-    return path.startswith(DESK_INTERNAL_PREFIXES)
-
-
-class ActionServerAuth:
-    """A rasa-sdk plugin: rasa_sdk's own ``run`` builds the app, this adds the secret check to it."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    @_rasa_sdk_hook
-    def attach_sanic_app_extensions(self, app: Sanic) -> None:
-        require_token(app, self._token)
-
-
-def protect_action_server(token: str) -> None:
-    """Registers ``ActionServerAuth`` with rasa-sdk's plugin manager before ``rasa_sdk.endpoint.run``."""
-    from rasa_sdk.plugin import plugin_manager
-
-    plugin_manager().register(ActionServerAuth(token))
+    """The desk's service API (the event broker, the actions' hand-offs), its readiness and metrics."""
+    return path.startswith(DESK_INTERNAL_PREFIXES) or path in OPERATOR_PATHS

@@ -21,6 +21,7 @@ DESK_PORT, CSKH_HOST (where nginx serves the webhooks), RASA_API_HOST (where it 
 
 import dataclasses
 import ipaddress
+import json
 import shutil
 import socket
 from collections.abc import Iterator
@@ -40,6 +41,8 @@ from bot.training import TrainingInputError, ensure_model
 
 SCALED_ENDPOINTS = PROJECT_ROOT / "deploy" / "scaled" / "endpoints.yml"
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "scaled" / "nginx.conf.template"
+# where make run-scaled lists every server's /metrics for Prometheus (file_sd_configs), in its run folder
+PROMETHEUS_TARGETS = "prometheus-targets.json"
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,19 @@ def _nginx_config(run_dir: Path, settings: Settings, actions_port: int, rasa_por
     return path
 
 
+def write_prometheus_targets(path: Path, rasa_ports: list[int], action_ports: list[int], desk_url: str) -> None:
+    """Every server's own ``/metrics`` for Prometheus's ``file_sd_configs`` (docs/OPERATIONS.md): each replica
+    on its loopback port, since a scrape through nginx would read whichever replica it happened to pick."""
+    desk = urlparse(desk_url).netloc
+    groups = [
+        {"targets": [f"{LOOPBACK}:{port}" for port in rasa_ports], "labels": {"role": "rasa"}},
+        {"targets": [f"{LOOPBACK}:{port}" for port in action_ports], "labels": {"role": "actions"}},
+        {"targets": [desk], "labels": {"role": "desk"}},
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(groups, indent=2) + "\n", encoding="utf-8")
+
+
 @contextmanager
 def running_scaled_stack(
     settings: Settings, model: Path, scale: Scale, run_dir: Path, log_dir: Path | None = None,
@@ -165,6 +181,7 @@ def running_scaled_stack(
         settings, host=LOOPBACK, rasa_api_host=LOOPBACK, action_host=LOOPBACK,
         trusted_proxies=(ipaddress.ip_network(LOOPBACK),),
     )  # fmt: skip
+    write_prometheus_targets(run_dir / PROMETHEUS_TARGETS, rasa_ports, action_ports, settings.desk_url)
     services: dict[str, Service] = {}
     for index, port in enumerate(action_ports, start=1):
         services[f"actions-{index}"] = Service(
@@ -207,7 +224,8 @@ def banner(settings: Settings, scale: Scale, run_dir: Path) -> str:
         f"  Trackers and project data  {masked_url(scale.pg_url)}\n"
         f"  Locks and widget sockets   {masked_url(scale.redis_url)}\n"
         f"  Events to the desk         {masked_url(settings.rabbitmq_url)} queue {settings.event_queue}\n"
-        f"  Logs                       {run_dir / 'logs'}\nPress Ctrl-C to stop everything.\n"
+        f"  Logs                       {run_dir / 'logs'}\n"
+        f"  Prometheus targets         {run_dir / PROMETHEUS_TARGETS}\nPress Ctrl-C to stop everything.\n"
     )
 
 

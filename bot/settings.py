@@ -7,7 +7,7 @@ without arguments (channels, the tracker store, the actions) asks
 environment variables (``child_environment``), which they read back the same way.
 
 Secrets (the Rasa API token, the desk's service token, the action server's
-secret) never live in files of the repo: they come from the environment, or
+secret, the metrics scraper's token) never live in files of the repo: they come from the environment, or
 are generated once into the var dir (git-ignored, 0700) for a local ``make run``.
 
 Each door has its own bind address. Only the customers' webhooks follow
@@ -69,6 +69,15 @@ def connect_address(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(raw: str) -> str:
+    if raw not in LOG_FORMATS:
+        raise ValueError(f"CSKH_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {raw!r}")
+    return raw
+
+
 def _networks(raw: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip())
 
@@ -113,6 +122,8 @@ class Settings:
     widget_origins: tuple[str, ...]
     trusted_proxies: tuple[Network, ...]  # whose X-Forwarded-For is believed; none by default
     log_level: str
+    log_format: str  # "text", or "json": one JSON object per line, for a log collector
+    metrics_token: str = field(repr=False)  # what Prometheus sends to every /metrics (docs/OPERATIONS.md)
     # the scaled-out stack (bot/scaled.py) and its benchmark's own stores
     action_balancer_url: str | None  # where Rasa reaches the actions when nginx fronts several servers
     # every Rasa server a new model must reach (the replicas behind nginx); empty: the one at rasa_url
@@ -170,6 +181,8 @@ class Settings:
             widget_origins=tuple(environ.get("CSKH_WIDGET_ORIGINS", "*").split()),
             trusted_proxies=_networks(environ.get("CSKH_TRUSTED_PROXIES", "")),
             log_level=environ.get("LOG_LEVEL", "INFO"),
+            log_format=_log_format(environ.get("CSKH_LOG_FORMAT", "text")),
+            metrics_token=secret("CSKH_METRICS_TOKEN", "metrics_token"),
             action_balancer_url=environ.get("ACTION_SERVER_URL") or None,
             model_servers=tuple(environ.get("CSKH_MODEL_SERVERS", "").split()),
             pg_url=environ.get("CSKH_PG_URL", "postgresql://postgres@127.0.0.1:5432/cskh"),
@@ -226,6 +239,8 @@ class Settings:
             "CSKH_WIDGET_ORIGINS": " ".join(self.widget_origins),
             "CSKH_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
             "LOG_LEVEL": self.log_level,
+            "CSKH_LOG_FORMAT": self.log_format,
+            "CSKH_METRICS_TOKEN": self.metrics_token,
             "CSKH_MODEL_SERVERS": " ".join(self.model_servers),
             "CSKH_PG_URL": self.pg_url,
             "CSKH_REDIS_URL": self.redis_url,
@@ -278,7 +293,8 @@ KNOBS = frozenset(
         "CSKH_VAR_DIR", "CSKH_DATABASE_URL", "TRACKER_DB", "DEMO_SHOP_DB", "CSKH_DESK_CONFIG", "CSKH_ENDPOINTS",
         "CSKH_DATA_DIR", "CSKH_MODELS_DIR", "CSKH_MODEL_CONFIG",
         "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_SECURE_COOKIES",
-        "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
+        "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "CSKH_LOG_FORMAT", "CSKH_METRICS_TOKEN",
+        "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
         "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",
         "CSKH_WIDGET_REDIS_URL",
         "CSKH_EVENTS_VIA_RABBITMQ", "CSKH_RABBITMQ_URL", "CSKH_EVENT_QUEUE",
@@ -330,7 +346,7 @@ def child_environment(settings: Settings, extra: Mapping[str, str] | None = None
 
 def publish(values: Mapping[str, str]) -> None:
     """Puts ``values`` in this process's environment for the libraries that read it there
-    (rasa-sdk's ``SANIC_HOST``, Rasa's ``RASA_MAX_CACHE_SIZE``).
+    (Rasa's ``${VAR}``s in endpoints.yml and credentials.yml).
     """
     os.environ.update(values)
 

@@ -21,6 +21,7 @@ or words.
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import response
 from sanic.response import HTTPResponse
 
+from bot.observability.metrics import rasa_server_metrics
 from bot.privacy import mask_id, redact
 from bot.rasa_plugins.tracking import storage_failures
 from bot.senders import platform_id
@@ -163,6 +165,10 @@ class HeldReplies(OutputChannel):
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self._held.append((recipient_id, dict(message)))
 
+    def response_names(self) -> list[str | None]:
+        """Which of the domain's responses the turn produced (Rasa puts the name in ``utter_action``)."""
+        return [message.get("utter_action") for _, message in self._held]
+
     async def release(self) -> None:
         for recipient_id, message in self._held:
             await self._output.send_response(recipient_id, message)
@@ -175,19 +181,25 @@ async def take_turn(on_new_message: OnNewMessage, message: UserMessage) -> None:
     ``message.output_channel`` is the platform's output; it receives everything at the end of the turn.
     """
     output, sender = message.output_channel, message.sender_id
+    channel, metrics = message.input_channel or output.name(), rasa_server_metrics()
     held = HeldReplies(output)
     message.output_channel = held
     storage_failures.discard(sender)  # a failure noted before this turn belongs to something else
+    started = time.perf_counter()
     try:
         await on_new_message(message)
     except Exception as error:  # the customer gets an apology, never the error
+        metrics.turn(channel, time.perf_counter() - started, [])
+        metrics.apologised(channel, "error")
         logger.error("%s: message from %s not handled: %s: %s", output.name(),
                      mask_id(platform_id(output.name(), sender)), type(error).__name__, redact(str(error)))  # fmt: skip
         logger.debug("%s: handling failed", output.name(), exc_info=True)
         await output.send_response(sender, {"text": render_text(NO_ANSWER)})
         return
+    metrics.turn(channel, time.perf_counter() - started, held.response_names())
     if sender in storage_failures:
         storage_failures.discard(sender)
+        metrics.apologised(channel, "storage")
         logger.warning("%s: the tracker store failed during a turn of %s; apologised instead of answering",
                        output.name(), mask_id(platform_id(output.name(), sender)))  # fmt: skip
         await output.send_response(sender, {"text": render_text(NO_ANSWER)})

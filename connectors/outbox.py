@@ -28,6 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.observability.metrics import rasa_server_metrics
 from bot.outbox import OutboxRow, OutboxStore, new_claim
 from bot.privacy import mask_id
 from bot.senders import platform_id
@@ -105,6 +106,7 @@ class Outbox:
     async def refuse(self, conversation_id: str, sent_at: float | None, code: str, reason: str) -> None:
         """Records a message not sent because the platform would refuse it: the agent sees why."""
         logger.warning("%s: message to %s not sent (%s)", self._channel, self._masked(conversation_id), code)
+        rasa_server_metrics().send_failed(self._channel)
         try:
             await asyncio.to_thread(self._store.add_failed, self._channel, conversation_id, sent_at, code, reason)
         except sa.exc.SQLAlchemyError as error:
@@ -173,6 +175,7 @@ class Outbox:
                 reason = f"{reason} Đã thử {row.attempts} lần."
             logger.warning("%s: message %d to %s not sent, given up (%s, %d attempts)", self._channel, row.id,
                            mask_id(recipient), outcome.code, row.attempts)  # fmt: skip
+            rasa_server_metrics().send_failed(self._channel)
             await self._record(self._store.failed, row, outcome.code, reason)
 
     async def _record(self, change: Callable[..., bool], row: OutboxRow, *values: Any) -> None:

@@ -33,6 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff_protocol import AGENT_KEY, agent_of, leaves_queue, sent_by_desk
+from bot.observability.metrics import rasa_server_metrics
 from bot.rasa_plugins.tracking import storage_failures
 from bot.senders import SESSION_HEADER, namespaced
 from bot.shop_policy import render_text
@@ -70,6 +71,19 @@ def _client_address(request: Request) -> str:
     return door_guard().address(request.ip, forwarded or None)
 
 
+class NamedCollector(CollectingOutputChannel):
+    """Rasa's collecting channel, also keeping which response each reply was, for the fallback counts
+    (the collected messages themselves keep only what the client is sent)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.response_names: list[str | None] = []
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.response_names.append(message.get("utter_action"))
+        await super().send_response(recipient_id, message)
+
+
 class RestWithInbox(RestInput):
     """``/webhooks/rest/webhook`` guarded and namespaced, plus ``/webhooks/rest/inbox``."""
 
@@ -96,23 +110,29 @@ class RestWithInbox(RestInput):
             if refusal:
                 retry = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
                 return _reply(client_sender, refusal.text, refusal.status, retry)
-            collector = CollectingOutputChannel()
-            sent_at = time.time()
+            collector = NamedCollector()
+            sent_at, started, metrics = time.time(), time.perf_counter(), rasa_server_metrics()
+            failed = False
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL))
             except CancelledError:
+                failed = True
                 logger.error("rest: a message timed out")
             except Exception as error:  # the customer gets an apology below, never the error
+                failed = True
                 logger.error("rest: a message was not handled: %s", type(error).__name__)
                 logger.debug("rest: handling failed", exc_info=True)
+            metrics.turn(CHANNEL, time.perf_counter() - started, collector.response_names)
             if sender in storage_failures:
                 # Rasa answered from a conversation it could not read or save: not an answer to trust
                 storage_failures.discard(sender)
+                metrics.apologised(CHANNEL, "storage")
                 return _reply(client_sender, render_text(NO_ANSWER))
             if not collector.messages and leaves_queue(text):
                 # a waiting customer leaving the queue: the desk answers through Rasa a moment later
                 collector.messages.extend(await self._desk_answer(request, sender, sent_at))
             if not collector.messages and not await self._paused(request, sender):
+                metrics.apologised(CHANNEL, "error" if failed else "no_reply")
                 return _reply(client_sender, render_text(NO_ANSWER))
             for message in collector.messages:
                 message["recipient_id"] = client_sender

@@ -5,7 +5,8 @@ import each other.
 Layers, lowest first (a module belongs to the longest prefix that names it):
 
 1. pure: bot.paths, bot.settings, bot.privacy, bot.client_address, bot.doors, bot.handoff_protocol,
-   bot.text (knobs, masking, the doors, what the processes say to each other, Vietnamese text)
+   bot.text, bot.observability (knobs, masking, the doors, what the processes say to each other,
+   Vietnamese text, metrics and logs)
 2. shared: bot.shop_policy, bot.support, bot.schema, bot.database, bot.senders, bot.tickets, bot.ownership,
    bot.orders, bot.outbox, bot.training, bot.evaluation (the shop's configuration, every project table and
    its stores, sender namespaces, the order systems, the platform outbox the channels write and the desk
@@ -37,7 +38,7 @@ from bot.paths import PROJECT_ROOT
 PACKAGES = ("bot", "actions", "connectors", "bench")
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pure", ("bot.paths", "bot.settings", "bot.privacy", "bot.client_address", "bot.doors",
-              "bot.handoff_protocol", "bot.text")),
+              "bot.handoff_protocol", "bot.text", "bot.observability")),
     ("shared", ("bot.shop_policy", "bot.support", "bot.schema", "bot.database", "bot.senders", "bot.tickets",
                 "bot.ownership", "bot.orders", "bot.outbox", "bot.training", "bot.evaluation")),
     ("rasa server", ("bot.nlu", "bot.rasa_plugins", "connectors")),

@@ -20,10 +20,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+import requests
 import sqlalchemy as sa
 
 from bot.sandbox import delete_event_queue, eventually, free_port, isolated_settings
-from bot.scaled import Scale, running_scaled_stack
+from bot.scaled import PROMETHEUS_TARGETS, Scale, running_scaled_stack
 from tests.fakes.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow  # starts the bot's servers or loads the trained model
@@ -127,6 +128,41 @@ def test_200_conversations_of_10_messages_at_once_are_all_answered_in_order(scal
             "SELECT sender_id, count(*) FROM events WHERE type_name = 'bot' AND sender_id = ANY(:s) GROUP BY sender_id"
         ), {"s": [f"web:{sender}" for sender in results]}).all())  # fmt: skip
     assert {s: n for s, n in bots.items() if n != sum(len(body) for _, body in results[s.removeprefix("web:")])} == {}
+
+
+def test_prometheus_reaches_every_replica_on_its_own_port_and_never_one_through_the_balancer(scaled) -> None:
+    settings = scaled["settings"]
+    bearer = {"Authorization": f"Bearer {settings.metrics_token}"}
+    groups = json.loads((scaled["workdir"] / "run" / PROMETHEUS_TARGETS).read_text())
+    targets = {group["labels"]["role"]: group["targets"] for group in groups}
+    assert {role: len(found) for role, found in targets.items()} == {"rasa": 2, "actions": 2, "desk": 1}
+
+    def scrape() -> dict[str, requests.Response]:
+        return {target: requests.get(f"http://{target}/metrics", headers=bearer, timeout=10)
+                for found in targets.values() for target in found}  # fmt: skip
+
+    def rest_turns(pages: dict[str, requests.Response]) -> list[float]:
+        return [metric_value(pages[target].text, 'cskh_messages_total{channel="rest"}') for target in targets["rasa"]]
+
+    before = rest_turns(scrape())
+    results = asyncio.run(chat(f"{settings.rasa_url}/webhooks/rest/webhook", 20, 2))
+    assert [status for replies in results.values() for status, _ in replies] == [200] * 40
+    pages = scrape()
+    assert {target: page.status_code for target, page in pages.items()} == dict.fromkeys(pages, 200)
+    turns = [after - earlier for after, earlier in zip(rest_turns(pages), before, strict=True)]
+    assert sum(turns) == 40 and all(turns)  # each message counted once, by the replica that answered it
+    models = [
+        {line.split("{", 1)[1] for line in pages[target].text.splitlines() if line.startswith("cskh_model_info{")}
+        for target in targets["rasa"]
+    ]  # fmt: skip
+    assert len(models[0]) == 1 and models[0] == models[1]  # every replica on the same model
+    # through nginx, a scrape would read one replica picked at random: refused
+    assert requests.get(f"{settings.rasa_url}/metrics", headers=bearer, timeout=10).status_code == 404
+
+
+def metric_value(text: str, sample: str) -> float:
+    """One sample's value from a /metrics page (0 when absent)."""
+    return sum(float(line.rpartition(" ")[2]) for line in text.splitlines() if line.rpartition(" ")[0] == sample)
 
 
 def test_a_long_conversation_still_reaches_its_actions_through_the_balancer(scaled) -> None:

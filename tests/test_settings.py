@@ -6,6 +6,7 @@ import ipaddress
 import os
 from pathlib import Path
 
+import pytest
 import requests
 
 from actions import services
@@ -58,9 +59,19 @@ def test_settings_travel_to_a_child_process_unchanged(tmp_path) -> None:
         trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1")),
         action_balancer_url="http://127.0.0.1:7000/webhook", desk_tick_seconds=1.5, replicas=3,
         widget_redis_url="redis://127.0.0.1:6379/5",
+        log_format="json", metrics_token="prometheus-token",
     )  # fmt: skip
     assert set(settings.to_environment()) == KNOBS
     assert Settings.from_environment(settings.to_environment()) == settings
+
+
+def test_the_metrics_token_is_generated_once_per_install_and_a_bad_log_format_is_refused(tmp_path) -> None:
+    first, again = Settings.under(tmp_path), Settings.under(tmp_path)
+    assert len(first.metrics_token) >= 32 and first.metrics_token == again.metrics_token
+    assert first.metrics_token not in (first.rasa_token, first.desk_token, first.action_token)
+    assert (tmp_path / "metrics_token.secret").stat().st_mode & 0o077 == 0
+    with pytest.raises(ValueError, match="CSKH_LOG_FORMAT"):
+        Settings.from_environment({"CSKH_VAR_DIR": str(tmp_path), "CSKH_LOG_FORMAT": "xml"})
 
 
 def test_a_knob_set_in_the_parents_environment_does_not_leak_into_a_child(tmp_path, monkeypatch) -> None:

@@ -30,6 +30,7 @@ from bot.desk.accounts import Session
 from bot.desk.console import admin_required, render
 from bot.desk.rasa_client import RasaUnavailableError
 from bot.desk.texts import REASON_LABELS
+from bot.observability.metrics import desk_metrics
 from bot.paths import PROJECT_ROOT
 
 admin = Blueprint("desk_admin", url_prefix="/admin")
@@ -75,6 +76,7 @@ class RetrainRunner:
             await process.wait()
             if self.outcome is None:
                 self.outcome = {"status": "failed", "message": "Quá trình huấn luyện dừng bất thường.", "worse": []}
+            desk_metrics().retrain_finished(self.outcome.get("status", "failed"))
         finally:
             self.running = False
 

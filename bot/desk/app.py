@@ -21,10 +21,12 @@ from bot.desk.console import KDF_SLOTS, console
 from bot.desk.event_consumer import EventConsumer
 from bot.desk.hours import DeskConfigFile
 from bot.desk.live import LiveHub
-from bot.desk.queue import HandoffQueue
+from bot.desk.queue import Handoff, HandoffQueue
 from bot.desk.rasa_client import RasaClient
 from bot.desk.service import Desk
 from bot.desk.throttle import LoginThrottle
+from bot.observability.metrics import desk_metrics
+from bot.observability.web import database_check, observe, path_channel
 from bot.paths import PROJECT_ROOT
 from bot.settings import Settings
 from bot.tickets import TicketStore
@@ -55,10 +57,14 @@ def _templates(config_timezone, extra_folders: Sequence[Path]) -> Environment:
     return environment
 
 
+def _waited(handoff: Handoff) -> float:
+    return (datetime.now(timezone.utc) - handoff.created_at).total_seconds()
+
+
 def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> Sanic:
     """The console and API, wired to the project database and the Rasa server in ``settings``;
     ``template_folders`` hold the pages of what is mounted on it (they extend the console's base.html)."""
-    app = Sanic("cskh_desk")
+    app = Sanic("cskh_desk", configure_logging=False)  # the process's logging is bot/observability/logs.py
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.RESPONSE_TIMEOUT = 24 * 3600  # live streams stay open
     config_file = DeskConfigFile(settings.desk_config)
@@ -76,6 +82,15 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     async def health(request: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
 
+    async def database() -> None:
+        await database_check(app.ctx.engine)()
+
+    observe(
+        app, registry=desk_metrics().registry, metrics_token=settings.metrics_token,
+        trusted_proxies=settings.trusted_proxies, checks={"database": database}, health=False,
+        channel_of=path_channel({"/api/": "service", "/admin": "admin", "/static/": "static"}, "console"),
+    )  # fmt: skip
+
     @app.middleware("response")
     async def security_headers(request: Request, reply: HTTPResponse) -> None:
         reply.headers.update(SECURITY_HEADERS)
@@ -88,12 +103,18 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
         accounts = AccountStore(engine)
         ensure_first_admin(accounts, settings.admin_password, settings.admin_password_file)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
-        app.ctx.desk = Desk(HandoffQueue(engine), accounts, TicketStore(engine), rasa, config_file, LiveHub())
+        queue = HandoffQueue(engine)
+        app.ctx.desk = Desk(queue, accounts, TicketStore(engine), rasa, config_file, LiveHub())
         app.ctx.event_consumer = None
         if settings.events_via_rabbitmq:  # the scaled stack: Rasa's events wait in RabbitMQ while the desk is down
             app.ctx.event_consumer = EventConsumer(settings.rabbitmq_url, settings.event_queue,
                                                    app.ctx.desk.conversation_event)  # fmt: skip
             app.ctx.event_consumer.start()
+        desk_metrics().read_from(
+            waiting=lambda: len(queue.waiting()),
+            oldest_wait=lambda: max((_waited(handoff) for handoff in queue.waiting()), default=0.0),
+            agents_online=accounts.online_count,
+        )
 
     @app.after_server_start
     async def start_timer(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:

@@ -33,6 +33,7 @@ from bot.handoff_protocol import (
     leaves_queue,
     resume_events,
 )
+from bot.observability.metrics import desk_metrics
 from bot.support import issue_type_or_fallback
 from bot.tickets import TicketStore
 
@@ -173,6 +174,8 @@ class Desk:
         if not self.queue.claim(handoff_id, agent.username):
             raise DeskError("Cuộc trò chuyện này đã được nhân viên khác nhận hoặc khách đã rời hàng chờ.")
         handoff = self.queue.get_existing(handoff_id)
+        if handoff.claimed_at is not None:
+            desk_metrics().claimed((handoff.claimed_at - handoff.created_at).total_seconds())
         try:
             await self._say(handoff, [desk_message(texts.AGENT_JOINED.format(agent=agent.display_name))])
         except RasaUnavailableError as error:
