@@ -94,7 +94,7 @@ class Stack:
     def ready(self, role: str) -> bool:
         """One look at the server's readiness URL, short enough not to hold up the watch of the others."""
         try:
-            return requests.get(self.services[role].ready_url, timeout=1).status_code == 200
+            return requests.get(self.services[role].ready_url, timeout=2).status_code == 200
         except requests.RequestException:
             return False
 
@@ -103,14 +103,14 @@ class Stack:
         while time.monotonic() < deadline:
             code = self.exit_code(role)
             if code is not None:
-                raise StartupError(f"{name} exited with code {code}; see {self.log_of(role)}")
+                raise StartupError(f"{name} {_describe(code)}; see {self.log_of(role)}")
             if self.ready(role):
                 return
             time.sleep(0.5)
         raise StartupError(f"{name} not ready after {timeout:.0f} s; see {self.log_of(role)}")
 
     def exit_code(self, role: str) -> int | None:
-        """None while the server runs; once it ended, its code (minus the signal that killed it)."""
+        """None while the server runs; once it ended, its exit code (-N when signal N killed it)."""
         return self._exit_code(self.processes[role])
 
     def log_of(self, role: str) -> str:
@@ -277,7 +277,11 @@ class _Watch:
 
 
 def _describe(code: int) -> str:
-    return f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+    if code >= 0:
+        return f"exited with code {code}"
+    with suppress(ValueError):  # a real-time signal has no name
+        return f"killed by {signal.Signals(-code).name}"
+    return f"killed by signal {-code}"
 
 
 def _at(seconds_from_now: float) -> str:
