@@ -58,6 +58,7 @@ def _banner(settings: Settings, login: str, now: datetime) -> str:
 def main() -> int:
     """Runs until Ctrl-C or until a server dies; returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the upgrade's own line below says what it did
     settings = current_settings()
     try:
         model = ensure_model(settings.data_dir, settings.models_dir, settings.model_config)
