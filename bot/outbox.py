@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import schema
+from bot.migrations import ensure_schema
 from bot.schema import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, outbox_table
 
 SENT_KEPT_SECONDS = 24 * 3600  # sent rows are only history after this; failed ones stay for the transcript
@@ -70,7 +70,7 @@ class OutboxStore:
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
         self._skip_locked = engine.dialect.name == "postgresql"
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def add(
         self, channel: str, conversation_id: str, parts: list[dict[str, Any]], sent_at: float | None,

@@ -20,7 +20,7 @@ from enum import Enum
 
 import sqlalchemy as sa
 
-from bot import schema
+from bot.migrations import ensure_schema
 from bot.schema import ownership_attempts_table as attempts_table
 from bot.schema import ownership_orders_table as orders_table
 from bot.schema import ownership_proofs_table as proofs_table
@@ -56,7 +56,7 @@ class OwnershipLedger:
     ) -> None:
         self._engine = engine
         self.max_failures, self.window, self.proof_lifetime = max_failures, window, proof_lifetime
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def _failures_since(self, connection: sa.engine.Connection, order_number: str, since: datetime) -> int:
         query = sa.select(sa.func.count()).where(

@@ -3,7 +3,10 @@
 import logging
 from datetime import datetime, timezone
 
-from bot.database import project_engine
+import sqlalchemy as sa
+
+from bot import migrations
+from bot.database import masked_url, project_engine
 from bot.desk.accounts import FIRST_ADMIN, AccountStore, ensure_first_admin
 from bot.desk.hours import load_desk_config
 from bot.paths import PROJECT_ROOT
@@ -55,11 +58,17 @@ def _banner(settings: Settings, login: str, now: datetime) -> str:
 def main() -> int:
     """Runs until Ctrl-C or SIGTERM, starting again any server that dies; returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the upgrade's own line below says what it did
     settings = current_settings()
     try:
         model = ensure_model(settings.data_dir, settings.models_dir, settings.model_config)
     except TrainingInputError as error:
         print(f"Cannot train: {error}")
+        return 1
+    try:  # before any server starts, so none of them meets an old schema
+        print(migrations.upgrade(project_engine(settings)).describe(masked_url(settings.database_url)), flush=True)
+    except (migrations.UpgradeError, sa.exc.SQLAlchemyError) as error:
+        print(f"Cannot upgrade the project database: {error}")
         return 1
     return supervise(
         running_stack(settings, model), lambda: _banner(settings, _admin_login(settings), datetime.now(timezone.utc))

@@ -32,7 +32,7 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 
-from bot import doors, schema
+from bot import doors, migrations
 from bot.database import masked_url
 from bot.paths import PROJECT_ROOT
 from bot.processes import Service, Stack, StartupError, rasa_service, running_services, supervise
@@ -77,14 +77,14 @@ def ensure_database(pg_url: str) -> None:
         admin.dispose()
 
 
-def prepare_schema(pg_url: str) -> None:
-    """Creates every table before the replicas start, which would otherwise race to create them."""
+def prepare_schema(pg_url: str) -> migrations.Upgrade:
+    """Creates Rasa's table and upgrades the project's before the replicas start, which would otherwise race."""
     from rasa.core.tracker_store import SQLTrackerStore
 
     engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg2://", 1), future=True)
     try:
         SQLTrackerStore.Base.metadata.create_all(engine)  # Rasa's events table
-        schema.create_all(engine)  # every project table
+        return migrations.upgrade(engine)  # every project table
     finally:
         engine.dispose()
 
@@ -162,7 +162,7 @@ def running_scaled_stack(
     if not Path(nginx).exists():
         raise StartupError("nginx is not installed: run `make scale-deps` (Debian's nginx-light)")
     ensure_database(scale.pg_url)
-    prepare_schema(scale.pg_url)
+    print(prepare_schema(scale.pg_url).describe(masked_url(scale.pg_url)), flush=True)
     rasa_ports = [_free_port() for _ in range(scale.replicas)]
     action_ports = [_free_port() for _ in range(scale.replicas)]
     actions_port = _free_port()

@@ -1,14 +1,12 @@
-"""Every table of the project database, in one MetaData, created by one ``create_all(engine)``.
+"""Every table of the project database, in one MetaData: what the newest migration makes of a database.
 
 The stores (tickets, ownership, the desk's queue and accounts, the admin audit log, the
 channels' seen ids, messaging windows, Zalo choices and tokens, the platform outbox) import their
-tables from here, so a new database, a scaled-out PostgreSQL prepared before its replicas start, and every test
-get the same tables in one step. Rasa's own ``events`` table (the tracker store) is Rasa's, and
-the embedded demo shop keeps its orders in a database of its own (bot/orders/demo_shop.py): the
-shop's system, not the bot's.
+tables from here and call ``bot.migrations.ensure_schema`` first. A change here needs a revision in
+bot/migrations/versions (``cskh db revision``; tests/test_migrations.py fails until they agree).
+Rasa's own ``events`` table (the tracker store) is Rasa's, and the embedded demo shop keeps its
+orders in a database of its own (bot/orders/demo_shop.py): the shop's system, not the bot's.
 """
-
-import weakref
 
 import sqlalchemy as sa
 
@@ -215,34 +213,3 @@ migrations_table = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("done_at", sa.Float, nullable=False),
 )
-
-# columns added after their table first shipped: (table, column, its DDL for databases created before)
-_LATER_COLUMNS = (
-    (tickets_table, "order_verified", "BOOLEAN NOT NULL DEFAULT FALSE"),  # old tickets count as unverified
-    (tickets_table, "handoff_reason", "VARCHAR(64)"),
-    (handoffs_table, "mood", "TEXT"),  # old hand-offs have no mood
-    (handoffs_table, "resume_events", "TEXT"),
-)
-
-_created: "weakref.WeakSet[sa.engine.Engine]" = weakref.WeakSet()
-
-
-def _add_later_columns(engine: sa.engine.Engine) -> None:
-    """Databases created before a column existed get it."""
-    inspector = sa.inspect(engine)
-    for table, column, ddl in _LATER_COLUMNS:
-        if column not in {c["name"] for c in inspector.get_columns(table.name)}:
-            with engine.begin() as connection:
-                connection.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column} {ddl}"))
-
-
-def create_all(engine: sa.engine.Engine) -> None:
-    """Every project table in ``engine``'s database, once per engine per process (each store calls this)."""
-    if engine in _created:
-        return
-    try:
-        metadata.create_all(engine)
-    except sa.exc.DatabaseError:  # another process created a table between the check and the CREATE
-        metadata.create_all(engine)
-    _add_later_columns(engine)
-    _created.add(engine)

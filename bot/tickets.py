@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot import schema
+from bot.migrations import ensure_schema
 from bot.schema import ticket_counters_table as counters_table
 from bot.schema import tickets_table
 from bot.support import IssueType, issue_type_or_fallback
@@ -33,7 +33,7 @@ class TicketStore:
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def _next_code(self, connection: sa.engine.Connection, now: datetime) -> str:
         day = now.strftime("%Y%m%d")

@@ -15,8 +15,8 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from bot import schema
 from bot.database import database_url, engine_for
+from bot.migrations import ensure_schema
 from bot.schema import seen_messages_table as seen_table
 
 KEEP_FOR = timedelta(days=3)  # longer than any platform retries (Messenger: up to 36 h)
@@ -29,7 +29,7 @@ class SeenMessages:
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
         self._pruned_at: datetime | None = None
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def first_time(self, channel: str, message_id: str) -> bool:
         """True the first time this id is seen on this channel, False for every redelivery."""

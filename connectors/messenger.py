@@ -40,8 +40,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import schema
 from bot.database import database_url, engine_for
+from bot.migrations import ensure_schema
 from bot.outbox import OutboxStore
 from bot.privacy import mask_id
 from bot.schema import messenger_last_inbound_table as last_inbound_table
@@ -75,7 +75,7 @@ class MessagingWindow:
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def record(self, psid: str, received_at: datetime) -> None:
         """Notes a message from ``psid``; an older (redelivered, reordered) one never moves the time back."""

@@ -38,8 +38,8 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import schema
 from bot.database import database_url, engine_for
+from bot.migrations import ensure_schema
 from bot.outbox import OutboxStore
 from bot.privacy import mask_id
 from bot.schema import zalo_choices_table as choices_table
@@ -111,7 +111,7 @@ class ChoiceStore:
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def offer(self, user_id: str, buttons: list[dict[str, Any]]) -> None:
         values = {"buttons": json.dumps(buttons, ensure_ascii=False), "saved_at": time.time()}

@@ -35,7 +35,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bot import schema
+from bot.migrations import ensure_schema
 from bot.privacy import mask_id
 from bot.schema import zalo_tokens_table as tokens_table
 from bot.settings import current_settings
@@ -169,7 +169,7 @@ class TokenStore:
         # Fernet never encrypts the same token twice alike: the stored form of each refresh token
         # read or written here, for the compare-and-swap conditions on the row
         self._stored: dict[str, str] = {}
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def _where(self, refresh_token: str | None = None) -> Any:
         condition = tokens_table.c.app_id == self._app_id

@@ -5,6 +5,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from bot import migrations
 from connectors.dedupe import SeenMessages
 
 
@@ -14,8 +15,9 @@ def engine(request, tmp_path):
         engine = sa.create_engine(f"sqlite:///{tmp_path / 'seen.db'}", future=True, connect_args={"timeout": 15})
     else:
         engine = sa.create_engine(request.getfixturevalue("postgres_url"), future=True)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP TABLE IF EXISTS channel_seen_messages"))
+        migrations.upgrade(engine)
+        with engine.begin() as connection:  # the PostgreSQL database is shared by the session
+            connection.execute(sa.text("TRUNCATE channel_seen_messages"))
     yield engine
     engine.dispose()
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from bot import migrations
 from bot.desk.queue import ACTIVE, CANCELLED, CUSTOMER, EXPIRED, HandoffQueue, estimate_wait_minutes
 
 
@@ -15,8 +16,9 @@ def engine(request, tmp_path):
         engine = sa.create_engine(f"sqlite:///{tmp_path / 'desk.db'}", future=True, connect_args={"timeout": 15})
     else:
         engine = sa.create_engine(request.getfixturevalue("postgres_url"), future=True)
+        migrations.upgrade(engine)
         with engine.begin() as connection:  # the PostgreSQL database is shared by the session
-            connection.execute(sa.text("DROP TABLE IF EXISTS handoff_messages, handoffs"))
+            connection.execute(sa.text("TRUNCATE handoff_messages, handoffs RESTART IDENTITY"))
     yield engine
     engine.dispose()
 

@@ -19,6 +19,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from bot import migrations
 from bot.outbox import OutboxStore, line_key, new_claim
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, LiveStream, eventually
 from bot.schema import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, outbox_table
@@ -51,8 +52,9 @@ def database(request, tmp_path: Path) -> Iterator[str]:
         return
     url = request.getfixturevalue("postgres_url")
     engine = sa.create_engine(url, future=True)
+    migrations.upgrade(engine)
     with engine.begin() as connection:  # the database is shared by the session's tests
-        connection.execute(sa.text("DROP TABLE IF EXISTS platform_outbox"))
+        connection.execute(sa.text("TRUNCATE platform_outbox"))
     engine.dispose()
     yield url
 

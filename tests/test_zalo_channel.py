@@ -22,6 +22,7 @@ import requests
 import sqlalchemy as sa
 from sanic import Sanic
 
+from bot import migrations
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port
 from bot.settings import CHANNEL_ENV_DEFAULTS, Settings
 from connectors.zalo import ZaloInput, chosen
@@ -347,8 +348,9 @@ def database(request, tmp_path) -> Iterator[str]:
         return
     url = request.getfixturevalue("postgres_url")
     engine = sa.create_engine(url, future=True)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS zalo_tokens"))
+    migrations.upgrade(engine)
+    with engine.begin() as connection:  # the PostgreSQL database is shared by the session
+        connection.execute(sa.text("TRUNCATE zalo_tokens"))
     engine.dispose()
     yield url
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import schema
+from bot.migrations import ensure_schema
 from bot.schema import audit_table
 
 
@@ -23,7 +23,7 @@ class AuditEntry:
 class AuditLog:
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def record(self, actor: str, action: str, target: str, **detail: Any) -> None:
         with self._engine.begin() as connection:

@@ -5,11 +5,14 @@ consistent snapshot, not a torn file copy. PostgreSQL databases are written with
 format and read back with ``pg_restore --clean`` (the client tools of the server's major version);
 a password in the URL goes to them in ``PGPASSWORD``, never on a command line others can read.
 
-A restore replaces what the databases hold: stop the bot first (README, "Admins"). Models, the
-training data and the var dir's admin files are files; copy them as files.
+A restore replaces what the databases hold: stop the bot first (README, "Admins"). On PostgreSQL the
+project tables an upgrade made after the backup go too; ``cskh restore`` then upgrades what it restored
+to this release's schema (bot/migrations). Models, the training data and the var dir's admin files are
+files; copy them as files.
 """
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -19,7 +22,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.database import tracker_url
+import sqlalchemy as sa
+
+from bot import migrations
+from bot.database import engine_for, tracker_url
+from bot.schema import metadata
 from bot.settings import Settings, inherited_environment
 
 MANIFEST = "manifest.json"
@@ -89,10 +96,28 @@ def restore(settings: Settings, folder: Path) -> list[str]:
             database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             _sqlite_copy(source, database.sqlite_path)
         else:
+            newer = _tables_not_in_dump(database.url, source) if database.name == "project" else []
             _postgres(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)],
                       database.url)  # fmt: skip
+            _drop(database.url, newer)
         restored.append(database.name)
     return restored
+
+
+def _tables_not_in_dump(url: str, dump: Path) -> list[str]:
+    """Project tables (and the schema's revision) the database holds but the backup does not: made by an
+    upgrade after the backup. ``pg_restore --clean`` only replaces what the dump has; these go too, or the
+    restored database would claim the newer revision (or hold a newer table) over the older schema."""
+    listing = _run(["pg_restore", "--list", str(dump)], {})
+    dumped = {match.group(1) for match in re.finditer(r"^\d+; \d+ \d+ TABLE \S+ (\S+) ", listing, re.MULTILINE)}
+    ours = {*metadata.tables, migrations.VERSION_TABLE}
+    return sorted(name for name in sa.inspect(engine_for(url)).get_table_names() if name in ours - dumped)
+
+
+def _drop(url: str, tables: list[str]) -> None:
+    with engine_for(url).begin() as connection:
+        for table in tables:
+            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
@@ -102,20 +127,22 @@ def _sqlite_copy(source: Path, target: Path) -> None:
         live.backup(copy)
 
 
-def _postgres(command: list[str], url: str) -> None:
+def _postgres(command: list[str], url: str) -> str:
     """Runs a PostgreSQL client tool on the database at ``url`` (an SQLAlchemy URL)."""
-    tool = command[0]
-    if shutil.which(tool) is None:
-        raise BackupError(f"Không tìm thấy {tool}: cài gói postgresql-client cùng phiên bản với máy chủ.")
     parts = urlsplit(url)
     password = parts.password
     netloc = parts.netloc.rsplit("@", 1)
     if password is not None:
         netloc[0] = netloc[0].split(":", 1)[0]
     plain = urlunsplit(parts._replace(scheme="postgresql", netloc="@".join(netloc)))
-    extra = {"PGPASSWORD": password} if password else {}
-    result = subprocess.run(
-        [*command, f"--dbname={plain}"], capture_output=True, text=True, env=inherited_environment(extra)
-    )
+    return _run([*command, f"--dbname={plain}"], {"PGPASSWORD": password} if password else {})
+
+
+def _run(command: list[str], extra: dict[str, str]) -> str:
+    """Runs a PostgreSQL client tool; what it printed."""
+    if shutil.which(command[0]) is None:
+        raise BackupError(f"Không tìm thấy {command[0]}: cài gói postgresql-client cùng phiên bản với máy chủ.")
+    result = subprocess.run(command, capture_output=True, text=True, env=inherited_environment(extra))
     if result.returncode != 0:
-        raise BackupError(f"{tool} báo lỗi: {result.stderr.strip()[-500:]}")
+        raise BackupError(f"{command[0]} báo lỗi: {result.stderr.strip()[-500:]}")
+    return result.stdout

@@ -13,6 +13,9 @@
     cskh rollback 3                  (serve release 3 again)
     cskh backup /srv/backups/2026-12-04   (the project database and the conversations)
     cskh restore /srv/backups/2026-12-04  (replaces them: stop the bot first)
+    cskh db upgrade                  (the project database to this release's schema; make run does it too)
+    cskh db current                  (which revision it is at)
+    cskh db revision "due times"     (developers: the next migration, from bot/schema.py's changes)
 
 Edits go to the draft (the var dir's admin/draft); `cskh retrain` publishes them once the
 new model passes the quality gate.
@@ -24,11 +27,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import migrations
 from bot.admin import backup, draft, retrain
 from bot.admin.audit import AuditLog
 from bot.admin.editor import FaqEditor, FaqRejectedError, Saved
 from bot.admin.faq import FaqConflictError, Topic, UnknownTopicError
-from bot.database import project_engine
+from bot.database import masked_url, project_engine
 from bot.settings import Settings, current_settings
 
 
@@ -92,7 +96,36 @@ def _databases(args: argparse.Namespace, actor: str, settings: Settings) -> int:
         restored = backup.restore(settings, args.folder)
         print(f"Đã khôi phục từ {args.folder}: {', '.join(restored) or 'không có gì'}")
         action, detail = "restore", f"{args.folder}: {', '.join(restored)}"
+        _upgraded(migrations.upgrade(project_engine(settings)), masked_url(settings.database_url))  # an older backup
     AuditLog(project_engine(settings)).record(actor, action, detail)
+    return 0
+
+
+def _upgraded(done: migrations.Upgrade, where: str) -> None:
+    if done.adopted:
+        print(f"{where}: tạo trước khi có migrations, đã nhận và nâng lên phiên bản {done.after}.")
+    elif done.changed:
+        print(f"{where}: đã nâng từ phiên bản {done.before or '(trống)'} lên {done.after}.")
+    else:
+        print(f"{where}: đã ở phiên bản {done.after}, không có gì để nâng.")
+
+
+def _schema(args: argparse.Namespace, actor: str, settings: Settings) -> int:
+    engine, where = project_engine(settings), masked_url(settings.database_url)
+    if args.action == "current":
+        revision, newest = migrations.current(engine), migrations.head()
+        if revision is None:
+            print(f"{where}: chưa có phiên bản (mới, hoặc tạo trước khi có migrations); `cskh db upgrade` để nâng.")
+        else:
+            state = "mới nhất" if revision == newest else f"cần nâng lên {newest}: `cskh db upgrade`"
+            print(f"{where}: phiên bản {revision} ({state})")
+    elif args.action == "upgrade":
+        done = migrations.upgrade(engine)
+        _upgraded(done, where)
+        if done.changed:
+            AuditLog(engine).record(actor, "db_upgrade", where, before=done.before, after=done.after)
+    else:
+        print(f"Đã viết {migrations.new_revision(args.message)}: đọc lại, sửa nếu cần, rồi commit cùng bot/schema.py.")
     return 0
 
 
@@ -134,6 +167,10 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("rollback", help="serve an earlier release again").add_argument("number", type=int)
     commands.add_parser("backup", help="copy the databases into a folder").add_argument("folder", type=Path)
     commands.add_parser("restore", help="replace the databases from a backup").add_argument("folder", type=Path)
+    db = commands.add_parser("db", help="the project database's schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="bring it to this release's schema (make run does this at start)")
+    db.add_parser("current", help="the revision it is at")
+    db.add_parser("revision", help="developers: write the next migration from bot/schema.py").add_argument("message")
     return root
 
 
@@ -144,6 +181,8 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     try:
         if args.command in ("backup", "restore"):
             return _databases(args, args.actor, settings)
+        if args.command == "db":
+            return _schema(args, args.actor, settings)
         return _faq(args, args.actor, settings) if args.command == "faq" else _releases(args, args.actor, settings)
     except FaqRejectedError as rejected:
         print("Không lưu được:", file=sys.stderr)
@@ -155,6 +194,13 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return 1
     except backup.BackupError as error:
         print(error, file=sys.stderr)
+        return 1
+    except migrations.UpgradeError as error:
+        print(
+            f"Cơ sở dữ liệu đang ở phiên bản {error.revision}, bản cskh-bot này không biết: một bản mới hơn đã nâng "
+            "nó. Chạy bản đó, hoặc khôi phục bản sao lưu trước khi nâng (docs/OPERATIONS.md).",
+            file=sys.stderr,
+        )
         return 1
     except (FaqConflictError, OSError, retrain.RetrainError) as error:
         print(f"Không lưu được: {error}", file=sys.stderr)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bot import schema
+from bot.migrations import ensure_schema
 from bot.schema import agents_table, sessions_table
 
 AGENT, ADMIN = "agent", "admin"
@@ -115,7 +115,7 @@ class AccountStore:
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def add_agent(self, username: str, password: str, display_name: str, role: str = AGENT) -> Agent:
         if role not in (AGENT, ADMIN):

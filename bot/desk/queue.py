@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import schema
 from bot.handoff_protocol import Mood, TranscriptLine
+from bot.migrations import ensure_schema
 from bot.schema import ACTIVE, CANCELLED, CLOSED, EXPIRED, RETURNED, WAITING, handoffs_table
 from bot.schema import handoff_messages_table as messages_table
 
@@ -108,7 +108,7 @@ class HandoffQueue:
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
-        schema.create_all(engine)
+        ensure_schema(engine)
 
     def open(
         self,
