@@ -57,6 +57,7 @@ def test_settings_travel_to_a_child_process_unchanged(tmp_path) -> None:
         secure_cookies=True, widget_origins=("https://shop.example", "https://m.shop.example"),
         trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1")),
         action_balancer_url="http://127.0.0.1:7000/webhook", desk_tick_seconds=1.5, replicas=3,
+        desk_live_url="redis://127.0.0.1:6379/2",
     )  # fmt: skip
     assert set(settings.to_environment()) == KNOBS
     assert Settings.from_environment(settings.to_environment()) == settings

@@ -19,7 +19,7 @@ from bot.desk.accounts import AccountStore, ensure_first_admin
 from bot.desk.api import api
 from bot.desk.console import KDF_SLOTS, console
 from bot.desk.hours import DeskConfigFile
-from bot.desk.live import LiveHub
+from bot.desk.live import live_hub
 from bot.desk.queue import HandoffQueue
 from bot.desk.rasa_client import RasaClient
 from bot.desk.service import Desk
@@ -87,7 +87,9 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
         accounts = AccountStore(engine)
         ensure_first_admin(accounts, settings.admin_password, settings.admin_password_file)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
-        app.ctx.desk = Desk(HandoffQueue(engine), accounts, TicketStore(engine), rasa, config_file, LiveHub())
+        hub = live_hub(settings)  # shared with the other desk instances when there are several
+        await hub.start()
+        app.ctx.desk = Desk(HandoffQueue(engine), accounts, TicketStore(engine), rasa, config_file, hub)
 
     @app.after_server_start
     async def start_timer(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
@@ -105,5 +107,6 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     async def stop_desk(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         app.ctx.timer.cancel()
         await app.ctx.desk.rasa.close()
+        await app.ctx.desk.hub.close()
 
     return app
