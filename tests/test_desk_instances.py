@@ -20,7 +20,7 @@ from bot.desk.hours import DeskConfigFile
 from bot.desk.live import LiveHub, RedisLiveHub, live_hub
 from bot.desk.queue import HandoffQueue
 from bot.desk.service import Desk
-from bot.sandbox import ALWAYS_OPEN_DESK
+from bot.sandbox import ALWAYS_OPEN_DESK, free_port
 from bot.schema import handoffs_table
 from bot.settings import Settings
 from bot.tickets import TicketStore
@@ -174,3 +174,19 @@ def test_one_desk_keeps_its_updates_in_process_and_instances_share_only_when_tol
     assert isinstance(shared, RedisLiveHub) and isinstance(same_database, RedisLiveHub)
     assert isinstance(other_database, RedisLiveHub)
     assert shared.channel == same_database.channel != other_database.channel
+
+
+def test_without_redis_a_desk_still_starts_and_its_own_agents_get_their_updates() -> None:
+    async def scenario() -> None:
+        hub = RedisLiveHub(f"redis://127.0.0.1:{free_port()}/0", "cskh:desk-live:nowhere")  # nothing listens there
+        started = time.monotonic()
+        await hub.start()
+        assert time.monotonic() - started < 10
+        try:
+            with hub.subscribe("queue") as mine:
+                hub.publish("queue", "queue", {"handoff_id": 3})
+                assert await asyncio.wait_for(mine.get(), 1.0) == ("queue", {"handoff_id": 3})
+        finally:
+            await hub.close()
+
+    asyncio.run(scenario())

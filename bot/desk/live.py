@@ -139,7 +139,8 @@ class RedisLiveHub(LiveHub):
                     elif message["type"] == "message":
                         self._relay(message["data"])
             except (RedisError, OSError) as error:
-                logger.warning("other desk instances' live updates paused (%s); reconnecting", type(error).__name__)
+                if wait == RECONNECT_FIRST_SECONDS:  # once per outage, not at every retry
+                    logger.warning("other desk instances' live updates paused (%s); reconnecting", type(error).__name__)
             finally:
                 self._subscribed.clear()
                 await pubsub.reset()

@@ -87,7 +87,7 @@ class Desk:
     ) -> None:
         self.queue, self.accounts, self.tickets = queue, accounts, tickets
         self.rasa, self.config_file, self.hub = rasa, config_file, hub
-        # FAQ answers by topic, of the model whose fingerprint is first: a new model brings its own answers
+        # (model fingerprint, its FAQ answers by topic): a new model brings its own answers
         self._faq_answers: tuple[str, dict[str, str]] = ("", {})
         self._caught_up = False
 
