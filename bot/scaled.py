@@ -219,7 +219,7 @@ def banner(settings: Settings, scale: Scale, run_dir: Path, desk_ports: Sequence
         f"  REST / widget / channels   {settings.rasa_url}/webhooks/rest/webhook\n"
         f"  Agent console              {console}/  ({len(desk_ports)} desk instances: {instances})\n"
         f"  Trackers and project data  {masked_url(scale.pg_url)}\n"
-        f"  Conversation locks         {masked_url(scale.redis_url)}\n"
+        f"  Locks, desks' live updates {masked_url(scale.redis_url)}\n"
         f"  Logs                       {run_dir / 'logs'}\nPress Ctrl-C to stop everything.\n"
     )
 
