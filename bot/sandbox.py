@@ -283,13 +283,13 @@ class DeskAgent:
 
 
 class LiveStream:
-    """Reads the console's server-sent events in the background, noting when each arrived."""
+    """Reads the console's server-sent events in the background (the queue's, and one conversation's when
+    ``handoff_id`` is given), noting when each arrived."""
 
-    def __init__(self, agent: DeskAgent, handoff_id: int) -> None:
+    def __init__(self, agent: DeskAgent, handoff_id: int | None = None) -> None:
         self.events: list[tuple[float, str, dict[str, Any]]] = []
-        self._response = agent.http.get(
-            f"{agent.desk_url}/stream", params={"handoff": handoff_id}, stream=True, timeout=30
-        )
+        params = {} if handoff_id is None else {"handoff": handoff_id}
+        self._response = agent.http.get(f"{agent.desk_url}/stream", params=params, stream=True, timeout=30)
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
@@ -306,15 +306,17 @@ class LiveStream:
         except (requests.RequestException, AttributeError):
             pass
 
-    def wait_for_message(self, text: str, timeout: float = 5) -> float:
-        """When the console received the transcript line ``text`` (Unix time)."""
+    def wait_for(self, event: str, matches: Callable[[dict[str, Any]], bool], timeout: float = 5) -> float:
+        """When the console received an ``event`` whose data ``matches`` (Unix time)."""
 
         def received() -> float | None:
-            return next(
-                (at for at, event, data in list(self.events) if event == "message" and data.get("text") == text), None
-            )
+            return next((at for at, name, data in list(self.events) if name == event and matches(data)), None)
 
-        return eventually(received, timeout, interval=0.02, describe=lambda: self.events)
+        return eventually(received, timeout, interval=0.01, describe=lambda: self.events)
+
+    def wait_for_message(self, text: str, timeout: float = 5) -> float:
+        """When the console received the transcript line ``text`` (Unix time)."""
+        return self.wait_for("message", lambda data: data.get("text") == text, timeout)
 
     def close(self) -> None:
         self._response.close()

@@ -4,12 +4,15 @@
   Rasa's SQLTrackerStore, conversation locks in Redis through RedisLockStore), whose
   widget sockets are shared through the same Redis (connectors/webchat.py), so a reply
   any replica sends reaches the customer's socket wherever it is;
-- N action servers; the desk (console) with the project database in the same
-  PostgreSQL database, fed by the replicas' event brokers through a durable
-  RabbitMQ queue (Rasa's PikaEventBroker), so a desk outage loses no message;
+- N action servers; two desk instances (console and service API) with the project
+  database in the same PostgreSQL database, sharing live updates through Redis
+  (bot/desk/live.py) and their timers through the database (bot/desk/queue.py), fed
+  by the replicas' event brokers through a durable RabbitMQ queue (Rasa's
+  PikaEventBroker), so a desk outage loses no message;
 - nginx (Debian's package, `make scale-deps`) in front: customers and channels
-  reach the replicas through one port, and Rasa reaches the action servers
-  through another.
+  reach the replicas through one port, Rasa reaches the action servers through
+  another, and agents, the actions and Rasa's broker reach the desks on DESK_PORT
+  (the console on DESK_HOST, the service API on DESK_API_HOST, as with one desk).
 
 Configured by the settings (bot/settings.py): CSKH_PG_URL (default
 postgresql://postgres@127.0.0.1:5432/cskh, created if missing), CSKH_REDIS_URL (default
@@ -24,7 +27,7 @@ import ipaddress
 import json
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +55,7 @@ class Scale:
     pg_url: str
     redis_url: str
     replicas: int = 2
+    desks: int = 2  # agents keep working when one desk instance dies
 
 
 def _free_port() -> int:
@@ -107,7 +111,8 @@ def _store_env(scale: Scale, rabbitmq_url: str) -> dict[str, str]:
 
 
 def _api_addresses(api_host: str) -> tuple[str, str]:
-    """nginx's ``map`` of the local addresses that may reach Rasa's HTTP API: (default, entries)."""
+    """nginx's ``map`` of the local addresses that may reach a door bound to ``api_host`` (Rasa's HTTP API,
+    the desk's console or service API): (default, entries)."""
     if api_host in doors.WILDCARDS:
         return "1", ""
     if doors.arrived_on("127.0.0.1", api_host):  # loopback, whichever spelling
@@ -120,11 +125,14 @@ def _listen(host: str) -> str:
 
 
 def _nginx_config(run_dir: Path, settings: Settings, actions_port: int, rasa_ports: list[int],
-                  action_ports: list[int]) -> Path:  # fmt: skip
+                  action_ports: list[int], desk_ports: Sequence[int]) -> Path:  # fmt: skip
     for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (run_dir / folder).mkdir(parents=True, exist_ok=True)
     hosts = dict.fromkeys([settings.host, settings.rasa_api_host])  # one listen per distinct address
     api_default, api_addresses = _api_addresses(settings.rasa_api_host)
+    desk_api_default, desk_api_addresses = _api_addresses(settings.desk_api_host)
+    desk_console_default, desk_console_addresses = _api_addresses(settings.desk_host)
+    desk_hosts = dict.fromkeys([settings.desk_host, settings.desk_api_host])
     config = NGINX_TEMPLATE.read_text().format(
         run_dir=run_dir, actions_port=actions_port, actions_host=settings.action_host,
         public_listens="\n".join(f"        listen {_listen(h)}:{settings.rasa_port};" for h in hosts),
@@ -133,6 +141,11 @@ def _nginx_config(run_dir: Path, settings: Settings, actions_port: int, rasa_por
         # must not leave nginx with "no live upstreams" (a 502 for everyone) while another is down
         rasa_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;" for p in rasa_ports),
         action_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;" for p in action_ports),
+        desk_listens="\n".join(f"        listen {_listen(h)}:{settings.desk_port};" for h in desk_hosts),
+        desk_api_default=desk_api_default, desk_api_addresses=desk_api_addresses,
+        desk_console_default=desk_console_default, desk_console_addresses=desk_console_addresses,
+        # one failure and a dead desk is skipped for 5 s: an agent's click must not wait on it twice
+        desk_servers="\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in desk_ports),
     )  # fmt: skip
     path = run_dir / "nginx.conf"
     path.write_text(config)
@@ -155,9 +168,10 @@ def write_prometheus_targets(path: Path, rasa_ports: list[int], action_ports: li
 @contextmanager
 def running_scaled_stack(
     settings: Settings, model: Path, scale: Scale, run_dir: Path, log_dir: Path | None = None,
-    extra_env: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None, desk_ports: Sequence[int] = (),
 ) -> Iterator[Stack]:  # fmt: skip
-    """Replicas of Rasa and the action server behind nginx; ``settings.rasa_port`` is the balancer's."""
+    """Replicas of Rasa and the action server, and desk instances (``desk-1``… on ``desk_ports``, free ports
+    if none given), behind nginx; ``settings.rasa_port`` and ``settings.desk_port`` are the balancer's."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         raise StartupError("nginx is not installed: run `make scale-deps` (Debian's nginx-light)")
@@ -166,7 +180,8 @@ def running_scaled_stack(
     rasa_ports = [_free_port() for _ in range(scale.replicas)]
     action_ports = [_free_port() for _ in range(scale.replicas)]
     actions_port = _free_port()
-    config = _nginx_config(run_dir, settings, actions_port, rasa_ports, action_ports)
+    desk_ports = list(desk_ports) or [_free_port() for _ in range(scale.desks)]
+    config = _nginx_config(run_dir, settings, actions_port, rasa_ports, action_ports, desk_ports)
     pg_url = scale.pg_url.replace("postgresql://", "postgresql+psycopg2://", 1)
     settings = dataclasses.replace(
         settings, database_url=pg_url, tracker_db=pg_url, endpoints_file=SCALED_ENDPOINTS,
@@ -188,7 +203,15 @@ def running_scaled_stack(
             "action server", ["actions"], f"http://{LOOPBACK}:{port}/health",
             dataclasses.replace(replica, action_port=port).to_environment(),
         )  # fmt: skip
-    services["desk"] = Service("agent console", ["desk"], f"{settings.desk_url}/health")
+    for index, port in enumerate(desk_ports, start=1):
+        # behind nginx on loopback like the replicas, sharing live updates through Redis
+        desk = dataclasses.replace(
+            settings, desk_host=LOOPBACK, desk_api_host=LOOPBACK, desk_port=port, desk_live_url=scale.redis_url,
+            trusted_proxies=(ipaddress.ip_network(LOOPBACK),),
+        )  # fmt: skip
+        services[f"desk-{index}"] = Service(
+            "agent console", ["desk"], f"http://{LOOPBACK}:{port}/health", desk.to_environment()
+        )
     for index, port in enumerate(rasa_ports, start=1):
         own = dataclasses.replace(replica, rasa_port=port)
         services[f"rasa-{index}"] = rasa_service(own, model, own.to_environment())
@@ -211,18 +234,21 @@ def main() -> int:
         print(f"Cannot train: {error}")
         return 1
     run_dir = settings.var_dir / "scaled"
-    stack = running_scaled_stack(settings, model, scale, run_dir, log_dir=run_dir / "logs")
-    return supervise(stack, lambda: banner(settings, scale, run_dir))
+    desk_ports = [_free_port() for _ in range(scale.desks)]
+    stack = running_scaled_stack(settings, model, scale, run_dir, log_dir=run_dir / "logs", desk_ports=desk_ports)
+    return supervise(stack, lambda: banner(settings, scale, run_dir, desk_ports))
 
 
-def banner(settings: Settings, scale: Scale, run_dir: Path) -> str:
+def banner(settings: Settings, scale: Scale, run_dir: Path, desk_ports: Sequence[int]) -> str:
     """Where everything is; the stores' URLs without their passwords, since this lands in logs."""
+    console = f"http://{connect_address(settings.desk_host)}:{settings.desk_port}"
+    instances = ", ".join(f"{LOOPBACK}:{port}" for port in desk_ports)
     return (
         f"\ncskh-bot, {scale.replicas} Rasa replicas and {scale.replicas} action servers behind nginx:\n"
         f"  REST / widget / channels   {settings.rasa_url}/webhooks/rest/webhook\n"
-        f"  Agent console              {settings.desk_url}/\n"
+        f"  Agent console              {console}/  ({len(desk_ports)} desk instances: {instances})\n"
         f"  Trackers and project data  {masked_url(scale.pg_url)}\n"
-        f"  Locks and widget sockets   {masked_url(scale.redis_url)}\n"
+        f"  Locks, sockets, live feed  {masked_url(scale.redis_url)}\n"
         f"  Events to the desk         {masked_url(settings.rabbitmq_url)} queue {settings.event_queue}\n"
         f"  Logs                       {run_dir / 'logs'}\n"
         f"  Prometheus targets         {run_dir / PROMETHEUS_TARGETS}\nPress Ctrl-C to stop everything.\n"

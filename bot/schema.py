@@ -92,6 +92,12 @@ handoffs_table = sa.Table(
     # events still to send to resume an expired hand-off's conversation (JSON), kept until Rasa took them:
     # a desk restart or a Rasa outage never leaves the customer paused
     sa.Column("resume_events", sa.Text),
+    # when a waiting hand-off nobody accepted expires (its accept timeout, fixed when it opened); every desk
+    # instance sweeps for due rows, and the conditional UPDATE that expires one lets exactly one of them do it
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    # which desk instance is sending the resume, until when: others leave it alone, and take it over once the
+    # lease ran out (that instance died mid-send), so the customer hears it once and never stays paused
+    sa.Column("resume_leased_until", sa.DateTime(timezone=True)),
 )
 handoff_messages_table = sa.Table(
     "handoff_messages",

@@ -118,6 +118,7 @@ class Settings:
     order_api_timeout: float
     # the desk and the doors
     desk_tick_seconds: float
+    desk_live_url: str  # a redis:// URL where several desk instances share live updates; empty: one desk process
     secure_cookies: bool
     widget_origins: tuple[str, ...]
     trusted_proxies: tuple[Network, ...]  # whose X-Forwarded-For is believed; none by default
@@ -177,6 +178,7 @@ class Settings:
             order_api_token=environ.get("ORDER_API_TOKEN") or None,
             order_api_timeout=float(environ.get("ORDER_API_TIMEOUT", "3")),
             desk_tick_seconds=float(environ.get("CSKH_DESK_TICK_SECONDS", "5")),
+            desk_live_url=environ.get("CSKH_DESK_LIVE_URL", ""),
             secure_cookies=environ.get("CSKH_SECURE_COOKIES") == "1",
             widget_origins=tuple(environ.get("CSKH_WIDGET_ORIGINS", "*").split()),
             trusted_proxies=_networks(environ.get("CSKH_TRUSTED_PROXIES", "")),
@@ -235,6 +237,7 @@ class Settings:
             "CSKH_MODEL_CONFIG": str(self.model_config),
             "ORDER_API_TIMEOUT": str(self.order_api_timeout),
             "CSKH_DESK_TICK_SECONDS": str(self.desk_tick_seconds),
+            "CSKH_DESK_LIVE_URL": self.desk_live_url,
             "CSKH_SECURE_COOKIES": "1" if self.secure_cookies else "0",
             "CSKH_WIDGET_ORIGINS": " ".join(self.widget_origins),
             "CSKH_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
@@ -292,9 +295,9 @@ KNOBS = frozenset(
         "RASA_AUTH_TOKEN", "DESK_SERVICE_TOKEN", "ACTION_SERVER_TOKEN", "CSKH_ADMIN_PASSWORD", "CSKH_SECRET_KEY",
         "CSKH_VAR_DIR", "CSKH_DATABASE_URL", "TRACKER_DB", "DEMO_SHOP_DB", "CSKH_DESK_CONFIG", "CSKH_ENDPOINTS",
         "CSKH_DATA_DIR", "CSKH_MODELS_DIR", "CSKH_MODEL_CONFIG",
-        "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_SECURE_COOKIES",
-        "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "CSKH_LOG_FORMAT", "CSKH_METRICS_TOKEN",
-        "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
+        "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_DESK_LIVE_URL",
+        "CSKH_SECURE_COOKIES", "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "CSKH_LOG_FORMAT",
+        "CSKH_METRICS_TOKEN", "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
         "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",
         "CSKH_WIDGET_REDIS_URL",
         "CSKH_EVENTS_VIA_RABBITMQ", "CSKH_RABBITMQ_URL", "CSKH_EVENT_QUEUE",

@@ -3,6 +3,7 @@
 import ipaddress
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,9 +138,9 @@ def stack_shop(bot_stack: Settings):
     return DemoShop.open(Path(bot_stack.tracker_db).parent / "demo_shop.db")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throw-away database on the machine's PostgreSQL (127.0.0.1:5432, trust auth)."""
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A new database on the machine's PostgreSQL (127.0.0.1:5432, trust auth), dropped afterwards."""
     import uuid
 
     import sqlalchemy as sa
@@ -156,3 +157,17 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away database shared by the session's tests."""
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def own_postgres_url() -> Iterator[str]:
+    """A throw-away database of the module's own: for tests whose tickets or hand-offs others would count."""
+    with throwaway_postgres() as url:
+        yield url

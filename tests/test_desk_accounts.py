@@ -1,5 +1,6 @@
 """Agent accounts and console sessions: real KDF, expiry, presence, first admin."""
 
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -62,6 +63,27 @@ def test_the_first_admin_gets_a_generated_secret_when_no_password_is_set(store, 
     assert len(password) >= 12 and store.authenticate("admin", password).role == "admin"
     assert password_file.stat().st_mode & 0o077 == 0
     assert ensure_first_admin(store, None, password_file) == password  # not replaced on the next start
+
+
+def test_desk_instances_starting_together_create_one_admin_with_the_kept_password(tmp_path) -> None:
+    """The scaled stack starts two desks on a new database at once: neither fails, the file names the account."""
+    password_file = tmp_path / "var" / "admin_password.secret"
+    stores = [AccountStore(sa.create_engine(f"sqlite:///{tmp_path / 'desk.db'}", future=True)) for _ in range(4)]
+    start = threading.Barrier(len(stores))
+    answers: list[str | None] = []
+
+    def start_desk(store: AccountStore) -> None:
+        start.wait()
+        answers.append(ensure_first_admin(store, None, password_file))
+
+    threads = [threading.Thread(target=start_desk, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 4 and len(set(answers)) == 1  # no start failed, all name the same password
+    assert stores[0].authenticate("admin", password_file.read_text()).role == "admin"
+    assert [path.name for path in password_file.parent.iterdir()] == ["admin_password.secret"]
 
 
 def test_the_first_admin_takes_the_configured_password_and_writes_no_file(store, tmp_path) -> None:

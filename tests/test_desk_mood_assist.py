@@ -28,6 +28,11 @@ PARSES = {
 
 
 class StubRasa:
+    model, shipping = "model-1", SHIPPING  # what the retrain changes: the model and its answers
+
+    async def model_id(self) -> str:
+        return self.model
+
     async def parse(self, text: str) -> dict:
         intent, confidence, topics = PARSES[text]
         ranking = [{"name": intent, "confidence": confidence}, {"name": "other", "confidence": 1 - confidence}]
@@ -37,7 +42,7 @@ class StubRasa:
     async def domain_responses(self) -> dict:
         topics = ("delivery_time", "change_address", "store_location")
         others = {f"utter_faq/{t}": [{"text": f"answer {t}"}] for t in topics}
-        return others | {"utter_faq/shipping_fee": [{"text": SHIPPING}]}
+        return others | {"utter_faq/shipping_fee": [{"text": self.shipping}]}
 
 
 @pytest.fixture
@@ -65,6 +70,13 @@ def test_suggestions_answer_the_question_before_the_request_for_a_person(desk) -
     suggestions = asyncio.run(desk.suggestions(handoff_id))
     assert [(s["topic"], s["text"]) for s in suggestions] == [("shipping_fee", SHIPPING)]
     assert suggestions[0]["confidence"] == pytest.approx(0.89, abs=0.01)
+
+
+def test_after_a_new_model_the_suggestions_are_its_answers(desk) -> None:
+    handoff_id = ask(desk, ["phí ship ra Huế bao nhiêu vậy", "cho gặp nhân viên"])
+    assert [s["text"] for s in asyncio.run(desk.suggestions(handoff_id))] == [SHIPPING]
+    desk.rasa.model, desk.rasa.shipping = "model-2", "Phí giao hàng nội thành nay 15.000đ."  # retrained, swapped
+    assert [s["text"] for s in asyncio.run(desk.suggestions(handoff_id))] == ["Phí giao hàng nội thành nay 15.000đ."]
 
 
 def test_nothing_is_suggested_when_the_model_is_unsure_or_nothing_was_asked(desk) -> None:

@@ -28,6 +28,7 @@ def open_for(queue: HandoffQueue, sender: str, **extra):
         channel="rest", sender_id=sender, reason=extra.get("reason", "request_human"),
         summary=f"Khách {sender} cần hỗ trợ", slots={"order_number": "DH123456", "phone": "09******78"},
         transcript=[{"role": "customer", "text": "cho mình gặp nhân viên", "sent_at": 1764000000.25}],
+        expires_at=extra.get("expires_at"),
     )  # fmt: skip
 
 
@@ -92,12 +93,15 @@ def test_two_agents_claiming_at_once_never_both_get_it(engine) -> None:
         assert (claimed.status, claimed.claimed_by) == (ACTIVE, winner)
 
 
-def test_unclaimed_customers_expire_after_the_timeout(engine) -> None:
-    queue = HandoffQueue(engine)
-    waiting = open_for(queue, "a")
-    assert queue.overdue(datetime.now(timezone.utc) - timedelta(minutes=5)) == []
-    [overdue] = queue.overdue(datetime.now(timezone.utc) + timedelta(seconds=1))
-    assert overdue.id == waiting.id and queue.expire(waiting.id, [{"event": "resume"}])
+def test_unclaimed_customers_expire_at_their_due_time(engine) -> None:
+    queue, now, timeout = HandoffQueue(engine), datetime.now(timezone.utc), timedelta(minutes=5)
+    waiting = open_for(queue, "a", expires_at=now + timedelta(minutes=1))
+    undated = open_for(queue, "b")  # queued before due times were stored: due when the timeout has passed
+    assert queue.due_to_expire(now, timeout) == []
+    assert [h.id for h in queue.due_to_expire(now + timedelta(minutes=2), timeout)] == [waiting.id]
+    assert [h.id for h in queue.due_to_expire(now + timedelta(minutes=6), timeout)] == [waiting.id, undated.id]
+    assert queue.expire(waiting.id, [{"event": "resume"}], leased_until=now)
+    assert not queue.expire(waiting.id, [{"event": "resume"}], leased_until=now)  # expired once
     assert queue.get(waiting.id).status == EXPIRED
     assert not queue.claim(waiting.id, "agent-lan")
 
@@ -106,7 +110,8 @@ def test_a_claim_and_the_customers_cancel_have_one_outcome(engine) -> None:
     queue = HandoffQueue(engine)
     handoff = open_for(queue, "a")
     assert queue.cancel(handoff.id)
-    assert not queue.claim(handoff.id, "agent-lan") and not queue.expire(handoff.id, [])
+    assert not queue.claim(handoff.id, "agent-lan")
+    assert not queue.expire(handoff.id, [], leased_until=datetime.now(timezone.utc))
     assert queue.get(handoff.id).status == CANCELLED
     assert queue.open_for("a") is None
 

@@ -84,7 +84,7 @@ def test_the_scaled_banner_masks_the_database_password(tmp_path) -> None:
     scale = scaled.Scale(
         "postgresql://cskh:Pg-pass-8d1f@db.internal:5432/cskh", "redis://:Redis-pass-3e9a@cache:6379/0"
     )
-    shown = scaled.banner(settings, scale, tmp_path)
+    shown = scaled.banner(settings, scale, tmp_path, [40001, 40002])
     assert "Pg-pass-8d1f" not in shown and "Redis-pass-3e9a" not in shown
     assert "postgresql://cskh:***@db.internal:5432/cskh" in shown and "redis://:***@cache:6379/0" in shown
 

@@ -60,6 +60,7 @@ def test_settings_travel_to_a_child_process_unchanged(tmp_path) -> None:
         action_balancer_url="http://127.0.0.1:7000/webhook", desk_tick_seconds=1.5, replicas=3,
         widget_redis_url="redis://127.0.0.1:6379/5",
         log_format="json", metrics_token="prometheus-token",
+        desk_live_url="redis://127.0.0.1:6379/2",
     )  # fmt: skip
     assert set(settings.to_environment()) == KNOBS
     assert Settings.from_environment(settings.to_environment()) == settings

@@ -52,6 +52,9 @@ class RetrainRunner:
         self.progress: dict[str, Any] | None = None
         self.outcome: dict[str, Any] | None = None
         self.running = False
+        # the loop keeps only a weak reference to a task: without this one, the follower could be collected
+        # mid-run and the page would show the retrain running for ever
+        self._followers: set[asyncio.Task] = set()
 
     async def start(self, actor: str) -> None:
         self.running, self.progress, self.outcome = True, {"stage": "prepare", "percent": 0, "label": "Bắt đầu"}, None
@@ -59,7 +62,9 @@ class RetrainRunner:
             sys.executable, "-m", "bot.admin.retrain", "--as", actor, "--json",
             cwd=PROJECT_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
-        asyncio.get_running_loop().create_task(self._follow(process))
+        follower = asyncio.get_running_loop().create_task(self._follow(process))
+        self._followers.add(follower)
+        follower.add_done_callback(self._followers.discard)
 
     async def _follow(self, process: asyncio.subprocess.Process) -> None:
         try:

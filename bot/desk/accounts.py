@@ -12,8 +12,10 @@ restarting the console logs nobody out.
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -229,19 +231,35 @@ class AccountStore:
             ).scalar_one()
 
 
+def _kept_password(path: Path) -> str:
+    """The generated password in ``path``, written there whole (a link of a finished file) by whichever
+    instance came first, so a second one never reads half of it or replaces it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(12))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
 def ensure_first_admin(store: AccountStore, password: str | None, password_file: Path) -> str | None:
     """Creates the ``admin`` account on first start; returns its password when it was generated.
 
     The password is ``password`` (``CSKH_ADMIN_PASSWORD``) or is generated and kept in
-    ``password_file`` (mode 600, in the var dir) so ``make run`` can point at it.
+    ``password_file`` (mode 600, in the var dir) so ``make run`` can point at it. Desk instances
+    starting together (the scaled stack) agree on one kept password and one of them creates the account.
     """
     if not store.has_agents():
         if not password:
-            password = secrets.token_urlsafe(12)
-            password_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            password_file.write_text(password)
-            password_file.chmod(0o600)
-        store.add_agent(FIRST_ADMIN, password, "CSKH", role=ADMIN)
+            password = _kept_password(password_file)
+        with contextlib.suppress(sa.exc.IntegrityError):  # another instance created it a moment ago, alike
+            store.add_agent(FIRST_ADMIN, password, "CSKH", role=ADMIN)
     if password_file.exists():
         return password_file.read_text().strip()
     return None

@@ -20,7 +20,7 @@ from bot.desk.api import api
 from bot.desk.console import KDF_SLOTS, console
 from bot.desk.event_consumer import EventConsumer
 from bot.desk.hours import DeskConfigFile
-from bot.desk.live import LiveHub
+from bot.desk.live import live_hub
 from bot.desk.queue import Handoff, HandoffQueue
 from bot.desk.rasa_client import RasaClient
 from bot.desk.service import Desk
@@ -104,7 +104,9 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
         ensure_first_admin(accounts, settings.admin_password, settings.admin_password_file)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         queue = HandoffQueue(engine)
-        app.ctx.desk = Desk(queue, accounts, TicketStore(engine), rasa, config_file, LiveHub())
+        hub = live_hub(settings)  # shared with the other desk instances when there are several
+        await hub.start()
+        app.ctx.desk = Desk(queue, accounts, TicketStore(engine), rasa, config_file, hub)
         app.ctx.event_consumer = None
         if settings.events_via_rabbitmq:  # the scaled stack: Rasa's events wait in RabbitMQ while the desk is down
             app.ctx.event_consumer = EventConsumer(settings.rabbitmq_url, settings.event_queue,
@@ -134,5 +136,6 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
         if app.ctx.event_consumer is not None:
             await app.ctx.event_consumer.stop()
         await app.ctx.desk.rasa.close()
+        await app.ctx.desk.hub.close()
 
     return app

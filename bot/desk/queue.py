@@ -6,6 +6,11 @@ entry or transcript. A claim is one conditional UPDATE (``... WHERE status =
 the other sees zero rows changed, on SQLite and PostgreSQL alike. Every other
 state change is guarded the same way, so a claim racing the accept timeout or
 the customer's own cancellation has exactly one outcome.
+
+Timers are due times in the rows, not in any process: every desk instance sweeps
+for what is due (``due_to_expire``, ``pending_resumes``) and takes each piece of
+work with a conditional UPDATE, so two instances never both do it and a restarted
+or surviving instance finishes what a dead one began.
 """
 
 import json
@@ -92,6 +97,11 @@ def _to_handoff(row: Any) -> Handoff:
     )  # fmt: skip
 
 
+def _lease_free(now: datetime) -> Any:
+    """Nobody holds the resume, or its holder's lease ran out."""
+    return sa.or_(handoffs_table.c.resume_leased_until.is_(None), handoffs_table.c.resume_leased_until <= now)
+
+
 def estimate_wait_minutes(position: int, agents_online: int, average_handle_minutes: float) -> int | None:
     """Minutes until an agent is free for the customer at ``position`` (1 = next).
 
@@ -121,11 +131,13 @@ class HandoffQueue:
         transcript: list[TranscriptLine],
         contact_phone: str | None = None,
         mood: Mood | None = None,
+        expires_at: datetime | None = None,
     ) -> Handoff:
         """Queues a conversation; a customer already waiting or talking keeps their place.
 
         ``transcript`` items are ``{"role", "text", "sent_at"}`` as the bot saw them; ``mood`` is
-        ``{"label", "score", "cues"}`` from the bot's NLU.
+        ``{"label", "score", "cues"}`` from the bot's NLU; ``expires_at`` is when nobody accepting it
+        gives the customer a ticket instead.
         """
         with self._engine.begin() as connection:
             existing = connection.execute(
@@ -139,7 +151,7 @@ class HandoffQueue:
                 handoffs_table.insert().values(
                     channel=channel, sender_id=sender_id, status=WAITING, reason=reason, summary=summary,
                     slots=json.dumps(slots, ensure_ascii=False), contact_phone=contact_phone, created_at=_now(),
-                    mood=json.dumps(mood, ensure_ascii=False) if mood else None,
+                    mood=json.dumps(mood, ensure_ascii=False) if mood else None, expires_at=expires_at,
                 )
             ).inserted_primary_key[0]  # fmt: skip
         for line in transcript:
@@ -233,41 +245,86 @@ class HandoffQueue:
         """The customer no longer wants to wait."""
         return self._transition(handoff_id, (WAITING,), status=CANCELLED, closed_at=_now())
 
-    def expire(self, handoff_id: int, resume: list[dict[str, Any]]) -> bool:
+    def expire(self, handoff_id: int, resume: list[dict[str, Any]], leased_until: datetime) -> bool:
         """Takes an unclaimed conversation out of the queue (unless claimed or cancelled first), with the events
-        that will resume it stored in the same change, so no crash between the two leaves the customer paused."""
+        that will resume it stored in the same change, so no crash between the two leaves the customer paused.
+        The instance that expired it holds the resume until ``leased_until``: it sends it once its ticket is made.
+        """
         return self._transition(
-            handoff_id, (WAITING,), status=EXPIRED, closed_at=_now(), resume_events=json.dumps(resume)
-        )
+            handoff_id, (WAITING,), status=EXPIRED, closed_at=_now(), resume_events=json.dumps(resume),
+            resume_leased_until=leased_until,
+        )  # fmt: skip
 
     def set_resume(self, handoff_id: int, resume: list[dict[str, Any]]) -> None:
         """Replaces the events still to send to resume an expired conversation (once its ticket is known)."""
         self._transition(handoff_id, (EXPIRED,), resume_events=json.dumps(resume))
 
-    def pending_resumes(self) -> list[tuple[Handoff, list[dict[str, Any]]]]:
-        """Expired conversations whose resume Rasa has not taken yet, oldest first."""
+    def pending_resumes(self, now: datetime) -> list[Handoff]:
+        """Expired conversations whose resume Rasa has not taken yet and nobody is sending now, oldest first."""
         with self._engine.connect() as connection:
             rows = connection.execute(
                 sa.select(handoffs_table)
-                .where(handoffs_table.c.status == EXPIRED, handoffs_table.c.resume_events.is_not(None))
+                .where(
+                    handoffs_table.c.status == EXPIRED, handoffs_table.c.resume_events.is_not(None), _lease_free(now)
+                )
                 .order_by(handoffs_table.c.id)
             ).all()
-        return [(_to_handoff(row), json.loads(row.resume_events)) for row in rows]
+        return [_to_handoff(row) for row in rows]
+
+    def lease_resume(self, handoff_id: int, now: datetime, until: datetime) -> list[dict[str, Any]] | None:
+        """The events to send if this caller now holds the resume (until ``until``); None if another has it
+        or it was sent meanwhile. Whoever's UPDATE lands first gets it, on SQLite and PostgreSQL alike."""
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                handoffs_table.update()
+                .where(
+                    handoffs_table.c.id == handoff_id, handoffs_table.c.status == EXPIRED,
+                    handoffs_table.c.resume_events.is_not(None), _lease_free(now),
+                )
+                .values(resume_leased_until=until)
+            ).rowcount  # fmt: skip
+            if changed != 1:
+                return None
+            events = connection.execute(
+                sa.select(handoffs_table.c.resume_events).where(handoffs_table.c.id == handoff_id)
+            ).scalar_one()
+        return json.loads(events)
+
+    def release_resume(self, handoff_id: int) -> None:
+        """Rasa did not take the resume: any instance may try again at its next sweep."""
+        self._transition(handoff_id, (EXPIRED,), resume_leased_until=None)
 
     def resumed(self, handoff_id: int) -> None:
         """Rasa took the resume: nothing more to send."""
-        self._transition(handoff_id, (EXPIRED,), resume_events=None)
+        self._transition(handoff_id, (EXPIRED,), resume_events=None, resume_leased_until=None)
 
     def note_ticket(self, handoff_id: int, ticket_code: str) -> None:
         """The ticket made instead of a live conversation."""
         self._transition(handoff_id, (EXPIRED,), ticket_code=ticket_code)
 
-    def overdue(self, waited_since: datetime) -> list[Handoff]:
-        """Waiting conversations queued before ``waited_since``."""
-        return [h for h in self.waiting() if h.created_at < waited_since]
+    def due_to_expire(self, now: datetime, accept_timeout: timedelta) -> list[Handoff]:
+        """Waiting conversations past their due time; rows from before due times were stored wait
+        ``accept_timeout`` from when they opened."""
+        undated = sa.and_(handoffs_table.c.expires_at.is_(None), handoffs_table.c.created_at <= now - accept_timeout)
+        return self._select(handoffs_table.c.status == WAITING, sa.or_(handoffs_table.c.expires_at <= now, undated))
 
     def set_told_position(self, handoff_id: int, position: int) -> None:
         self._transition(handoff_id, (WAITING,), told_position=position)
+
+    def move_told_position(self, handoff_id: int, told: int | None, position: int | None) -> bool:
+        """Records that the customer is (about to be) told ``position`` if they were last told ``told``:
+        of several instances that saw the same move, exactly one gets True and tells them."""
+        was = handoffs_table.c.told_position
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                handoffs_table.update()
+                .where(
+                    handoffs_table.c.id == handoff_id, handoffs_table.c.status == WAITING,
+                    was.is_(None) if told is None else was == told,
+                )
+                .values(told_position=position)
+            ).rowcount  # fmt: skip
+        return changed == 1
 
     def mark_first_reply(self, handoff_id: int) -> None:
         """Remembers when the agent first answered (for response-time figures)."""

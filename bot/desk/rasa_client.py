@@ -65,6 +65,11 @@ class RasaClient:
     async def parse(self, text: str) -> dict[str, Any]:
         return await self._call("POST", "/model/parse", body={"text": text})
 
+    async def model_id(self) -> str:
+        """The fingerprint of the model Rasa serves now (``/status``): it changes with every new model."""
+        status = await self._call("GET", "/status")
+        return str(status.get("model_id") or status.get("model_file") or "")
+
     async def domain_responses(self) -> dict[str, Any]:
         domain = await self._call("GET", "/domain", {}, None)
         return domain.get("responses") or {}

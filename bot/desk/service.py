@@ -6,6 +6,10 @@ Every message to the customer goes through Rasa (``RasaClient.append``), so it
 is delivered on the customer's channel and recorded in their tracker. A state
 change that the customer must hear about (close, hand-back) only happens once
 Rasa took the message: a conversation is never left paused without a human.
+
+Several desk instances may run this at once on one database (the scaled stack):
+every timer's work is claimed in the database first (bot/desk/queue.py), so the
+customer hears each notice once, whichever instance sweeps first or survives.
 """
 
 import logging
@@ -50,6 +54,9 @@ NOT_A_QUESTION = frozenset({
 })  # fmt: skip
 # how far back agent assist looks for the customer's question
 SUGGESTION_LOOKBACK = 6
+# how long the instance sending an expired conversation's resume has it to itself: longer than a call to
+# Rasa may take (bot/desk/rasa_client.py), short enough that a customer whose desk died soon hears from another
+RESUME_LEASE = timedelta(seconds=30)
 
 
 class DeskError(Exception):
@@ -81,7 +88,8 @@ class Desk:
     ) -> None:
         self.queue, self.accounts, self.tickets = queue, accounts, tickets
         self.rasa, self.config_file, self.hub = rasa, config_file, hub
-        self._faq_answers: dict[str, str] = {}
+        # (model fingerprint, its FAQ answers by topic): a new model brings its own answers
+        self._faq_answers: tuple[str, dict[str, str]] = ("", {})
         self._caught_up = False
 
     @property
@@ -105,6 +113,7 @@ class Desk:
             channel=request["channel"], sender_id=request["sender_id"], reason=request["reason"],
             summary=request["summary"], slots=request["slots"], transcript=request["transcript"],
             contact_phone=request["contact_phone"], mood=_known_mood(request["mood"]),
+            expires_at=now + timedelta(minutes=self.config.accept_timeout_minutes),
         )  # fmt: skip
         position = self.queue.position(handoff.id) or 1
         minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
@@ -245,13 +254,7 @@ class Desk:
                     break
             else:
                 return []
-            if not self._faq_answers:
-                responses = await self.rasa.domain_responses()
-                self._faq_answers = {
-                    key.removeprefix("utter_"): (variants[0].get("text") or "")
-                    for key, variants in responses.items()
-                    if key.startswith("utter_faq/") and variants
-                }
+            answers = await self._faq_answers_of_live_model()
         except RasaUnavailableError as error:
             logger.warning("no suggestions: %s", error)
             return []
@@ -261,7 +264,7 @@ class Desk:
         is_faq = next((float(i.get("confidence", 0)) for i in intents if i.get("name") == "faq"), 0.0)
         found = []
         for item in ranking:
-            answer = self._faq_answers.get(item.get("intent_response_key", ""))
+            answer = answers.get(item.get("intent_response_key", ""))
             confidence = is_faq * float(item.get("confidence", 0))
             if answer and confidence >= SUGGESTION_MIN_CONFIDENCE:
                 found.append({"topic": item["intent_response_key"].split("/", 1)[-1],
@@ -270,28 +273,43 @@ class Desk:
                 break
         return found
 
+    async def _faq_answers_of_live_model(self) -> dict[str, str]:
+        """The FAQ answers of the model Rasa serves now, fetched again when its fingerprint changed."""
+        model = await self.rasa.model_id()
+        if self._faq_answers[0] != model:
+            responses = await self.rasa.domain_responses()
+            answers = {
+                key.removeprefix("utter_"): (variants[0].get("text") or "")
+                for key, variants in responses.items()
+                if key.startswith("utter_faq/") and variants
+            }
+            self._faq_answers = (model, answers)
+        return self._faq_answers[1]
+
     # --- on a timer ---------------------------------------------------------------------------
 
     async def update_positions(self) -> None:
-        """Tells each waiting customer their new place when it moved up."""
+        """Tells each waiting customer their new place when it moved up (once, whichever instance saw it)."""
         agents_online = self.accounts.online_count()
         for position, handoff in enumerate(self.queue.waiting(), start=1):
             if handoff.told_position is not None and position >= handoff.told_position:
                 continue
+            if not self.queue.move_told_position(handoff.id, handoff.told_position, position):
+                continue  # another instance tells them
             minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
             try:
                 await self._say(handoff, [desk_message(texts.wait_text(position, minutes))])
             except RasaUnavailableError as error:
                 logger.warning("queue position not sent: %s", error)
-                continue
-            self.queue.set_told_position(handoff.id, position)
+                self.queue.move_told_position(handoff.id, position, handoff.told_position)  # told nothing yet
 
     async def expire_overdue(self) -> None:
         """Nobody accepted in time: a ticket instead, the promised call-back, and the bot back on."""
         now = _now()
-        for handoff in self.queue.overdue(now - timedelta(minutes=self.config.accept_timeout_minutes)):
-            if not self.queue.expire(handoff.id, [*resume_events(), desk_message(texts.NOBODY_ACCEPTED_NO_TICKET)]):
-                continue  # claimed or cancelled meanwhile
+        for handoff in self.queue.due_to_expire(now, timedelta(minutes=self.config.accept_timeout_minutes)):
+            resume = [*resume_events(), desk_message(texts.NOBODY_ACCEPTED_NO_TICKET)]
+            if not self.queue.expire(handoff.id, resume, leased_until=now + RESUME_LEASE):
+                continue  # claimed, cancelled or expired by another instance meanwhile
             issue = issue_type_or_fallback(handoff.slots.get("issue_type_key"))
             try:
                 ticket = self.tickets.create(
@@ -308,20 +326,30 @@ class Desk:
                 after = []
                 if texts.asks_phone(handoff.sender_id, handoff.contact_phone):
                     after = ask_callback_phone_events(ticket.code, callback)
-                self.queue.set_resume(handoff.id, [*resume_events(), desk_message(text), *after])
+                resume = [*resume_events(), desk_message(text), *after]
+                self.queue.set_resume(handoff.id, resume)
             self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
+            await self._send_resume(handoff, resume)
         await self._resume_pending()
 
+    async def _send_resume(self, handoff: Handoff, events: list[dict[str, Any]]) -> None:
+        """Sends a resume this instance holds; if Rasa does not take it, any instance retries at its next sweep
+        (what is still to send is kept in the hand-off's row, so a desk restart only delays it)."""
+        try:
+            await self._say(handoff, events)
+        except RasaUnavailableError as error:
+            logger.error("expired handoff %s: customer not resumed yet: %s", handoff.id, error)
+            self.queue.release_resume(handoff.id)
+        else:
+            self.queue.resumed(handoff.id)
+
     async def _resume_pending(self) -> None:
-        """Resumes expired conversations, retrying on the next tick (and after a desk restart) while Rasa is
-        unreachable: what is still to send is kept in the hand-off's row."""
-        for handoff, events in self.queue.pending_resumes():
-            try:
-                await self._say(handoff, events)
-            except RasaUnavailableError as error:
-                logger.error("expired handoff %s: customer not resumed yet: %s", handoff.id, error)
-            else:
-                self.queue.resumed(handoff.id)
+        """Resumes that nobody is sending: Rasa was down, or the instance that expired them died."""
+        now = _now()
+        for handoff in self.queue.pending_resumes(now):
+            events = self.queue.lease_resume(handoff.id, now, now + RESUME_LEASE)
+            if events is not None:
+                await self._send_resume(handoff, events)
 
     async def catch_up(self) -> None:
         """After a desk restart: messages written while the desk was down, read back from Rasa."""

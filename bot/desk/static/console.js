@@ -128,6 +128,11 @@ function addMessage(message) {
   item.scrollIntoView({ block: "end" });
 }
 
+async function refreshMessages() {
+  const response = await fetch(`/handoffs/${handoffId}/messages.json`, { credentials: "same-origin" });
+  if (response.ok) for (const message of await response.json()) addMessage(message);
+}
+
 async function refreshSuggestions() {
   const list = document.getElementById("suggestions");
   if (!list) return;
@@ -191,6 +196,9 @@ stream.addEventListener("ended", (event) => {
   stream.close();
   window.location = JSON.parse(event.data).reason === "access" ? "/?notice=taken" : "/login";
 });
+// Each (re)connection, perhaps to another desk instance after this one stopped: what changed while the
+// stream was down is fetched again (lines already shown are kept once, by id).
+stream.addEventListener("open", () => { if (handoffId) refreshMessages(); else refreshQueue(); });
 stream.addEventListener("queue", () => { if (!handoffId) refreshQueue(); });
 stream.addEventListener("message", (event) => {
   const message = JSON.parse(event.data);
