@@ -9,13 +9,13 @@ from sanic import Sanic
 
 
 @contextmanager
-def served(app: Sanic, port: int) -> Iterator[None]:
-    """Runs ``app`` with its listeners on 127.0.0.1:``port`` until the block exits."""
+def served(app: Sanic, port: int, host: str = "127.0.0.1") -> Iterator[None]:
+    """Runs ``app`` with its listeners on ``host``:``port`` until the block exits."""
     loop = asyncio.new_event_loop()
     ready, stop = threading.Event(), asyncio.Event()
 
     async def serve() -> None:
-        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+        server = await app.create_server(host=host, port=port, return_asyncio_server=True)
         await server.startup()
         await server.before_start()
         await server.after_start()

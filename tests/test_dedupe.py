@@ -3,21 +3,14 @@
 import threading
 
 import pytest
-import sqlalchemy as sa
 
-from bot import migrations
 from connectors.dedupe import SeenMessages
+from tests.databases import KINDS, engine_on, project_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=KINDS)
 def engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'seen.db'}", future=True, connect_args={"timeout": 15})
-    else:
-        engine = sa.create_engine(request.getfixturevalue("postgres_url"), future=True)
-        migrations.upgrade(engine)
-        with engine.begin() as connection:  # the PostgreSQL database is shared by the session
-            connection.execute(sa.text("TRUNCATE channel_seen_messages"))
+    engine = engine_on(project_database(request, tmp_path, "channel_seen_messages"))
     yield engine
     engine.dispose()
 

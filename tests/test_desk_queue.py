@@ -4,21 +4,14 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 
-from bot import migrations
 from bot.desk.queue import ACTIVE, CANCELLED, CUSTOMER, EXPIRED, HandoffQueue, estimate_wait_minutes
+from tests.databases import KINDS, engine_on, project_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=KINDS)
 def engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'desk.db'}", future=True, connect_args={"timeout": 15})
-    else:
-        engine = sa.create_engine(request.getfixturevalue("postgres_url"), future=True)
-        migrations.upgrade(engine)
-        with engine.begin() as connection:  # the PostgreSQL database is shared by the session
-            connection.execute(sa.text("TRUNCATE handoff_messages, handoffs RESTART IDENTITY"))
+    engine = engine_on(project_database(request, tmp_path, "handoff_messages", "handoffs"))
     yield engine
     engine.dispose()
 

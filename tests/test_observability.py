@@ -11,10 +11,8 @@ import ipaddress
 import json
 import logging
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from bot.serve import action_app, desk_app
 from bot.settings import Settings, settings_in_force
 from connectors.core import take_turn
 from tests.console_server import console_server
+from tests.served import served
 
 METRICS_TOKEN = "metrics-token-for-tests"
 BEARER = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # what Prometheus sends
@@ -49,36 +48,6 @@ def this_machines_address() -> str | None:
             return None
         address = probe.getsockname()[0]
     return None if ipaddress.ip_address(address).is_loopback else address
-
-
-@contextmanager
-def served(app: Sanic, host: str, port: int) -> Iterator[None]:
-    """``app`` on a real socket in a thread of this process, with its listeners run."""
-    loop = asyncio.new_event_loop()
-    ready, stop = threading.Event(), None
-
-    async def serve() -> None:
-        nonlocal stop
-        stop = asyncio.Event()
-        server = await app.create_server(host=host, port=port, return_asyncio_server=True)
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        ready.set()
-        await stop.wait()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the server did not start"
-    try:
-        yield
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
 
 
 @pytest.fixture(autouse=True)
@@ -111,7 +80,7 @@ def test_the_desks_metrics_answer_only_on_the_internal_interface_and_only_with_t
         pytest.skip("this machine has no non-loopback address to play the public interface")
     settings = desk_settings(tmp_path, desk_host=public, desk_api_host="127.0.0.1")
     bearer = BEARER
-    with settings_in_force(settings), served(desk_app(settings), "0.0.0.0", settings.desk_port):
+    with settings_in_force(settings), served(desk_app(settings), settings.desk_port, "0.0.0.0"):
         on_public = f"http://{public}:{settings.desk_port}"
         # an attacker on the agents' interface: no metrics, no probes, even with the right token
         for path in ("/metrics", "/ready"):
@@ -131,7 +100,7 @@ def test_the_desks_metrics_answer_only_on_the_internal_interface_and_only_with_t
 
 def test_the_action_servers_metrics_need_their_own_token_not_the_action_secret(tmp_path) -> None:
     settings = desk_settings(tmp_path, action_token="action-secret-for-tests")
-    with settings_in_force(settings), served(action_app(settings), "127.0.0.1", settings.action_port):
+    with settings_in_force(settings), served(action_app(settings), settings.action_port, "127.0.0.1"):
         url = f"http://127.0.0.1:{settings.action_port}"
         action_secret = {"Authorization": "Bearer action-secret-for-tests"}
         assert requests.get(url + "/metrics", headers=action_secret, timeout=10).status_code == 403
@@ -154,7 +123,7 @@ def test_the_action_servers_metrics_need_their_own_token_not_the_action_secret(t
 
 def test_the_action_server_is_alive_but_not_ready_without_its_database(tmp_path) -> None:
     settings = desk_settings(tmp_path, database_url=f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/none")
-    with settings_in_force(settings), served(action_app(settings), "127.0.0.1", settings.action_port):
+    with settings_in_force(settings), served(action_app(settings), settings.action_port, "127.0.0.1"):
         url = f"http://127.0.0.1:{settings.action_port}"
         assert requests.get(url + "/health", timeout=10).status_code == 200
         ready = requests.get(url + "/ready", timeout=10)
@@ -169,7 +138,7 @@ def test_the_desk_stops_being_ready_when_its_database_goes_away(tmp_path) -> Non
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
         settings = desk_settings(tmp_path, database_url=f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}")
-        with settings_in_force(settings), served(desk_app(settings), "127.0.0.1", settings.desk_port):
+        with settings_in_force(settings), served(desk_app(settings), settings.desk_port, "127.0.0.1"):
             assert requests.get(settings.desk_url + "/ready", timeout=10).status_code == 200
             with admin.connect() as connection:  # the database server loses the desk's database
                 connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
@@ -211,7 +180,7 @@ def log_lines() -> Iterator[io.StringIO]:
 
 def test_one_json_access_line_per_request_without_query_string_or_personal_data(tmp_path, log_lines) -> None:
     settings = desk_settings(tmp_path, trusted_proxies=(ipaddress.ip_network("127.0.0.1"),))
-    with settings_in_force(settings), served(desk_app(settings), "127.0.0.1", settings.desk_port):
+    with settings_in_force(settings), served(desk_app(settings), settings.desk_port, "127.0.0.1"):
         requests.get(
             f"{settings.desk_url}/khach/0912345678/lan.nguyen@gmail.com?token=s3cr3t-token&phone=0987654321",
             headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10,

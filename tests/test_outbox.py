@@ -19,7 +19,6 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot import migrations
 from bot.outbox import OutboxStore, line_key, new_claim
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, LiveStream, eventually
 from bot.schema import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, outbox_table
@@ -27,6 +26,7 @@ from connectors import messenger, zalo
 from connectors.messenger_client import SendApi
 from connectors.outbox import Outbox, RetryPolicy
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
+from tests.databases import KINDS, project_database
 from tests.fakes.messenger_api import (
     OUTSIDE_WINDOW,
     RATE_LIMIT,
@@ -45,18 +45,9 @@ PAGE_TOKEN = "EAAGpage-token-for-outbox-tests"
 FAST = RetryPolicy(first_wait_seconds=0.05, max_wait_seconds=0.2, max_attempts=4, lease_seconds=5, poll_seconds=0.05)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cskh.db'}"
-        return
-    url = request.getfixturevalue("postgres_url")
-    engine = sa.create_engine(url, future=True)
-    migrations.upgrade(engine)
-    with engine.begin() as connection:  # the database is shared by the session's tests
-        connection.execute(sa.text("TRUNCATE platform_outbox"))
-    engine.dispose()
-    yield url
+@pytest.fixture(params=KINDS)
+def database(request, tmp_path: Path) -> str:
+    return project_database(request, tmp_path, "platform_outbox")
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,11 @@ import requests
 import sqlalchemy as sa
 from sanic import Sanic
 
-from bot import migrations
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port
 from bot.settings import CHANNEL_ENV_DEFAULTS, Settings
 from connectors.zalo import ZaloInput, chosen
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig, tokens_table
+from tests.databases import KINDS, project_database
 from tests.fakes.zalo_api import EXPIRED_TOKEN, INVALID_TOKEN, NOT_INTERACTING, RATE_LIMITED, FakeZaloApi
 
 APP_ID = "4208372650153791023"
@@ -341,18 +340,9 @@ def test_only_a_bare_number_in_range_picks_a_button() -> None:
     assert chosen("2", []) == "2"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cskh.db'}"
-        return
-    url = request.getfixturevalue("postgres_url")
-    engine = sa.create_engine(url, future=True)
-    migrations.upgrade(engine)
-    with engine.begin() as connection:  # the PostgreSQL database is shared by the session
-        connection.execute(sa.text("TRUNCATE zalo_tokens"))
-    engine.dispose()
-    yield url
+@pytest.fixture(params=KINDS)
+def database(request, tmp_path) -> str:
+    return project_database(request, tmp_path, "zalo_tokens")
 
 
 def replica(database: str, api: FakeZaloApi, access_token: str, refresh_token: str) -> ZaloClient:
