@@ -4,6 +4,7 @@ Logs never hold a full phone number, e-mail or token; ``redact`` is applied to
 free text before it is logged.
 """
 
+import ipaddress
 import re
 
 _PHONE_RUN = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,9}(?!\d)")
@@ -22,6 +23,20 @@ def mask_phone(phone: str) -> str:
 def mask_id(platform_id: str) -> str:
     """A Zalo user id or Messenger PSID for logs: "…0123", enough to tell customers apart, not to message them."""
     return "…" + platform_id[-4:] if len(platform_id) > 8 else "…"
+
+
+def mask_address(address: str) -> str:
+    """A client's IP address for access logs: its network (/24, /48), enough to see a flood come from one
+    place, not to name a household. "203.0.113.9" -> "203.0.113.x"."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return "-"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.version == 4:
+        return str(ip).rsplit(".", 1)[0] + ".x"
+    return str(ipaddress.ip_network(f"{ip}/48", strict=False).network_address).rstrip(":") + "::x"
 
 
 def mask_email(email: str) -> str:

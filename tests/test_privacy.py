@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.privacy import mask_email, mask_id, mask_phone, redact
+from bot.privacy import mask_address, mask_email, mask_id, mask_phone, redact
 
 
 def test_phone_keeps_only_first_and_last_two_digits() -> None:
@@ -36,3 +36,10 @@ def test_a_zalo_or_messenger_id_in_logs_shows_only_its_last_four_characters() ->
     assert mask_id("8439210577312890123") == "…0123"  # a Zalo user id
     assert mask_id("1598327364112233") == "…2233"  # a PSID
     assert mask_id("12345678") == "…"  # too short to show any part of it
+
+
+def test_access_logs_keep_a_clients_network_not_its_address() -> None:
+    assert mask_address("203.0.113.9") == "203.0.113.x"
+    assert mask_address("2001:db8:abcd:12::7") == "2001:db8:abcd::x"
+    assert mask_address("::ffff:203.0.113.9") == "203.0.113.x"
+    assert mask_address("unix socket") == "-"

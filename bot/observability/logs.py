@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from bot.privacy import redact
+from bot.privacy import mask_address, redact
 
 ACCESS_LOGGER = "cskh.access"
 # what sanic's logging config gives handlers of their own when an app is created with configure_logging
@@ -72,7 +72,9 @@ def configure_logging(level: str, log_format: str) -> None:
 
 
 def access_line(method: str, path: str, status: int, duration_ms: float, client: str, channel: str) -> None:
-    """The one line per request: its fields both in the text and as extras (JSON keys)."""
+    """The one line per request: its fields both in the text and as extras (JSON keys); the client's address
+    only as its network (an address can name a household)."""
+    client = mask_address(client)
     fields = {
         "method": method, "path": path, "status": status,
         "duration_ms": round(duration_ms, 1), "client": client, "channel": channel,
