@@ -105,15 +105,19 @@ def desk_outage(
     waiting = len(agent.queue()["waiting"])
     assert waiting >= conversations, f"only {waiting} of {conversations} customers are waiting for a person"
 
-    stack.kill("desk")
+    desks = [role for role in stack.services if role.startswith("desk")]  # every instance: the desk is down
+    for role in desks:
+        stack.kill(role)
     down = time.monotonic()
     said = [(sender, f"khách {sender} nhắn tin số {index}") for index in range(messages_each) for sender in senders]
     statuses = asyncio.run(_say_all(url, said, outage_seconds / messages_each))
     assert set(statuses) == {200}, statuses
     time.sleep(max(0.0, outage_seconds - (time.monotonic() - down)))
     held = asyncio.run(_ready_in(settings.rabbitmq_url, settings.event_queue))
-    stack.start("desk", stack.services["desk"])
-    stack.wait_ready("desk", 120)
+    for role in desks:
+        stack.start(role, stack.services[role])
+    for role in desks:
+        stack.wait_ready(role, 120)
     back = time.monotonic()
 
     texts = [text for _, text in said]

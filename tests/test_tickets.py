@@ -4,19 +4,15 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import sqlalchemy as sa
 
 from bot.support import issue_types
 from bot.tickets import TicketStore
+from tests.databases import KINDS, engine_on, project_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=KINDS)
 def store(request, tmp_path) -> TicketStore:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cskh.db'}"
-        engine = sa.create_engine(url, future=True, connect_args={"timeout": 15})
-    else:
-        engine = sa.create_engine(request.getfixturevalue("postgres_url"), future=True)
+    engine = engine_on(project_database(request, tmp_path, "tickets"))  # others' tickets would take the numbers
     yield TicketStore(engine)
     engine.dispose()
 
