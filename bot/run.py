@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from bot import migrations
 from bot.database import masked_url, project_engine
 from bot.desk.accounts import FIRST_ADMIN, AccountStore, ensure_first_admin
-from bot.desk.hours import load_desk_config
+from bot.desk.hours import DayOff, load_desk_config
 from bot.paths import PROJECT_ROOT
 from bot.processes import running_stack, supervise
 from bot.settings import Settings, current_settings
@@ -28,10 +28,19 @@ def _admin_login(settings: Settings) -> str:
 def _desk_hours(settings: Settings, now: datetime) -> str:
     """Whether a request for a person reaches the live queue now: outside the hours it becomes a ticket."""
     config = load_desk_config(settings.desk_config)
+    days_off = config.next_break(now)
+    upcoming = f"; next day off {_days_off(days_off)}" if days_off else ""
     if config.is_open(now):
-        return "open now: requests for a person wait in the console's queue"
-    opening = config.local(config.next_opening(now)).strftime("%a %H:%M")
-    return f"closed until {opening}: every request for a person becomes a ticket (widen hours in desk.yml)"
+        return f"open now: requests for a person wait in the console's queue{upcoming}"
+    opening = config.local(config.next_opening(now)).strftime("%a %H:%M (%d/%m/%Y)")
+    return f"closed until {opening}: every request for a person becomes a ticket (desk.yml){upcoming}"
+
+
+def _days_off(days: list[DayOff]) -> str:
+    """ "Thu 04/02/2027-Wed 10/02/2027 (29 Tết)": the first and last day of a break and why it starts."""
+    first, last = days[0], days[-1]
+    span = f"{first.day:%a %d/%m/%Y}" + (f"-{last.day:%a %d/%m/%Y}" if last != first else "")
+    return f"{span} ({first.holiday or 'shop closure in desk.yml'})"
 
 
 def _banner(settings: Settings, login: str, now: datetime) -> str:
@@ -60,6 +69,11 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # the upgrade's own line below says what it did
     settings = current_settings()
+    try:
+        load_desk_config(settings.desk_config)  # a broken desk.yml stops here with its message, before any server
+    except ValueError as error:
+        print(f"Cannot start: {error}")
+        return 1
     try:
         model = ensure_model(settings.data_dir, settings.models_dir, settings.model_config)
     except TrainingInputError as error:

@@ -39,6 +39,7 @@ business_hours: {mon: ["00:00", "24:00"], tue: ["00:00", "24:00"], wed: ["00:00"
   thu: ["00:00", "24:00"], fri: ["00:00", "24:00"], sat: ["00:00", "24:00"], sun: ["00:00", "24:00"]}
 average_handle_minutes: 6
 accept_timeout_minutes: 5
+holidays: none
 """
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_BODY = re.compile(r'data-csrf="([^"]+)"')

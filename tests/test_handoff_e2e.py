@@ -209,7 +209,7 @@ def test_outside_business_hours_the_customer_learns_when_the_shop_opens(desk, de
     settings, _, _, _ = desk
     tomorrow = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=1)
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
-    desk_config(f"timezone: Asia/Ho_Chi_Minh\nbusiness_hours:\n  {weekday}: ['08:00', '21:00']\n")
+    desk_config(f"timezone: Asia/Ho_Chi_Minh\nholidays: none\nbusiness_hours:\n  {weekday}: ['08:00', '21:00']\n")
     login(settings, "lan")
     customer = new_customer(settings)
     asked = " ".join(m["text"] for m in customer.say("cho mình gặp nhân viên"))

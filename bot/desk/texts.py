@@ -5,7 +5,7 @@ The bot speaks as "mình" to "bạn" everywhere; agents sign with their own name
 
 from datetime import datetime
 
-from bot.desk.hours import DeskConfig
+from bot.desk.hours import DayOff, DeskConfig
 from bot.privacy import mask_phone
 
 # the customer's mood as the console shows it (neutral shows nothing)
@@ -66,12 +66,22 @@ def wait_text(position: int, minutes: int | None) -> str:
     return POSITION.format(position=position, minutes=minutes)
 
 
+def break_name(days_off: list[DayOff]) -> str:
+    """What the customer calls the days the desk is shut: Tết, a public holiday, or the shop's own break."""
+    names = [off.holiday for off in days_off if off.holiday]
+    if any("Tết" in name and "Dương lịch" not in name for name in names):
+        return "Tết"  # the lunar new year's days, "29 Tết" to "Mùng năm Tết Nguyên Đán"
+    return "kỳ nghỉ lễ" if names else "kỳ nghỉ của shop"
+
+
 def opening_phrase(config: DeskConfig, now: datetime, opening: datetime) -> str:
-    """ "từ 08:00 ngày mai (26/11)" — when the desk opens next, in shop time."""
+    """ "từ 08:00 ngày mai (26/11)", "sau Tết, từ 08:00 thứ Năm (11/02)" — when the desk opens next, in shop time."""
     local_now, local_opening = config.local(now), config.local(opening)
     days = (local_opening.date() - local_now.date()).days
     day = "hôm nay" if days == 0 else "ngày mai" if days == 1 else WEEKDAY_NAMES[local_opening.weekday()]
-    return f"từ {local_opening:%H:%M} {day} ({local_opening:%d/%m})"
+    when = f"từ {local_opening:%H:%M} {day} ({local_opening:%d/%m})"
+    days_off = config.days_off_between(local_now.date(), local_opening.date())
+    return f"sau {break_name(days_off)}, {when}" if days_off else when
 
 
 def callback_promise(config: DeskConfig, now: datetime, response_time: str) -> str:
