@@ -116,3 +116,13 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_escaped_and_import_back_unch
     assert run("faq", "remove", "ma_giam_gia") == 0
     assert run("faq", "import", str(exported)) == 0
     assert draft.draft().topic("ma_giam_gia").examples == questions
+
+
+def test_a_topic_is_renamed_for_staff_at_once_without_a_draft(isolated_faq, capsys) -> None:
+    assert run("faq", "title", "shipping_fee", "Phí ship & giao hàng") == 0
+    assert run("faq", "list") == 0
+    out = capsys.readouterr().out
+    assert "không cần huấn luyện lại" in out
+    assert any(line.startswith("shipping_fee") and "Phí ship & giao hàng" in line for line in out.splitlines())
+    assert not draft.has_changes()  # a title is not a training change
+    assert "Phí ship & giao hàng" in (isolated_faq / "data" / "staff" / "titles.yml").read_text(encoding="utf-8")

@@ -37,6 +37,9 @@ def test_an_agent_logs_in_claims_replies_and_closes_in_the_browser(desk_stack, b
     page.locator(".msg.customer .text", has_text="phí ship về Hà Nội").wait_for(timeout=5_000)
     suggestion = page.locator("#suggestions button", has_text="20.000đ")
     suggestion.first.wait_for(timeout=10_000)
+    # named as staff know the topic; the id is kept on the label for tooling
+    label = page.locator("#suggestions .confidence", has_text="Phí giao hàng")
+    assert label.first.get_attribute("data-topic") == "shipping_fee"
     suggestion.first.click()
     assert "20.000đ" in page.input_value("#reply-text")
 

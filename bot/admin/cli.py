@@ -5,6 +5,7 @@
     cskh faq add goi_qua --question "shop có gói quà không" --question "..." --answer "Có bạn nhé ..."
     cskh faq edit shipping_fee --add-question "..." --remove-question "..." --answer "..."
     cskh faq remove goi_qua
+    cskh faq title goi_qua "Gói quà"   (the name staff see; applies at once, no retrain)
     cskh faq export faq.csv          (UTF-8 with BOM: opens in Excel)
     cskh faq import faq.csv
     cskh faq discard                 (drop unpublished edits)
@@ -34,6 +35,7 @@ from bot.admin.editor import FaqEditor, FaqRejectedError, Saved
 from bot.admin.faq import FaqConflictError, Topic, UnknownTopicError
 from bot.database import masked_url, project_engine
 from bot.settings import Settings, current_settings
+from bot.topic_titles import save_title, title_of, topic_titles
 
 
 def _editor(settings: Settings) -> FaqEditor:
@@ -47,8 +49,8 @@ def _report(saved: Saved, what: str) -> None:
     print("Chưa áp dụng cho bot: chạy `cskh retrain` để huấn luyện và đưa vào sử dụng.")
 
 
-def _show(topic: Topic) -> None:
-    print(f"# {topic.name} ({len(topic.examples)} câu hỏi)")
+def _show(topic: Topic, title: str) -> None:
+    print(f"# {title} [{topic.name}] ({len(topic.examples)} câu hỏi)")
     for example in topic.examples:
         print(f"- {example}")
     print(f"\nTrả lời:\n{topic.answer}")
@@ -56,13 +58,20 @@ def _show(topic: Topic) -> None:
 
 def _faq(args: argparse.Namespace, actor: str, settings: Settings) -> int:
     editor = _editor(settings)
+    titles = topic_titles(settings.data_dir)
     if args.action == "list":
         for topic in editor.files.topics():
-            print(f"{topic.name:24} {len(topic.examples):4} câu hỏi   {topic.answer.splitlines()[0][:60]}")
+            name = title_of(titles, topic.name)
+            print(f"{topic.name:20} {name:24} {len(topic.examples):4} câu hỏi   {topic.answer.splitlines()[0][:60]}")
         if draft.has_changes(settings):
             print("\n(bản nháp có thay đổi chưa áp dụng; `cskh retrain` để áp dụng)")
     elif args.action == "show":
-        _show(editor.files.topic(args.topic))
+        _show(editor.files.topic(args.topic), title_of(titles, args.topic))
+    elif args.action == "title":
+        editor.files.topic(args.topic)  # an unknown topic is refused like everywhere else
+        save_title(settings.data_dir, args.topic, args.title)
+        AuditLog(project_engine(settings)).record(actor, "faq_title", args.topic, message=args.title.strip())
+        print(f"Đã đặt tên “{args.title.strip()}” cho {args.topic} (áp dụng ngay, không cần huấn luyện lại).")
     elif args.action == "add":
         saved = editor.save_topic(actor, Topic(args.topic, args.question, args.answer), None, new=True)
         _report(saved, f"Đã thêm chủ đề {args.topic}.")
@@ -159,6 +168,9 @@ def parser() -> argparse.ArgumentParser:
     edit.add_argument("--add-question", action="append", default=[])
     edit.add_argument("--remove-question", action="append", default=[])
     edit.add_argument("--answer")
+    title = faq.add_parser("title", help="the topic's name for staff (admin pages, analytics, suggestions)")
+    title.add_argument("topic")
+    title.add_argument("title")
     for name in ("import", "export"):
         faq.add_parser(name).add_argument("file")
     faq.add_parser("discard")

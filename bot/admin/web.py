@@ -32,6 +32,7 @@ from bot.desk.rasa_client import RasaUnavailableError
 from bot.desk.texts import REASON_LABELS
 from bot.observability.metrics import desk_metrics
 from bot.paths import PROJECT_ROOT
+from bot.topic_titles import answer_pieces, fact_chips, save_title, title_of, topic_titles
 
 admin = Blueprint("desk_admin", url_prefix="/admin")
 TEMPLATES = Path(__file__).parent / "templates"  # the admin pages; the console's base.html frames them
@@ -90,6 +91,13 @@ def _editor(request: Request) -> FaqEditor:
     return FaqEditor(draft.draft(), AuditLog(request.app.ctx.engine))
 
 
+def _staff_view(request: Request) -> dict[str, Any]:
+    """What the admin templates need to show titles and shop-fact chips instead of ids and placeholders."""
+    data_dir = request.app.ctx.data_dir
+    return {"titles": topic_titles(data_dir), "pieces": lambda text: answer_pieces(text, data_dir),
+            "chips": lambda text: fact_chips(text, data_dir)}  # fmt: skip
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip().removeprefix("- ").strip() for line in text.splitlines() if line.strip()]
 
@@ -109,7 +117,7 @@ async def faq_list(request: Request, session: Session) -> HTTPResponse:
     return render(
         request, "admin_faq.html", session=session, topics=files.topics(), changed=draft.has_changes(),
         notice=NOTICES.get(request.args.get("notice", "")), runner=request.app.ctx.retrain,
-        releases=list(reversed(retrain.load_releases())),
+        releases=list(reversed(retrain.load_releases())), **_staff_view(request),
     )  # fmt: skip
 
 
@@ -118,7 +126,9 @@ async def faq_list(request: Request, session: Session) -> HTTPResponse:
 async def faq_new(request: Request, session: Session) -> HTTPResponse:
     prefill = Topic("", request.args.getlist("q") or [])
     version = draft.draft().version()
-    return render(request, "admin_topic.html", session=session, topic=prefill, new=True, version=version)
+    return render(
+        request, "admin_topic.html", session=session, topic=prefill, new=True, version=version, **_staff_view(request)
+    )
 
 
 @admin.get("/faq/<name:str>")
@@ -129,7 +139,10 @@ async def faq_topic(request: Request, session: Session, name: str) -> HTTPRespon
         topic = files.topic(name)
     except UnknownTopicError:
         return render(request, "missing.html", status=404, session=session)
-    return render(request, "admin_topic.html", session=session, topic=topic, new=False, version=files.version())
+    return render(
+        request, "admin_topic.html", session=session, topic=topic, new=False, version=files.version(),
+        **_staff_view(request),
+    )  # fmt: skip
 
 
 # Sanic's router matches the static "/faq/new" before "/faq/<name>", so a new topic has its own POST route.
@@ -159,14 +172,23 @@ async def _save_topic(request: Request, session: Session, name: str) -> HTTPResp
         errors = error.findings.errors if isinstance(error, FaqRejectedError) else [str(error)]
         return render(
             request, "admin_topic.html", status=422, session=session, topic=topic, new=new,
-            version=form.get("version"), errors=errors,
+            version=form.get("version"), errors=errors, title=form.get("title") or "", **_staff_view(request),
         )  # fmt: skip
+    _save_title(request, session, topic.name, form.get("title"))
     if saved.warnings:
         return render(
             request, "admin_topic.html", session=session, topic=editor.files.topic(topic.name), new=False,
-            version=saved.version, warnings=saved.warnings, saved=True,
+            version=saved.version, warnings=saved.warnings, saved=True, **_staff_view(request),
         )  # fmt: skip
     return response.redirect("/admin/faq?notice=saved")
+
+
+def _save_title(request: Request, session: Session, topic: str, title: str | None) -> None:
+    """Titles are for staff only, so they apply at once: no draft, no retrain (bot.topic_titles)."""
+    if title is None or title.strip() == topic_titles(request.app.ctx.data_dir).get(topic, ""):
+        return
+    save_title(request.app.ctx.data_dir, topic, title)
+    AuditLog(request.app.ctx.engine).record(session.agent.username, "faq_title", topic, message=title.strip())
 
 
 @admin.post("/faq/<name:str>/delete")
@@ -208,7 +230,7 @@ async def faq_import(request: Request, session: Session) -> HTTPResponse:
         return render(
             request, "admin_faq.html", status=422, session=session, topics=draft.draft().topics(),
             changed=draft.has_changes(), errors=rejected.findings.errors, runner=request.app.ctx.retrain,
-            releases=list(reversed(retrain.load_releases())),
+            releases=list(reversed(retrain.load_releases())), **_staff_view(request),
         )  # fmt: skip
     return response.redirect("/admin/faq?notice=imported")
 
@@ -261,8 +283,10 @@ def _trackers(request: Request):
 async def analytics_page(request: Request, session: Session) -> HTTPResponse:
     start, end = _range(request)
     figures = await asyncio.to_thread(analytics.compute, _trackers(request), request.app.ctx.engine, start, end)
+    titles = topic_titles(request.app.ctx.data_dir)
     return render(
         request, "admin_analytics.html", session=session, f=figures,
+        faq_rows=[(title_of(titles, topic), n, topic) for topic, n in figures.top_faq],
         reason_rows=[(REASON_LABELS.get(r, r), n) for r, n in figures.handoff_reasons.most_common()],
         csat_rows=[(f"{score} sao", n) for score, n in figures.csat_distribution.items()],
     )  # fmt: skip
@@ -288,6 +312,7 @@ async def unanswered_page(request: Request, session: Session) -> HTTPResponse:
         request, "admin_unanswered.html", session=session, groups=found.groups[:SHOWN_GROUPS], start=start, end=end,
         hidden_groups=max(0, len(found.groups) - SHOWN_GROUPS), ungrouped=found.ungrouped,
         topics=[t.name for t in draft.draft().topics()], notice=NOTICES.get(request.args.get("notice", "")),
+        **_staff_view(request),
     )  # fmt: skip
 
 
@@ -310,10 +335,11 @@ async def unanswered_add(request: Request, session: Session) -> HTTPResponse:
         return render(
             request, "admin_topic.html", status=422, session=session, new=False, errors=errors,
             topic=Topic(name, [*topic.examples, *texts], topic.answer), version=editor.files.version(),
+            **_staff_view(request),
         )  # fmt: skip
     return render(
         request, "admin_topic.html", session=session, topic=editor.files.topic(name), new=False,
-        version=saved.version, warnings=saved.warnings, saved=True,
+        version=saved.version, warnings=saved.warnings, saved=True, **_staff_view(request),
     )  # fmt: skip
 
 

@@ -71,6 +71,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.ctx.templates = _templates(config_file.current().timezone, template_folders)
     app.ctx.service_token = settings.desk_token
     app.ctx.tracker_db = settings.tracker_db
+    app.ctx.data_dir = settings.data_dir  # topic titles and shop facts staff see (bot.topic_titles)
     app.ctx.secure_cookies = settings.secure_cookies
     app.ctx.trusted_proxies = settings.trusted_proxies
     app.ctx.login_throttle = LoginThrottle()

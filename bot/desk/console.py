@@ -38,6 +38,7 @@ from bot.desk.service import DeskError
 from bot.handoff_protocol import Mood
 from bot.outbox import Delivery, OutboxStore, line_key
 from bot.schema import OUTBOX_PENDING
+from bot.topic_titles import title_of, topic_titles
 
 console = Blueprint("desk_console")
 SESSION_COOKIE = "cskh_session"
@@ -387,7 +388,9 @@ async def messages_json(request: Request, session: Session, handoff_id: int) -> 
 async def suggestions_json(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
     if _visible(request, session.agent, handoff_id) is None:
         return _not_found()
-    return response.json(await request.app.ctx.desk.suggestions(handoff_id))
+    titles = topic_titles(request.app.ctx.data_dir)  # the agent reads "Phí giao hàng", not shipping_fee
+    suggestions = await request.app.ctx.desk.suggestions(handoff_id)
+    return response.json([{**s, "title": title_of(titles, s["topic"])} for s in suggestions])
 
 
 def _field(request: Request, name: str) -> str:

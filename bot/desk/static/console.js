@@ -113,9 +113,19 @@ function showDelivery(item, delivery) {
   mark.textContent = delivery.status === "failed" ? `chưa gửi được: ${delivery.reason}` : "đang gửi lại…";
 }
 
+// The transcript shows its newest line; a new line keeps it there unless the agent scrolled up to read.
+function nearNewest(list) {
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+}
+
+function showNewest(list) {
+  list.scrollTop = list.scrollHeight;
+}
+
 function addMessage(message) {
   const list = document.getElementById("messages");
   if (list.querySelector(`[data-id="${message.id}"]`)) return;
+  const follow = nearNewest(list);
   const who = message.role === "customer" ? "Khách"
     : message.role === "bot" ? "Bot"
     : message.role === "note" ? `Ghi chú nội bộ · ${message.author}` : message.author;
@@ -125,7 +135,7 @@ function addMessage(message) {
               element("time", "", clock(message.sent_at)));
   showDelivery(item, message.delivery);
   list.append(item);
-  item.scrollIntoView({ block: "end" });
+  if (follow) showNewest(list);
 }
 
 async function refreshMessages() {
@@ -143,14 +153,17 @@ async function refreshSuggestions() {
   for (const suggestion of suggestions) {
     const button = element("button", "suggestion secondary", suggestion.text);
     button.type = "button";
-    button.title = `${suggestion.topic} (${Math.round(suggestion.confidence * 100)}%)`;
+    const name = suggestion.title || suggestion.topic;
+    button.title = `${name} [${suggestion.topic}] (${Math.round(suggestion.confidence * 100)}%)`;
     button.addEventListener("click", () => {
       const box = document.getElementById("reply-text");
       box.value = suggestion.text;
       box.focus();
     });
     const entry = element("li");
-    entry.append(element("small", "confidence", `${suggestion.topic} · độ tin cậy ${Math.round(suggestion.confidence * 100)}%`), button);
+    const label = element("small", "confidence", `${name} · độ tin cậy ${Math.round(suggestion.confidence * 100)}%`);
+    label.dataset.topic = suggestion.topic;  // the id, for tooling; staff read the title
+    entry.append(label, button);
     list.append(entry);
   }
 }
@@ -186,6 +199,8 @@ if (conversation && conversation.dataset.mine === "yes") {
   });
   refreshSuggestions();
 }
+
+if (conversation) showNewest(document.getElementById("messages"));
 
 // --- live stream --------------------------------------------------------------
 
