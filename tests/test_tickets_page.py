@@ -76,6 +76,21 @@ def test_staff_list_and_filter_tickets_by_team_status_and_overdue_with_the_phone
     assert due > datetime.now(timezone.utc) + timedelta(hours=24)  # 24 hours of open desk: beyond a night
 
 
+def test_a_call_back_promised_when_nobody_could_answer_is_listed_with_the_phone_to_call(desk) -> None:
+    server, _ = desk
+    ticket(server, "web:c", "other")
+    promised = TicketStore(server.engine).create(
+        channel="rest", sender_id="web:d", issue_type="other", description="Muốn đổi địa chỉ giao hàng",
+        contact_phone="0987654321", handoff_reason="customer_request",
+    ).code  # fmt: skip
+    lan = DeskAgent(server.url, "lan", "lan-password-123")
+
+    assert codes(lan, "?callback=1") == [promised]
+    row = next(line for line in lan.http.get(f"{server.url}/tickets", timeout=10).text.split("<tr") if promised in line)
+    assert "Hẹn gọi lại" in row and "0987654321" in row
+    assert "Khách yêu cầu gặp nhân viên" in lan.http.get(f"{server.url}/tickets/{promised}", timeout=10).text
+
+
 def test_an_agent_takes_comments_and_resolves_a_ticket_and_the_customer_hears_it_once(desk) -> None:
     server, rasa = desk
     code = ticket(server, "web:khach-1")

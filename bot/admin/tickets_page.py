@@ -22,6 +22,7 @@ from bot.desk.accounts import ADMIN, Agent, Session
 from bot.desk.console import agent_required, render
 from bot.desk.due_times import due_at
 from bot.desk.rasa_client import RasaUnavailableError
+from bot.desk.texts import REASON_LABELS
 from bot.handoff_protocol import desk_message
 from bot.support import issue_type_or_fallback, issue_types
 from bot.tickets import OPEN, PENDING, RESOLVED, STATUSES, TicketStore
@@ -60,6 +61,9 @@ def _row(ticket: dict[str, Any], now: datetime) -> dict[str, Any]:
         "overdue": ticket["status"] != RESOLVED and due is not None and due < now,
         "status_label": STATUS_LABELS.get(ticket["status"], ticket["status"]),
         "issue_label": issue_type_or_fallback(ticket["issue_type"]).label,
+        # filed because nobody could take the customer's hand-off (out of hours, no agent in time): a call back
+        "callback": bool(ticket["handoff_reason"]),
+        "callback_reason": REASON_LABELS.get(ticket["handoff_reason"] or "", ticket["handoff_reason"]),
     }  # fmt: skip
 
 
@@ -76,14 +80,16 @@ def _teams() -> dict[str, str]:
 @agent_required
 async def list_page(request: Request, session: Session) -> HTTPResponse:
     team, status = request.args.get("team") or None, request.args.get("status") or None
-    overdue_only = request.args.get("overdue") == "1"
+    overdue_only, callbacks_only = request.args.get("overdue") == "1", request.args.get("callback") == "1"
     now = datetime.now(timezone.utc)
     rows = [_row(t, now) for t in _store(request).listing(team, status if status in STATUSES else None)]
     if overdue_only:
         rows = [row for row in rows if row["overdue"]]
+    if callbacks_only:
+        rows = [row for row in rows if row["callback"]]
     return render(
         request, "tickets.html", session=session, tickets=rows, teams=_teams(), statuses=STATUS_LABELS,
-        chosen={"team": team or "", "status": status or "", "overdue": overdue_only},
+        chosen={"team": team or "", "status": status or "", "overdue": overdue_only, "callback": callbacks_only},
     )  # fmt: skip
 
 
