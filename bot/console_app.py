@@ -1,5 +1,5 @@
 """The desk process's one web app: the agents' console and service API (bot/desk) with the admin
-pages (bot/admin/web.py) mounted on it.
+pages (bot/admin/web.py) and the tickets page (bot/admin/tickets_page.py) mounted on it.
 
 The admin pages use the console's login, sessions and base template (their own pages are in
 bot/admin/templates), so bot/admin imports bot/desk and never the reverse; this module, above both,
@@ -8,6 +8,7 @@ is the one place that puts them on one sanic app.
 
 from sanic import Sanic
 
+from bot.admin.tickets_page import tickets_page
 from bot.admin.web import TEMPLATES, RetrainRunner, admin
 from bot.desk.app import create_app as create_desk_app
 from bot.settings import Settings
@@ -17,5 +18,6 @@ def create_app(settings: Settings) -> Sanic:
     """The console, its service API and the admin pages, wired to the database and Rasa in ``settings``."""
     app = create_desk_app(settings, [TEMPLATES])
     app.blueprint(admin)
+    app.blueprint(tickets_page)
     app.ctx.retrain = RetrainRunner()  # at most one background retrain per console
     return app

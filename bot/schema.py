@@ -30,6 +30,22 @@ tickets_table = sa.Table(
     sa.Column("order_verified", sa.Boolean, nullable=False, server_default=sa.false()),
     # why the customer asked for a person, when this ticket stands in for a hand-off nobody could take
     sa.Column("handoff_reason", sa.String(64)),
+    # the desk's follow-up (bot/desk/tickets_page.py): open / pending / resolved, who owns it, when it is due
+    sa.Column("assignee", sa.String(64)),
+    sa.Column("due_at", sa.DateTime(timezone=True)),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("resolution", sa.Text),
+)
+# bot/tickets.py: what staff wrote on a ticket, oldest first. The code is not a foreign key: a restore of a
+# backup older than this table (pg_restore --clean) must be able to drop and remake the tickets' primary key
+ticket_comments_table = sa.Table(
+    "ticket_comments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_code", sa.String(20), nullable=False, index=True),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 ticket_counters_table = sa.Table(
     "ticket_counters",

@@ -5,18 +5,23 @@ taken from a counter row updated in the same transaction as the insert, so two
 concurrent tickets never share a code (SQLite and PostgreSQL alike).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from bot.migrations import ensure_schema
+from bot.schema import ticket_comments_table as comments_table
 from bot.schema import ticket_counters_table as counters_table
 from bot.schema import tickets_table
 from bot.support import IssueType, issue_type_or_fallback
 
 SHOP_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+OPEN, PENDING, RESOLVED = "open", "pending", "resolved"
+STATUSES = (OPEN, PENDING, RESOLVED)
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class Ticket:
 
 
 class TicketStore:
-    """Creates tickets in the project database."""
+    """Creates tickets in the project database and keeps the desk's follow-up of them."""
 
     def __init__(self, engine: sa.engine.Engine) -> None:
         self._engine = engine
@@ -90,3 +95,86 @@ class TicketStore:
         with self._engine.connect() as connection:
             row = connection.execute(sa.select(tickets_table).where(tickets_table.c.code == code)).first()
         return dict(row._mapping) if row else None
+
+    def stamp_due_times(self, due_at: Callable[[datetime, str], datetime]) -> int:
+        """Gives every ticket without one its due time, ``due_at(created_at, issue_type)``: the business
+        hours that count it live with the desk, which stamps them (tickets are filed by the action server)."""
+        with self._engine.begin() as connection:
+            rows = connection.execute(
+                sa.select(tickets_table.c.code, tickets_table.c.created_at, tickets_table.c.issue_type)
+                .where(tickets_table.c.due_at.is_(None))
+            ).all()  # fmt: skip
+            for row in rows:
+                created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+                connection.execute(
+                    tickets_table.update()
+                    .where(tickets_table.c.code == row.code, tickets_table.c.due_at.is_(None))
+                    .values(due_at=due_at(created, row.issue_type))
+                )  # fmt: skip
+        return len(rows)
+
+    def listing(self, team: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """Tickets, newest first, of one team and status when given."""
+        query = sa.select(tickets_table).order_by(tickets_table.c.created_at.desc())
+        if team:
+            query = query.where(tickets_table.c.team == team)
+        if status:
+            query = query.where(tickets_table.c.status == status)
+        with self._engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def assign(self, code: str, assignee: str | None, only_if_unassigned_or: str | None = None) -> bool:
+        """Gives an unresolved ticket to ``assignee``; with ``only_if_unassigned_or``, only when it has no
+        owner or that one, checked in the same statement so two agents never both take it."""
+        query = tickets_table.update().where(tickets_table.c.code == code, tickets_table.c.status != RESOLVED)
+        if only_if_unassigned_or is not None:
+            query = query.where(
+                sa.or_(tickets_table.c.assignee.is_(None), tickets_table.c.assignee == only_if_unassigned_or)
+            )
+        with self._engine.begin() as connection:
+            return connection.execute(query.values(assignee=assignee)).rowcount == 1
+
+    def set_pending(self, code: str) -> bool:
+        """Marks an open ticket as waiting (on the customer, another team); False if it was not open."""
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                tickets_table.update().where(tickets_table.c.code == code, tickets_table.c.status == OPEN)
+                .values(status=PENDING)
+            ).rowcount  # fmt: skip
+        return changed == 1
+
+    def resolve(self, code: str, resolution: str) -> str | None:
+        """Resolves an unresolved ticket at most once: the status it had (to put back if the customer could not
+        be told), or None when it was already resolved, so a second click sends nothing."""
+        with self._engine.begin() as connection:
+            before = connection.execute(
+                sa.select(tickets_table.c.status).where(tickets_table.c.code == code)
+            ).scalar()  # fmt: skip
+            changed = connection.execute(
+                tickets_table.update().where(tickets_table.c.code == code, tickets_table.c.status == before,
+                                             tickets_table.c.status != RESOLVED)
+                .values(status=RESOLVED, resolved_at=datetime.now(timezone.utc), resolution=resolution)
+            ).rowcount  # fmt: skip
+        return before if changed == 1 else None
+
+    def reopen(self, code: str, status: str) -> None:
+        """Puts back the status a resolution replaced, when its message did not reach the customer."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                tickets_table.update().where(tickets_table.c.code == code)
+                .values(status=status, resolved_at=None, resolution=None)
+            )  # fmt: skip
+
+    def comment(self, code: str, author: str, text: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                comments_table.insert().values(ticket_code=code, author=author, text=text[:5000],
+                                               at=datetime.now(timezone.utc))
+            )  # fmt: skip
+
+    def comments(self, code: str) -> list[dict[str, Any]]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(comments_table).where(comments_table.c.ticket_code == code).order_by(comments_table.c.id)
+            )  # fmt: skip
+            return [dict(row._mapping) for row in rows]
