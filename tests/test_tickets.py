@@ -12,7 +12,9 @@ from tests.databases import KINDS, engine_on, project_database
 
 @pytest.fixture(params=KINDS)
 def store(request, tmp_path) -> TicketStore:
-    engine = engine_on(project_database(request, tmp_path, "tickets"))  # others' tickets would take the numbers
+    engine = engine_on(
+        project_database(request, tmp_path, "tickets", "ticket_counters")
+    )  # others' tickets would take the numbers
     yield TicketStore(engine)
     engine.dispose()
 
