@@ -228,6 +228,27 @@ outbox_table = sa.Table(
     sa.Index("ix_platform_outbox_conversation", "conversation_id", "status"),
 )
 
+# bot/attachments.py: a picture or file of a conversation (its bytes under var/attachments or in S3, by id)
+attachments_table = sa.Table(
+    "attachments",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # random: the files' key, never guessable
+    sa.Column("kind", sa.String(8), nullable=False),  # image | file
+    sa.Column("mime", sa.String(64), nullable=False),  # read from the bytes, not from the name
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("sender_id", sa.String(255), nullable=False),  # the customer's conversation, either direction
+    sa.Column("direction", sa.String(3), nullable=False),  # in (customer) | out (agent)
+    sa.Column("uploaded_by", sa.String(64)),  # the agent who sent it
+    sa.Column("handoff_id", sa.Integer),
+    sa.Column("ticket_code", sa.String(20)),  # a photo sent while reporting a problem belongs to its ticket
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_attachments_conversation", "channel", "sender_id"),
+    sa.Index("ix_attachments_ticket_code", "ticket_code"),
+)
+
 # bot/senders.py: one-time data migrations already done (also kept in the tracker database)
 migrations_table = sa.Table(
     "cskh_migrations",

@@ -142,6 +142,14 @@ class Settings:
     events_via_rabbitmq: bool
     rabbitmq_url: str = field(repr=False)  # may hold a password
     event_queue: str  # the durable queue, and the name of the fanout exchange Rasa publishes to
+    # pictures and files of conversations (bot/attachments.py): under var_dir/attachments, or in this bucket of
+    # an S3-compatible store; all of them together never above the quota
+    attachments_quota_bytes: int
+    attachments_s3_bucket: str
+    attachments_s3_endpoint: str  # empty: AWS itself
+    attachments_s3_region: str
+    attachments_s3_access_key: str = field(repr=False)
+    attachments_s3_secret_key: str = field(repr=False)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -196,6 +204,12 @@ class Settings:
             events_via_rabbitmq=environ.get("CSKH_EVENTS_VIA_RABBITMQ") == "1",
             rabbitmq_url=environ.get("CSKH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
             event_queue=environ.get("CSKH_EVENT_QUEUE", "cskh_desk_events"),
+            attachments_quota_bytes=int(environ.get("CSKH_ATTACHMENTS_QUOTA_MB", "2048")) * 1024 * 1024,
+            attachments_s3_bucket=environ.get("CSKH_ATTACHMENTS_S3_BUCKET", ""),
+            attachments_s3_endpoint=environ.get("CSKH_ATTACHMENTS_S3_ENDPOINT", ""),
+            attachments_s3_region=environ.get("CSKH_ATTACHMENTS_S3_REGION", "us-east-1"),
+            attachments_s3_access_key=environ.get("CSKH_ATTACHMENTS_S3_ACCESS_KEY", ""),
+            attachments_s3_secret_key=environ.get("CSKH_ATTACHMENTS_S3_SECRET_KEY", ""),
         )
 
     @classmethod
@@ -253,6 +267,12 @@ class Settings:
             "CSKH_EVENTS_VIA_RABBITMQ": "1" if self.events_via_rabbitmq else "0",
             "CSKH_RABBITMQ_URL": self.rabbitmq_url,
             "CSKH_EVENT_QUEUE": self.event_queue,
+            "CSKH_ATTACHMENTS_QUOTA_MB": str(self.attachments_quota_bytes // (1024 * 1024)),
+            "CSKH_ATTACHMENTS_S3_BUCKET": self.attachments_s3_bucket,
+            "CSKH_ATTACHMENTS_S3_ENDPOINT": self.attachments_s3_endpoint,
+            "CSKH_ATTACHMENTS_S3_REGION": self.attachments_s3_region,
+            "CSKH_ATTACHMENTS_S3_ACCESS_KEY": self.attachments_s3_access_key,
+            "CSKH_ATTACHMENTS_S3_SECRET_KEY": self.attachments_s3_secret_key,
             **{name: value for name, value in optional.items() if value is not None},
         }
 
@@ -301,6 +321,8 @@ KNOBS = frozenset(
         "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",
         "CSKH_WIDGET_REDIS_URL",
         "CSKH_EVENTS_VIA_RABBITMQ", "CSKH_RABBITMQ_URL", "CSKH_EVENT_QUEUE",
+        "CSKH_ATTACHMENTS_QUOTA_MB", "CSKH_ATTACHMENTS_S3_BUCKET", "CSKH_ATTACHMENTS_S3_ENDPOINT",
+        "CSKH_ATTACHMENTS_S3_REGION", "CSKH_ATTACHMENTS_S3_ACCESS_KEY", "CSKH_ATTACHMENTS_S3_SECRET_KEY",
     }
 )  # fmt: skip
 
