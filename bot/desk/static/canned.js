@@ -27,7 +27,7 @@
   let matches = [];
   let active = 0;
   let trigger = null; // {start, query}: where the "/" is, and what follows it up to the caret
-  let dismissedAt = -1; // Esc closes the list until another "/" is typed
+  let dismissedAt = -1; // where the "/" was that Esc dismissed: its list stays closed while it is there
 
   // "Phí ship" and "phi ship" are the same query: compare without accents, đ as d, in lower case.
   function fold(text) {
@@ -64,6 +64,7 @@
 
   function close() {
     popup.hidden = true;
+    popup.replaceChildren();
     trigger = null;
     box.setAttribute("aria-expanded", "false");
     box.removeAttribute("aria-activedescendant");
@@ -107,8 +108,8 @@
 
   async function update() {
     const found = findTrigger();
+    if (!found) dismissedAt = -1; // the "/" Esc dismissed is gone: the next one opens the list again
     if (!found || found.start === dismissedAt) { close(); return; }
-    dismissedAt = -1;
     await load();
     const current = findTrigger(); // the agent may have typed on while the list loaded
     if (!current || current.start !== found.start) { if (!current) close(); return; }
