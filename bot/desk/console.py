@@ -177,11 +177,11 @@ async def logout(request: Request, session: Session) -> HTTPResponse:
 # --- queue ----------------------------------------------------------------------------------------
 
 
-def _queue_row(handoff: Handoff, labels: dict[int, list[str]]) -> dict[str, Any]:
+def _queue_row(handoff: Handoff, labels: dict[int, list[str]] | None = None) -> dict[str, Any]:
     return {
         "id": handoff.id, "channel": handoff.channel, "reason": texts.REASON_LABELS.get(handoff.reason, handoff.reason),
         "summary": handoff.summary, "created_at": handoff.created_at.timestamp(), "claimed_by": handoff.claimed_by,
-        "status": handoff.status, "labels": labels.get(handoff.id, []), **_mood(handoff),
+        "status": handoff.status, "labels": (labels or {}).get(handoff.id, []), **_mood(handoff),
     }  # fmt: skip
 
 
