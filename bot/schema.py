@@ -150,6 +150,30 @@ sessions_table = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# bot/canned.py: the shop's ready-made replies, picked by agents with "/shortcut"; written on /admin/canned
+canned_replies_table = sa.Table(
+    "canned_replies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("shortcut", sa.String(32), nullable=False, unique=True),  # without its "/": chao, doi-tra
+    sa.Column("title", sa.String(80), nullable=False),
+    # may hold {customer_name}, {order_number} and shop facts ({shipping.fee_inner_city}), filled per conversation
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+# bot/desk/labels.py: agents' free labels on a conversation ("VIP", "đổi trả"); the key is the label casefolded,
+# so "vip" and "VIP" are one label. Not a foreign key, for the reason ticket_comments gives
+handoff_labels_table = sa.Table(
+    "handoff_labels",
+    metadata,
+    sa.Column("handoff_id", sa.Integer, primary_key=True),
+    sa.Column("label_key", sa.String(100), primary_key=True, index=True),
+    sa.Column("label", sa.String(30), nullable=False),
+    sa.Column("added_by", sa.String(64), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # bot/admin/audit.py: who changed what in the bot's knowledge
 audit_table = sa.Table(
     "admin_audit_log",

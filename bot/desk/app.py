@@ -17,9 +17,11 @@ from sanic.response import HTTPResponse
 from bot.database import project_engine
 from bot.desk.accounts import AccountStore, ensure_first_admin
 from bot.desk.api import api
+from bot.desk.canned_routes import canned_routes
 from bot.desk.console import KDF_SLOTS, console
 from bot.desk.event_consumer import EventConsumer
 from bot.desk.hours import DeskConfigFile
+from bot.desk.label_routes import label_routes
 from bot.desk.live import live_hub
 from bot.desk.queue import Handoff, HandoffQueue
 from bot.desk.rasa_client import RasaClient
@@ -78,6 +80,8 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.static("/static", str(DESK_DIR / "static"))
     app.blueprint(api)
     app.blueprint(console)
+    app.blueprint(canned_routes)
+    app.blueprint(label_routes)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

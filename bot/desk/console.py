@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from bot.client_address import client_address
 from bot.desk import texts
 from bot.desk.accounts import ADMIN, SESSION_IDLE, Agent, Session
+from bot.desk.labels import LabelStore, distinct
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
 from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
 from bot.desk.service import DeskError
@@ -176,11 +177,11 @@ async def logout(request: Request, session: Session) -> HTTPResponse:
 # --- queue ----------------------------------------------------------------------------------------
 
 
-def _queue_row(handoff: Handoff) -> dict[str, Any]:
+def _queue_row(handoff: Handoff, labels: dict[int, list[str]] | None = None) -> dict[str, Any]:
     return {
         "id": handoff.id, "channel": handoff.channel, "reason": texts.REASON_LABELS.get(handoff.reason, handoff.reason),
         "summary": handoff.summary, "created_at": handoff.created_at.timestamp(), "claimed_by": handoff.claimed_by,
-        "status": handoff.status, **_mood(handoff),
+        "status": handoff.status, "labels": (labels or {}).get(handoff.id, []), **_mood(handoff),
     }  # fmt: skip
 
 
@@ -193,10 +194,19 @@ def _mood(handoff: Handoff) -> dict[str, str]:
 
 
 def _queue_state(request: Request, session: Session) -> dict[str, Any]:
-    queue = request.app.ctx.desk.queue
+    """The waiting queue and the agent's own conversations, only those labelled ``?label=`` when it is given."""
+    queue, store = request.app.ctx.desk.queue, LabelStore(request.app.ctx.engine)
+    waiting, mine = queue.waiting(), queue.active_for(session.agent.username)
+    labels = store.labels_of([h.id for h in (*waiting, *mine)])
+    wanted = request.args.get("label", "").strip()
+    if wanted:
+        chosen = store.with_label(wanted)
+        waiting, mine = [h for h in waiting if h.id in chosen], [h for h in mine if h.id in chosen]
     return {
-        "waiting": [_queue_row(h) for h in queue.waiting()],
-        "mine": [_queue_row(h) for h in queue.active_for(session.agent.username)],
+        "waiting": [_queue_row(h, labels) for h in waiting],
+        "mine": [_queue_row(h, labels) for h in mine],
+        "labels": distinct(label for found in labels.values() for label in found),
+        "label": wanted,
         "now": time.time(),
     }
 
@@ -370,7 +380,8 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
         request, "conversation.html", session=session, handoff=handoff, messages=_lines(request, handoff),
         slots=slots, reason=texts.REASON_LABELS.get(handoff.reason, handoff.reason), mood=_mood(handoff),
         mine=handoff.status == "active" and handoff.claimed_by == session.agent.username,
-        waiting=handoff.status == WAITING,
+        waiting=handoff.status == WAITING, labels=LabelStore(request.app.ctx.engine).labels_of([handoff.id]).get(
+            handoff.id, []),
     )  # fmt: skip
 
 

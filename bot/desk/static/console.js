@@ -43,6 +43,12 @@ function waited(since) {
 
 // --- queue page ---------------------------------------------------------------
 
+function labelCell(tag, labels) {
+  const cell = element(tag, "labels");
+  for (const label of labels || []) cell.append(element("span", "label", label), " ");
+  return cell;
+}
+
 function renderQueue(state) {
   const body = document.getElementById("waiting");
   if (!body) return;
@@ -51,7 +57,7 @@ function renderQueue(state) {
   if (state.waiting.length === 0) {
     const row = element("tr", "empty");
     const cell = element("td", "", "Chưa có khách nào chờ.");
-    cell.colSpan = 6;
+    cell.colSpan = 7;
     row.append(cell);
     body.append(row);
   }
@@ -74,7 +80,7 @@ function renderQueue(state) {
     const mood = element("td", `mood mood-${item.mood_level}`, item.mood);
     mood.title = item.mood_cues;
     row.append(element("td", "", item.channel), since, element("td", "", item.reason), mood,
-               element("td", "summary", item.summary), action);
+               labelCell("td", item.labels), element("td", "summary", item.summary), action);
     body.append(row);
   }
   const mine = document.getElementById("mine");
@@ -83,14 +89,15 @@ function renderQueue(state) {
     const link = element("a", "", `#${item.id} · ${item.channel} · ${item.reason}${item.mood ? ` · ${item.mood}` : ""}`);
     link.href = `/handoffs/${item.id}`;
     const entry = element("li");
-    entry.append(link);
+    entry.append(link, labelCell("span", item.labels));
     mine.append(entry);
   }
   if (state.mine.length === 0) mine.append(element("li", "empty", "Bạn chưa nhận cuộc trò chuyện nào."));
 }
 
 async function refreshQueue() {
-  const response = await fetch("/queue.json", { credentials: "same-origin" });
+  // the page's ?label= filter holds for its live updates too
+  const response = await fetch(`/queue.json${window.location.search}`, { credentials: "same-origin" });
   if (response.status === 401) { window.location = "/login"; return; }
   renderQueue(await response.json());
 }
