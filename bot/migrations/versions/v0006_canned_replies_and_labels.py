@@ -1,14 +1,14 @@
 """The desk's canned replies (/admin/canned, picked with "/" in the reply box) and agents' labels on conversations.
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
