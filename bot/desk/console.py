@@ -35,9 +35,12 @@ from bot.desk.accounts import ADMIN, SESSION_IDLE, Agent, Session
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
 from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
 from bot.desk.service import DeskError
+from bot.desk.teams import TeamStore, team_name
+from bot.desk.transfer import transfer_choices
 from bot.handoff_protocol import Mood
 from bot.outbox import Delivery, OutboxStore, line_key
 from bot.schema import OUTBOX_PENDING
+from bot.support import FALLBACK_TEAM
 from bot.topic_titles import title_of, topic_titles
 
 console = Blueprint("desk_console")
@@ -51,6 +54,7 @@ NOTICES = {
     "taken": "Cuộc trò chuyện này đã được nhân viên khác nhận hoặc khách đã rời hàng chờ.",
     "closed": "Đã đóng cuộc trò chuyện và gửi câu hỏi đánh giá cho khách.",
     "returned": "Đã trả cuộc trò chuyện lại cho bot.",
+    "transferred": "Đã chuyển cuộc trò chuyện.",
 }
 
 
@@ -176,11 +180,13 @@ async def logout(request: Request, session: Session) -> HTTPResponse:
 # --- queue ----------------------------------------------------------------------------------------
 
 
-def _queue_row(handoff: Handoff) -> dict[str, Any]:
+def _queue_row(handoff: Handoff, my_teams: list[str]) -> dict[str, Any]:
     return {
         "id": handoff.id, "channel": handoff.channel, "reason": texts.REASON_LABELS.get(handoff.reason, handoff.reason),
         "summary": handoff.summary, "created_at": handoff.created_at.timestamp(), "claimed_by": handoff.claimed_by,
-        "status": handoff.status, **_mood(handoff),
+        "status": handoff.status, **_mood(handoff), "team": handoff.team or FALLBACK_TEAM,
+        "team_name": team_name(handoff.team), "my_team": (handoff.team or FALLBACK_TEAM) in my_teams,
+        "transferred_from": handoff.transferred_from or "",
     }  # fmt: skip
 
 
@@ -193,10 +199,14 @@ def _mood(handoff: Handoff) -> dict[str, str]:
 
 
 def _queue_state(request: Request, session: Session) -> dict[str, Any]:
+    """The waiting queue with the agent's teams' customers first (each part longest-waiting first: the
+    others stay listed, so a customer of a team nobody is in is never out of sight), and their own."""
     queue = request.app.ctx.desk.queue
+    my_teams = TeamStore(request.app.ctx.engine).teams_of(session.agent.username)
+    waiting = [_queue_row(h, my_teams) for h in queue.waiting()]
     return {
-        "waiting": [_queue_row(h) for h in queue.waiting()],
-        "mine": [_queue_row(h) for h in queue.active_for(session.agent.username)],
+        "waiting": sorted(waiting, key=lambda row: not row["my_team"]),
+        "mine": [_queue_row(h, my_teams) for h in queue.active_for(session.agent.username)],
         "now": time.time(),
     }
 
@@ -371,6 +381,7 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
         slots=slots, reason=texts.REASON_LABELS.get(handoff.reason, handoff.reason), mood=_mood(handoff),
         mine=handoff.status == "active" and handoff.claimed_by == session.agent.username,
         waiting=handoff.status == WAITING,
+        **transfer_choices(request.app.ctx.desk, TeamStore(request.app.ctx.engine), handoff, session.agent),
     )  # fmt: skip
 
 

@@ -51,12 +51,12 @@ function renderQueue(state) {
   if (state.waiting.length === 0) {
     const row = element("tr", "empty");
     const cell = element("td", "", "Chưa có khách nào chờ.");
-    cell.colSpan = 6;
+    cell.colSpan = 7;
     row.append(cell);
     body.append(row);
   }
   for (const item of state.waiting) {
-    const row = element("tr");
+    const row = element("tr", item.my_team ? "my-team" : "");
     row.dataset.id = item.id;
     const since = element("td", "waited");
     since.dataset.since = item.created_at;
@@ -73,14 +73,16 @@ function renderQueue(state) {
     action.append(form);
     const mood = element("td", `mood mood-${item.mood_level}`, item.mood);
     mood.title = item.mood_cues;
-    row.append(element("td", "", item.channel), since, element("td", "", item.reason), mood,
+    const team = element("td", "team", item.team_name + (item.transferred_from ? ` · chuyển từ ${item.transferred_from}` : ""));
+    row.append(element("td", "", item.channel), since, element("td", "", item.reason), team, mood,
                element("td", "summary", item.summary), action);
     body.append(row);
   }
   const mine = document.getElementById("mine");
   mine.replaceChildren();
   for (const item of state.mine) {
-    const link = element("a", "", `#${item.id} · ${item.channel} · ${item.reason}${item.mood ? ` · ${item.mood}` : ""}`);
+    const from = item.transferred_from ? ` · chuyển từ ${item.transferred_from}` : "";
+    const link = element("a", "", `#${item.id} · ${item.channel} · ${item.reason} · ${item.team_name}${item.mood ? ` · ${item.mood}` : ""}${from}`);
     link.href = `/handoffs/${item.id}`;
     const entry = element("li");
     entry.append(link);
