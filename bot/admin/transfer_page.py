@@ -1,7 +1,8 @@
-"""The console's transfer action: ``POST /handoffs/<id>/transfer`` with ``target`` (``agent:<username>`` or
-``team:<key>``) and ``note``. The desk decides whether it may happen (bot/desk/transfer.py); this route
-answers like the console's other actions and writes the transfer, and its ticket's move, to the audit log
-(hence it lives here, beside the audit log: bot/desk never imports bot/admin).
+"""The console's transfer action: ``POST /handoffs/<id>/transfer`` with ``target`` (``agent:<username>``
+or ``team:<key>``), ``note`` and ``owner`` (who had it when the page was shown). The desk decides whether
+it may happen (bot/desk/transfer.py); this route answers like the console's other actions and writes the
+transfer, and its ticket's move, to the audit log (hence it lives here, beside the audit log: bot/desk
+never imports bot/admin).
 
 An agent asking about a conversation they may not see gets the same 404 as for one that does not exist.
 """
@@ -36,7 +37,8 @@ async def transfer_handoff(request: Request, session: Session, handoff_id: int) 
         return response.json({"error": NOT_FOUND}, status=404)
     teams = TeamStore(request.app.ctx.engine)
     try:
-        done = await transfer(desk, teams, handoff_id, agent, _field(request, "target"), _field(request, "note"))
+        done = await transfer(desk, teams, handoff_id, agent, _field(request, "target"), _field(request, "note"),
+                              owner=_field(request, "owner"))  # fmt: skip
     except DeskError as error:
         return response.json({"error": str(error)}, status=409)
     audit = AuditLog(request.app.ctx.engine)

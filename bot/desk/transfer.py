@@ -34,6 +34,7 @@ TICKET_LOOKBACK = timedelta(days=1)
 TO_TEAM = "Mình chuyển bạn sang bộ phận {team} để hỗ trợ tiếp nhé, bạn chờ mình một chút ạ."
 TO_AGENT = "Mình chuyển bạn sang nhân viên {agent} bên bộ phận {team} để hỗ trợ tiếp nhé, bạn chờ mình một chút ạ."
 NOTE_TEXT = "Chuyển từ {source} sang {target}: {note}"
+MOVED_MEANWHILE = "Cuộc trò chuyện vừa đổi người phụ trách hoặc đã kết thúc. Bạn tải lại trang nhé."
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def _checked_note(note: str) -> str:
     return note
 
 
-def _transferable(desk: Desk, handoff_id: int, actor: Agent) -> Handoff:
+def _transferable(desk: Desk, handoff_id: int, actor: Agent, owner: str) -> Handoff:
     handoff = desk.queue.get(handoff_id)
     if handoff is None:
         raise DeskError("Không tìm thấy cuộc trò chuyện này.")
@@ -76,16 +77,24 @@ def _transferable(desk: Desk, handoff_id: int, actor: Agent) -> Handoff:
         raise DeskError("Cuộc trò chuyện này đã kết thúc hoặc chưa có ai nhận nên không chuyển được.")
     if actor.role != ADMIN and handoff.claimed_by != actor.username:
         raise DeskError("Chỉ người đang phụ trách cuộc trò chuyện (hoặc quản trị viên) mới chuyển được.")
+    if handoff.claimed_by != owner:
+        raise DeskError(MOVED_MEANWHILE)
     return handoff
 
 
-async def transfer(desk: Desk, teams: TeamStore, handoff_id: int, actor: Agent, target: str, note: str) -> Transferred:
+async def transfer(
+    desk: Desk, teams: TeamStore, handoff_id: int, actor: Agent, target: str, note: str, owner: str = ""
+) -> Transferred:
     """Passes the conversation to ``target`` (``agent:<username>`` or ``team:<key>``) with ``note``;
-    raises DeskError, worded for the agent, when it may not."""
+    raises DeskError, worded for the agent, when it may not.
+
+    ``owner`` is who had it when the page was shown (the actor when empty): an admin acting on a page that is
+    out of date (it was passed on meanwhile) is refused, as is the second of two transfers at once.
+    """
     kind, name = parse_target(target)
     note = _checked_note(note)
-    handoff = _transferable(desk, handoff_id, actor)
-    owner = handoff.claimed_by or ""
+    owner = owner or actor.username
+    handoff = _transferable(desk, handoff_id, actor, owner)
     source = (desk.accounts.agent(owner) or actor).display_name
     to_agent = name if kind == AGENT_TARGET else None
     if to_agent is not None:
@@ -106,7 +115,7 @@ async def transfer(desk: Desk, teams: TeamStore, handoff_id: int, actor: Agent, 
         moved = desk.queue.transfer_to_team(handoff_id, owner, team, by=source, expires_at=expires)
         target_name, said = f"bộ phận {team_name(team)}", TO_TEAM.format(team=team_name(team))
     if not moved:
-        raise DeskError("Cuộc trò chuyện vừa đổi người phụ trách hoặc đã kết thúc. Bạn tải lại trang nhé.")
+        raise DeskError(MOVED_MEANWHILE)
     if to_agent is None:  # back in the queue: the transfer line is all the customer needs to hear now
         desk.queue.set_told_position(handoff_id, desk.queue.position(handoff_id) or 1)
     ticket = _move_ticket(desk, handoff, team, to_agent)

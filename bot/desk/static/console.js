@@ -211,6 +211,7 @@ const stream = new EventSource(handoffId ? `/stream?handoff=${handoffId}` : "/st
 // ours to see ("access"); reconnecting would only be refused, so leave the page.
 stream.addEventListener("ended", (event) => {
   stream.close();
+  if (document.body.dataset.leaving === "yes") return;  // this page's own action says where to go
   window.location = JSON.parse(event.data).reason === "access" ? "/?notice=taken" : "/login";
 });
 // Each (re)connection, perhaps to another desk instance after this one stopped: what changed while the

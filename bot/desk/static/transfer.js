@@ -4,19 +4,19 @@
 
 (() => {
   const form = document.getElementById("transfer-form");
-  let leaving = false;  // this page's own transfer: its answer says where to go
   if (form) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      leaving = true;
+      document.body.dataset.leaving = "yes";  // this page's own transfer: its answer says where to go
       try {
         const result = await post(`/handoffs/${form.dataset.handoff}/transfer`, {
           target: form.querySelector("select").value,
           note: form.querySelector("textarea").value,
+          owner: form.dataset.owner,  // who had it when this page was shown: a page out of date is refused
         });
         window.location = result.next;
       } catch (error) {
-        leaving = false;
+        delete document.body.dataset.leaving;
         showError(error.message);
       }
     });
@@ -25,7 +25,7 @@
   // to the queue; anyone else watching sees the page as it is now.
   if (typeof stream !== "undefined" && handoffId) {
     stream.addEventListener("transferred", () => {
-      if (leaving) return;
+      if (document.body.dataset.leaving === "yes") return;
       if (conversation.dataset.mine === "yes") window.location = "/?notice=transferred";
       else window.location.reload();
     });
