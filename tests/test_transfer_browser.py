@@ -27,9 +27,7 @@ def log_in(browser, url: str, username: str):
     return page
 
 
-def test_an_agent_transfers_to_accounting_with_a_note_and_the_accounting_agent_sees_it(
-    tmp_path: Path, browser
-) -> None:
+def test_an_agent_transfers_to_accounting_with_a_note_and_the_accounting_agent_sees_it(tmp_path: Path, browser) -> None:
     with FakeRasa() as rasa:
         port = int(rasa.url.rsplit(":", 1)[1])
         with console_server(tmp_path, rasa_port=port, rasa_token=RASA_TOKEN) as server:

@@ -22,7 +22,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -180,7 +180,7 @@ async def logout(request: Request, session: Session) -> HTTPResponse:
 # --- queue ----------------------------------------------------------------------------------------
 
 
-def _queue_row(handoff: Handoff, my_teams: list[str]) -> dict[str, Any]:
+def _queue_row(handoff: Handoff, my_teams: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "id": handoff.id, "channel": handoff.channel, "reason": texts.REASON_LABELS.get(handoff.reason, handoff.reason),
         "summary": handoff.summary, "created_at": handoff.created_at.timestamp(), "claimed_by": handoff.claimed_by,
