@@ -8,8 +8,10 @@ is the one place that puts them on one sanic app.
 
 from sanic import Sanic
 
+from bot.admin.agents_page import agents_page
 from bot.admin.canned_page import canned_page
 from bot.admin.tickets_page import tickets_page
+from bot.admin.transfer_page import transfer_page
 from bot.admin.web import TEMPLATES, RetrainRunner, admin
 from bot.desk.app import create_app as create_desk_app
 from bot.settings import Settings
@@ -21,5 +23,7 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(admin)
     app.blueprint(tickets_page)
     app.blueprint(canned_page)
+    app.blueprint(transfer_page)
+    app.blueprint(agents_page)
     app.ctx.retrain = RetrainRunner()  # at most one background retrain per console
     return app

@@ -114,6 +114,11 @@ handoffs_table = sa.Table(
     # which desk instance is sending the resume, until when: others leave it alone, and take it over once the
     # lease ran out (that instance died mid-send), so the customer hears it once and never stays paused
     sa.Column("resume_leased_until", sa.DateTime(timezone=True)),
+    # the support.yml team whose agents see it first (bot/desk/transfer.py): from the issue type when it opened,
+    # changed by a transfer; NULL on rows from before teams, shown as customer care
+    sa.Column("team", sa.String(32)),
+    # who passed it on last (display name), so the agent it reached sees where it came from
+    sa.Column("transferred_from", sa.String(128)),
 )
 handoff_messages_table = sa.Table(
     "handoff_messages",
@@ -139,6 +144,14 @@ agents_table = sa.Table(
     sa.Column("password_hash", sa.String(256), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_seen", sa.DateTime(timezone=True)),
+)
+# bot/desk/teams.py: the support.yml teams each agent works in (an agent may be in several, or none). The
+# username is not a foreign key, for the same reason as ticket_comments' code: a restore of an older backup
+agent_teams_table = sa.Table(
+    "agent_teams",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("team", sa.String(32), primary_key=True),
 )
 sessions_table = sa.Table(
     "console_sessions",

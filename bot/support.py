@@ -14,6 +14,7 @@ from bot.paths import SHOP_DIR
 
 SUPPORT_FILE = SHOP_DIR / "support.yml"
 FALLBACK_ISSUE_TYPE = "other"
+FALLBACK_TEAM = "customer_care"  # a hand-off with no issue type collected goes here
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,13 @@ def load_issue_types(path: Path = SUPPORT_FILE) -> dict[str, IssueType]:
 def issue_types() -> dict[str, IssueType]:
     """The shop's issue types, read once per process."""
     return load_issue_types()
+
+
+@lru_cache(maxsize=1)
+def team_names() -> dict[str, str]:
+    """Each team's key and the Vietnamese name staff and customers read, in support.yml's order."""
+    config = yaml.safe_load(SUPPORT_FILE.read_text(encoding="utf-8")) or {}
+    return {str(key): str(name) for key, name in (config.get("teams") or {}).items()}
 
 
 def issue_synonyms() -> dict[str, list[str]]:

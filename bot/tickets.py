@@ -134,6 +134,28 @@ class TicketStore:
         with self._engine.begin() as connection:
             return connection.execute(query.values(assignee=assignee)).rowcount == 1
 
+    def unresolved_of(self, sender_id: str, since: datetime) -> dict[str, Any] | None:
+        """The customer's newest unresolved ticket filed since ``since``: the one their conversation is about."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(tickets_table)
+                .where(tickets_table.c.sender_id == sender_id, tickets_table.c.status != RESOLVED,
+                       tickets_table.c.created_at >= since)
+                .order_by(tickets_table.c.created_at.desc())
+                .limit(1)
+            ).first()  # fmt: skip
+        return dict(row._mapping) if row else None
+
+    def move(self, code: str, team: str, assignee: str | None) -> bool:
+        """Hands an unresolved ticket to ``team`` (and ``assignee``, or nobody in it yet): it follows its
+        conversation when that is transferred."""
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                tickets_table.update().where(tickets_table.c.code == code, tickets_table.c.status != RESOLVED)
+                .values(team=team, assignee=assignee)
+            ).rowcount  # fmt: skip
+        return changed == 1
+
     def set_pending(self, code: str) -> bool:
         """Marks an open ticket as waiting (on the customer, another team); False if it was not open."""
         with self._engine.begin() as connection:

@@ -221,6 +221,21 @@ class AccountStore:
         with self._engine.begin() as connection:
             connection.execute(agents_table.update().where(agents_table.c.username == username).values(last_seen=None))
 
+    def agents(self) -> list[Agent]:
+        """Every account, by username (the admin's agents page, a transfer's choices)."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(sa.select(agents_table).order_by(agents_table.c.username)).all()
+        return [Agent(row.username, row.display_name, row.role) for row in rows]
+
+    def online_usernames(self) -> set[str]:
+        """Agents seen in the console within the last ``ONLINE_WINDOW``: those a conversation may be passed to."""
+        with self._engine.connect() as connection:
+            return set(
+                connection.execute(
+                    sa.select(agents_table.c.username).where(agents_table.c.last_seen >= _now() - ONLINE_WINDOW)
+                ).scalars()
+            )
+
     def online_count(self) -> int:
         """Agents seen in the console within the last ``ONLINE_WINDOW``."""
         with self._engine.connect() as connection:

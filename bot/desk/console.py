@@ -22,7 +22,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -36,9 +36,12 @@ from bot.desk.labels import LabelStore, distinct
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
 from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
 from bot.desk.service import DeskError
+from bot.desk.teams import TeamStore, team_name
+from bot.desk.transfer import transfer_choices
 from bot.handoff_protocol import Mood
 from bot.outbox import Delivery, OutboxStore, line_key
 from bot.schema import OUTBOX_PENDING
+from bot.support import FALLBACK_TEAM
 from bot.topic_titles import title_of, topic_titles
 
 console = Blueprint("desk_console")
@@ -52,6 +55,7 @@ NOTICES = {
     "taken": "Cuộc trò chuyện này đã được nhân viên khác nhận hoặc khách đã rời hàng chờ.",
     "closed": "Đã đóng cuộc trò chuyện và gửi câu hỏi đánh giá cho khách.",
     "returned": "Đã trả cuộc trò chuyện lại cho bot.",
+    "transferred": "Đã chuyển cuộc trò chuyện.",
 }
 
 
@@ -177,11 +181,15 @@ async def logout(request: Request, session: Session) -> HTTPResponse:
 # --- queue ----------------------------------------------------------------------------------------
 
 
-def _queue_row(handoff: Handoff, labels: dict[int, list[str]] | None = None) -> dict[str, Any]:
+def _queue_row(
+    handoff: Handoff, labels: dict[int, list[str]] | None = None, my_teams: Sequence[str] = ()
+) -> dict[str, Any]:
     return {
         "id": handoff.id, "channel": handoff.channel, "reason": texts.REASON_LABELS.get(handoff.reason, handoff.reason),
         "summary": handoff.summary, "created_at": handoff.created_at.timestamp(), "claimed_by": handoff.claimed_by,
         "status": handoff.status, "labels": (labels or {}).get(handoff.id, []), **_mood(handoff),
+        "team": handoff.team or FALLBACK_TEAM, "team_name": team_name(handoff.team),
+        "my_team": (handoff.team or FALLBACK_TEAM) in my_teams, "transferred_from": handoff.transferred_from or "",
     }  # fmt: skip
 
 
@@ -194,17 +202,21 @@ def _mood(handoff: Handoff) -> dict[str, str]:
 
 
 def _queue_state(request: Request, session: Session) -> dict[str, Any]:
-    """The waiting queue and the agent's own conversations, only those labelled ``?label=`` when it is given."""
+    """The waiting queue with the agent's teams' customers first (each part longest-waiting first: the
+    others stay listed, so a customer of a team nobody is in is never out of sight) and the agent's own
+    conversations; only those labelled ``?label=`` when it is given."""
     queue, store = request.app.ctx.desk.queue, LabelStore(request.app.ctx.engine)
+    my_teams = TeamStore(request.app.ctx.engine).teams_of(session.agent.username)
     waiting, mine = queue.waiting(), queue.active_for(session.agent.username)
     labels = store.labels_of([h.id for h in (*waiting, *mine)])
     wanted = request.args.get("label", "").strip()
     if wanted:
         chosen = store.with_label(wanted)
         waiting, mine = [h for h in waiting if h.id in chosen], [h for h in mine if h.id in chosen]
+    rows = [_queue_row(h, labels, my_teams) for h in waiting]
     return {
-        "waiting": [_queue_row(h, labels) for h in waiting],
-        "mine": [_queue_row(h, labels) for h in mine],
+        "waiting": sorted(rows, key=lambda row: not row["my_team"]),
+        "mine": [_queue_row(h, labels, my_teams) for h in mine],
         "labels": distinct(label for found in labels.values() for label in found),
         "label": wanted,
         "now": time.time(),
@@ -382,6 +394,7 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
         mine=handoff.status == "active" and handoff.claimed_by == session.agent.username,
         waiting=handoff.status == WAITING, labels=LabelStore(request.app.ctx.engine).labels_of([handoff.id]).get(
             handoff.id, []),
+        **transfer_choices(request.app.ctx.desk, TeamStore(request.app.ctx.engine), handoff, session.agent),
     )  # fmt: skip
 
 

@@ -55,6 +55,8 @@ class Handoff:
     ticket_code: str | None
     csat: int | None
     mood: Mood | None = None
+    team: str | None = None  # the support.yml team it is routed to; None on rows from before teams
+    transferred_from: str | None = None  # display name of who passed it on last
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def _to_handoff(row: Any) -> Handoff:
         created_at=_as_utc(row.created_at), told_position=row.told_position, claimed_by=row.claimed_by,
         claimed_at=_as_utc_or_none(row.claimed_at), first_reply_at=_as_utc_or_none(row.first_reply_at),
         closed_at=_as_utc_or_none(row.closed_at), resolution=row.resolution, ticket_code=row.ticket_code, csat=row.csat,
-        mood=json.loads(row.mood) if row.mood else None,
+        mood=json.loads(row.mood) if row.mood else None, team=row.team, transferred_from=row.transferred_from,
     )  # fmt: skip
 
 
@@ -132,12 +134,13 @@ class HandoffQueue:
         contact_phone: str | None = None,
         mood: Mood | None = None,
         expires_at: datetime | None = None,
+        team: str | None = None,
     ) -> Handoff:
         """Queues a conversation; a customer already waiting or talking keeps their place.
 
         ``transcript`` items are ``{"role", "text", "sent_at"}`` as the bot saw them; ``mood`` is
         ``{"label", "score", "cues"}`` from the bot's NLU; ``expires_at`` is when nobody accepting it
-        gives the customer a ticket instead.
+        gives the customer a ticket instead; ``team`` is whose agents see it first.
         """
         with self._engine.begin() as connection:
             existing = connection.execute(
@@ -151,7 +154,7 @@ class HandoffQueue:
                 handoffs_table.insert().values(
                     channel=channel, sender_id=sender_id, status=WAITING, reason=reason, summary=summary,
                     slots=json.dumps(slots, ensure_ascii=False), contact_phone=contact_phone, created_at=_now(),
-                    mood=json.dumps(mood, ensure_ascii=False) if mood else None, expires_at=expires_at,
+                    mood=json.dumps(mood, ensure_ascii=False) if mood else None, expires_at=expires_at, team=team,
                 )
             ).inserted_primary_key[0]  # fmt: skip
         for line in transcript:
@@ -240,6 +243,31 @@ class HandoffQueue:
     def hand_back(self, handoff_id: int, agent: str, resolution: str = "") -> bool:
         """Returns ``agent``'s conversation to the bot."""
         return self._end(handoff_id, agent, RETURNED, resolution)
+
+    def transfer_to_agent(self, handoff_id: int, owner: str, agent: str, team: str, by: str) -> bool:
+        """Gives ``owner``'s conversation to ``agent`` (in ``team``) unless it changed hands or ended meanwhile:
+        of two transfers at once, exactly one lands."""
+        return self._handover(handoff_id, owner, status=ACTIVE, claimed_by=agent, claimed_at=_now(), team=team,
+                              transferred_from=by)  # fmt: skip
+
+    def transfer_to_team(self, handoff_id: int, owner: str, team: str, by: str, expires_at: datetime) -> bool:
+        """Puts ``owner``'s conversation back in the waiting queue for ``team``, with a new accept timeout
+        (its old one passed long ago), unless it changed hands or ended meanwhile."""
+        return self._handover(handoff_id, owner, status=WAITING, claimed_by=None, claimed_at=None, team=team,
+                              transferred_from=by, expires_at=expires_at)  # fmt: skip
+
+    def _handover(self, handoff_id: int, owner: str, **values: Any) -> bool:
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                handoffs_table.update()
+                .where(
+                    handoffs_table.c.id == handoff_id,
+                    handoffs_table.c.status == ACTIVE,
+                    handoffs_table.c.claimed_by == owner,
+                )
+                .values(**values)
+            ).rowcount
+        return changed == 1
 
     def cancel(self, handoff_id: int) -> bool:
         """The customer no longer wants to wait."""

@@ -113,7 +113,7 @@ class Desk:
             channel=request["channel"], sender_id=request["sender_id"], reason=request["reason"],
             summary=request["summary"], slots=request["slots"], transcript=request["transcript"],
             contact_phone=request["contact_phone"], mood=_known_mood(request["mood"]),
-            expires_at=now + timedelta(minutes=self.config.accept_timeout_minutes),
+            expires_at=now + timedelta(minutes=self.config.accept_timeout_minutes), team=issue.team,
         )  # fmt: skip
         position = self.queue.position(handoff.id) or 1
         minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
@@ -211,7 +211,15 @@ class Desk:
         if not text.strip():
             raise DeskError("Ghi chú trống.")
         self._own(handoff_id, agent)
-        self._record(handoff_id, NOTE, text.strip(), _now().timestamp(), agent.display_name)
+        self.add_note(handoff_id, text.strip(), agent)
+
+    def add_note(self, handoff_id: int, text: str, agent: Agent) -> None:
+        """Writes ``agent``'s internal line to the transcript (and the live page) without any check."""
+        self._record(handoff_id, NOTE, text, _now().timestamp(), agent.display_name)
+
+    async def tell(self, handoff: Handoff, text: str) -> None:
+        """One line from the desk (the bot's voice) on the customer's channel; RasaUnavailableError if not sent."""
+        await self._say(handoff, [desk_message(text)])
 
     async def hand_back(self, handoff_id: int, agent: Agent) -> None:
         handoff = self._own(handoff_id, agent)

@@ -62,7 +62,7 @@ function renderQueue(state) {
     body.append(row);
   }
   for (const item of state.waiting) {
-    const row = element("tr");
+    const row = element("tr", item.my_team ? "my-team" : "");
     row.dataset.id = item.id;
     const since = element("td", "waited");
     since.dataset.since = item.created_at;
@@ -79,14 +79,16 @@ function renderQueue(state) {
     action.append(form);
     const mood = element("td", `mood mood-${item.mood_level}`, item.mood);
     mood.title = item.mood_cues;
-    row.append(element("td", "", item.channel), since, element("td", "", item.reason), mood,
+    const team = element("td", "team", item.team_name + (item.transferred_from ? ` · chuyển từ ${item.transferred_from}` : ""));
+    row.append(element("td", "", item.channel), since, element("td", "", item.reason), team, mood,
                labelCell("td", item.labels), element("td", "summary", item.summary), action);
     body.append(row);
   }
   const mine = document.getElementById("mine");
   mine.replaceChildren();
   for (const item of state.mine) {
-    const link = element("a", "", `#${item.id} · ${item.channel} · ${item.reason}${item.mood ? ` · ${item.mood}` : ""}`);
+    const from = item.transferred_from ? ` · chuyển từ ${item.transferred_from}` : "";
+    const link = element("a", "", `#${item.id} · ${item.channel} · ${item.reason} · ${item.team_name}${item.mood ? ` · ${item.mood}` : ""}${from}`);
     link.href = `/handoffs/${item.id}`;
     const entry = element("li");
     entry.append(link, labelCell("span", item.labels));
@@ -216,6 +218,7 @@ const stream = new EventSource(handoffId ? `/stream?handoff=${handoffId}` : "/st
 // ours to see ("access"); reconnecting would only be refused, so leave the page.
 stream.addEventListener("ended", (event) => {
   stream.close();
+  if (document.body.dataset.leaving === "yes") return;  // this page's own action says where to go
   window.location = JSON.parse(event.data).reason === "access" ? "/?notice=taken" : "/login";
 });
 // Each (re)connection, perhaps to another desk instance after this one stopped: what changed while the
