@@ -11,7 +11,6 @@ import asyncio
 import io
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import quote
 
 from PIL import Image
@@ -20,7 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.attachments import Attachment, AttachmentStore, attachment_store
-from bot.database import database_url, engine_for
+from bot.database import engine_for
 from bot.file_links import link_key, signed_query, valid
 from bot.settings import current_settings
 
@@ -40,10 +39,16 @@ class StoredFile:
     data: bytes
 
 
-@lru_cache(maxsize=1)
+_stores: dict[tuple[str, str, str], AttachmentStore] = {}
+
+
 def files() -> AttachmentStore:
-    """The attachment store of this process's project database."""
-    return attachment_store(engine_for(database_url()), current_settings())
+    """The attachment store of this process's settings (the project database, the folder or bucket)."""
+    settings = current_settings()
+    key = (settings.database_url, str(settings.var_dir), settings.attachments_s3_bucket)
+    if key not in _stores:
+        _stores[key] = attachment_store(engine_for(settings.database_url), settings)
+    return _stores[key]
 
 
 def read_file(attachment_id: str) -> StoredFile | None:
