@@ -175,7 +175,7 @@ class SendApi:
         self, body: dict[str, Any] | aiohttp.FormData, url: str | None = None, answer: dict[str, Any] | None = None
     ) -> SendError | None:
         """None when Facebook took the request (its JSON answer put in ``answer``), else what went wrong."""
-        sent = {"data": body} if isinstance(body, aiohttp.FormData) else {"json": body}
+        sent: dict[str, Any] = {"data": body} if isinstance(body, aiohttp.FormData) else {"json": body}
         try:
             async with self._http().post(url or self._url, params={"access_token": self._token}, **sent) as reply:
                 if reply.status < 400:

@@ -27,22 +27,31 @@ from connectors.messenger import MessengerOutput
 from connectors.outbox import RetryPolicy
 from connectors.webchat import WebChatOutput
 from connectors.zalo import ChoiceStore, ZaloOutput
-from tests.fakes.messenger_api import TEMPORARY
+from tests.fakes.messenger_api import TEMPORARY, FakeMessengerApi
+from tests.fakes.zalo_api import FakeZaloApi
 from tests.served import served
-from tests.test_outbox import (  # noqa: F401 (fixtures)
-    graph,
-    messenger_outbox,
-    rows,
-    run,
-    sqlite_url,
-    work_until,
-    zalo_api,
-    zalo_outbox,
-)
+from tests.test_outbox import APP_ID, APP_SECRET, PAGE_TOKEN, messenger_outbox, rows, run, work_until, zalo_outbox
 
 
 @pytest.fixture
-def settings(tmp_path: Path, sqlite_url: str) -> Iterator[Settings]:  # noqa: F811
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cskh.db'}"
+
+
+@pytest.fixture
+def zalo_api() -> Iterator[FakeZaloApi]:
+    with FakeZaloApi(APP_ID, APP_SECRET) as api:
+        yield api
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeMessengerApi]:
+    with FakeMessengerApi(PAGE_TOKEN) as api:
+        yield api
+
+
+@pytest.fixture
+def settings(tmp_path: Path, sqlite_url: str) -> Iterator[Settings]:
     with settings_in_force(Settings.under(tmp_path, database_url=sqlite_url)) as chosen:
         yield chosen
 
@@ -128,7 +137,7 @@ def test_the_widget_customer_fetches_the_picture_by_its_signed_link_and_nobody_e
 # --- Zalo and Messenger: uploaded, then sent by the platform's id -------------------------------------------
 
 
-def test_zalo_uploads_the_picture_and_the_pdf_then_shows_them_by_their_ids(settings, sqlite_url, zalo_api) -> None:  # noqa: F811
+def test_zalo_uploads_the_picture_and_the_pdf_then_shows_them_by_their_ids(settings, sqlite_url, zalo_api) -> None:
     large = stored(settings, picture(1400, 1000, noisy=True), "ảnh chụp.png", "zalo:9001")
     assert large.size > 1024 * 1024  # more than Zalo's upload API takes: sent scaled down
     pdf = stored(settings, PDF, "bảng giá.pdf", "zalo:9001")
@@ -147,7 +156,7 @@ def test_zalo_uploads_the_picture_and_the_pdf_then_shows_them_by_their_ids(setti
     assert {row.status for row in rows(sqlite_url).values()} == {OUTBOX_SENT}
 
 
-def test_messenger_uploads_the_file_and_sends_it_by_attachment_id(settings, sqlite_url, graph) -> None:  # noqa: F811
+def test_messenger_uploads_the_file_and_sends_it_by_attachment_id(settings, sqlite_url, graph) -> None:
     image = stored(settings, picture(), "size.png", "fb:9002")
     pdf = stored(settings, PDF, "hoa-don.pdf", "fb:9002")
 
@@ -170,7 +179,7 @@ def test_a_failed_upload_is_retried_and_a_file_that_never_leaves_is_shown_as_not
     settings,
     sqlite_url,
     zalo_api,
-    graph,  # noqa: F811
+    graph,
 ) -> None:
     zalo_image = stored(settings, picture(), "size.png", "zalo:9003")
     fb_image = stored(settings, picture(), "size.png", "fb:9004")
@@ -212,7 +221,7 @@ def test_a_failed_upload_is_retried_and_a_file_that_never_leaves_is_shown_as_not
     assert zalo_api.media_to("9005") == []
 
 
-def test_a_file_gone_from_the_store_fails_at_once_with_the_reason(settings, sqlite_url, graph) -> None:  # noqa: F811
+def test_a_file_gone_from_the_store_fails_at_once_with_the_reason(settings, sqlite_url, graph) -> None:
     gone = stored(settings, PDF, "x.pdf", "fb:9006")
     attachment_store(engine_for(settings.database_url), settings).files.delete(gone.id)
 

@@ -43,7 +43,8 @@ async def send_file(request: Request, session: Session, handoff_id: int) -> HTTP
         return response.json({"error": str(error)}, status=409)
     if int(request.headers.get("content-length") or 0) > UPLOAD_MAX_REQUEST:
         return response.json({"error": TOO_BIG}, status=413)
-    request.stream.request_max_size = UPLOAD_MAX_REQUEST  # the owner's upload only
+    if request.stream is not None:
+        request.stream.request_max_size = UPLOAD_MAX_REQUEST  # the owner's upload only
     try:
         await request.receive_body()
     except PayloadTooLarge:
