@@ -175,6 +175,44 @@ def desk_message(text: str, agent: str | None = None, buttons: list[dict[str, st
     }  # fmt: skip
 
 
+class SentFile(TypedDict):
+    """A file an agent sent, as the bot event carries it (``data.attachment``): the channels fetch the bytes by
+    ``id`` from the attachment store (bot/attachments.py) and deliver them their platform's way."""
+
+    id: str
+    kind: str  # image | file
+    mime: str
+    name: str
+
+
+ATTACHMENT_KEY = "attachment"  # Rasa's own key of a bot utterance's attachment
+# how a transcript line names the file it showed the customer (agents' lines only): "[ảnh:<id>] " or "[tệp:<id>] "
+FILE_LINE = "[{label}:{id}] "
+FILE_LABELS = {"image": "ảnh", "file": "tệp"}
+
+
+def desk_file_message(text: str, agent: str, sent: SentFile) -> dict[str, Any]:
+    """An agent's picture or PDF: a bot event with the file in ``data.attachment`` and ``text`` as its caption."""
+    event = desk_message(text, agent=agent)
+    event["data"] = {ATTACHMENT_KEY: dict(sent)}
+    return event
+
+
+def file_of(message: Mapping[str, Any] | None) -> SentFile | None:
+    """The agent's file in a bot message (a channel's ``send_response`` message or an event's ``data``), if any."""
+    found = (message or {}).get(ATTACHMENT_KEY)
+    if not isinstance(found, Mapping) or not all(isinstance(found.get(k), str) for k in ("id", "kind", "mime", "name")):
+        return None
+    if found["kind"] not in ("image", "file"):
+        return None
+    return SentFile(id=found["id"], kind=found["kind"], mime=found["mime"], name=found["name"])
+
+
+def transcript_text(text: str, sent: SentFile | None) -> str:
+    """The transcript line of a bot message: its text, led by the file's id when it carried one."""
+    return text if sent is None else FILE_LINE.format(label=FILE_LABELS[sent["kind"]], id=sent["id"]) + text
+
+
 def sent_by_desk(metadata: Mapping[str, Any] | None) -> bool:
     """Whether a bot message's metadata marks it as the desk's (an agent's reply, a queue update, CSAT)."""
     return (metadata or {}).get(SOURCE_KEY) == DESK_SOURCE

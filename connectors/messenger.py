@@ -41,6 +41,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.database import database_url, engine_for
+from bot.handoff_protocol import file_of
 from bot.migrations import ensure_schema
 from bot.outbox import OutboxStore
 from bot.privacy import mask_id
@@ -55,6 +56,7 @@ from connectors.core import (
     take_turn,
     turned_away,
 )
+from connectors.files import read_file
 from connectors.guard import door_guard
 from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
 from connectors.outbox import Attempt, Outbox
@@ -185,6 +187,9 @@ def outbox_for(api: SendApi, engine: sa.engine.Engine) -> Outbox:
     """The channel's outbox: each stored part is one Send API message with its messaging type and tag."""
 
     async def send_part(psid: str, part: dict[str, Any]) -> Attempt:
+        if "file" in part:  # an agent's picture or PDF, read from the attachment store at each try
+            stored = await asyncio.to_thread(read_file, part["file"]["id"])
+            return await api.send_file(psid, stored, part["messaging_type"], part.get("tag"))
         return await api.send_message(psid, part["message"], part["messaging_type"], part.get("tag"))
 
     return Outbox(OutboxStore(engine), CHANNEL, send_part)
@@ -202,7 +207,14 @@ class MessengerOutput(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """Rasa addresses its tracker key (``fb:<psid>``); the Send API wants the PSID."""
-        await super().send_response(platform_id(self.name(), recipient_id), message)
+        sent = file_of(message)
+        psid = platform_id(self.name(), recipient_id)
+        if sent is None:
+            await super().send_response(psid, message)
+            return
+        extra = {"file": dict(sent)}  # an agent's file: one stored message, its caption and then the file
+        await self._deliver(psid, str(message.get("text") or ""), [], message.get("agent"), message.get("timestamp"),
+                            extra)  # fmt: skip
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._deliver(recipient_id, text, [], kwargs.get("agent"), kwargs.get("timestamp"))
@@ -213,8 +225,9 @@ class MessengerOutput(OutputChannel):
         await self._deliver(recipient_id, text, buttons, kwargs.get("agent"), kwargs.get("timestamp"))
 
     async def _deliver(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], agent: str | None, sent_at: float | None
-    ) -> None:
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], agent: str | None, sent_at: float | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
         """One stored message; ``sent_at`` (Rasa's timestamp of the bot event) ties it to the desk's transcript."""
         text, quick_replies = with_quick_replies(text or "", buttons)
         if agent:
@@ -233,6 +246,8 @@ class MessengerOutput(OutputChannel):
             if quick_replies and number == len(pieces):
                 message["quick_replies"] = quick_replies
             parts.append({"message": message, "messaging_type": messaging_type, "tag": tag})
+        if extra:
+            parts.append({**extra, "messaging_type": messaging_type, "tag": tag})
         if parts:
             await self.outbox.send(conversation, parts, sent_at)
 

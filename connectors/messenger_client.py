@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 
 from bot.privacy import mask_id, redact
+from connectors.files import MISSING_REASON, StoredFile
 from connectors.outbox import DELIVERED, Attempt, refused, retry_later
 
 logger = logging.getLogger(__name__)
@@ -110,10 +111,11 @@ def asked_wait(headers: Any) -> float:
 
 
 class SendApi:
-    """``POST {graph_url}/me/messages`` for one page, over one aiohttp session."""
+    """``POST {graph_url}/me/messages`` (and ``/me/message_attachments``) for one page, over one aiohttp session."""
 
     def __init__(self, graph_url: str, page_access_token: str, timeout: float = TIMEOUT_SECONDS) -> None:
         self._url = graph_url.rstrip("/") + "/me/messages"
+        self._upload_url = graph_url.rstrip("/") + "/me/message_attachments"
         self._token = page_access_token
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(3.0, timeout))
         self._session: aiohttp.ClientSession | None = None
@@ -138,6 +140,27 @@ class SendApi:
         error = await self._post(body)
         return DELIVERED if error is None else error.attempt()
 
+    async def send_file(
+        self, recipient_id: str, stored: StoredFile | None, messaging_type: str = "RESPONSE", tag: str | None = None
+    ) -> Attempt:
+        """An agent's picture or PDF: uploaded with the Attachment Upload API (``/me/message_attachments``,
+        multipart ``message`` + ``filedata``), then sent by its ``attachment_id``. Uploaded again on every try."""
+        if stored is None:
+            return refused("attachment:missing", MISSING_REASON)
+        kind = "image" if stored.kind == "image" else "file"
+        form = aiohttp.FormData()
+        form.add_field("message", json.dumps({"attachment": {"type": kind, "payload": {"is_reusable": False}}}))
+        form.add_field("filedata", stored.data, filename=stored.name, content_type=stored.mime)
+        uploaded: dict[str, Any] = {}
+        error = await self._post_once(form, self._upload_url, uploaded)
+        if error is None and not uploaded.get("attachment_id"):
+            error = SendError(None, message="upload answered without an attachment_id", status=200)
+        if error is not None:
+            _log(error, recipient_id)
+            return error.attempt()
+        message = {"attachment": {"type": kind, "payload": {"attachment_id": str(uploaded["attachment_id"])}}}
+        return await self.send_message(recipient_id, message, messaging_type, tag)
+
     async def sender_action(self, recipient_id: str, action: str) -> bool:
         """``typing_on``, ``typing_off`` or ``mark_seen``: best effort, never retried."""
         return await self._post({"recipient": {"id": recipient_id}, "sender_action": action}) is None
@@ -148,10 +171,17 @@ class SendApi:
             _log(error, body["recipient"]["id"])
         return error
 
-    async def _post_once(self, body: dict[str, Any]) -> SendError | None:
+    async def _post_once(
+        self, body: dict[str, Any] | aiohttp.FormData, url: str | None = None, answer: dict[str, Any] | None = None
+    ) -> SendError | None:
+        """None when Facebook took the request (its JSON answer put in ``answer``), else what went wrong."""
+        sent: dict[str, Any] = {"data": body} if isinstance(body, aiohttp.FormData) else {"json": body}
         try:
-            async with self._http().post(self._url, params={"access_token": self._token}, json=body) as reply:
+            async with self._http().post(url or self._url, params={"access_token": self._token}, **sent) as reply:
                 if reply.status < 400:
+                    if answer is not None:
+                        taken = await reply.json(content_type=None)
+                        answer.update(taken if isinstance(taken, dict) else {})
                     return None
                 try:
                     payload = await reply.json(content_type=None)

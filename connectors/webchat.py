@@ -6,7 +6,8 @@ Two things differ from ``rasa.core.channels.socketio.SocketIOInput``:
   session's room and replies sent later (an agent's) are lost. The session
   and message handlers are registered again here, awaiting it.
 - messages the desk sends (``message["agent"]``) keep the agent's name, so the
-  widget can show who is writing.
+  widget can show who is writing; an agent's picture or PDF comes with a link signed for this
+  customer (connectors/files.py), which the widget shows as an image or a download.
 - every message passes the door guard (connectors/guard.py): bursts per session and per
   client address, over-long messages answered politely without reaching the NLU, and
   engine.io packets over ``MAX_SOCKET_PACKET_BYTES`` refused by engine.io itself (its
@@ -37,10 +38,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.handoff_protocol import file_of
 from bot.paths import PROJECT_ROOT
 from bot.senders import namespaced, platform_id
 from bot.settings import current_settings
 from connectors.core import take_turn
+from connectors.files import ROUTE as FILE_ROUTE
+from connectors.files import customer_file, link_for
 from connectors.guard import MAX_SENDER_CHARS, MAX_SOCKET_PACKET_BYTES, door_guard, limit_request_size
 
 logger = logging.getLogger(__name__)
@@ -85,6 +89,10 @@ class WebChatOutput(SocketIOOutput):
         payload: dict[str, Any] = {
             "text": message.get("text", ""), "agent": message["agent"], "timestamp": message.get("timestamp"),
         }  # fmt: skip
+        sent = file_of(message)
+        if sent is not None:  # an agent's picture or PDF: a link signed for this customer alone
+            path = link_for(sent["id"], namespaced(WebChatInput.name(), recipient_id))
+            payload["attachment"] = {"kind": sent["kind"], "name": sent["name"], "path": path}
         if message.get("buttons"):
             payload["quick_replies"] = [
                 {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in message["buttons"]
@@ -150,6 +158,7 @@ class WebChatInput(SocketIOInput):
             return await response.file(path, mime_type=content_type, headers={"Cache-Control": "no-cache"})
 
         webhook.add_route(widget_file, "/<name>", methods=["GET"])
+        webhook.add_route(customer_file, FILE_ROUTE, methods=["GET"])  # agents' pictures, by signed link
         return webhook
 
     def _client_address(self, sid: str) -> str | None:

@@ -39,6 +39,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.database import database_url, engine_for
+from bot.handoff_protocol import file_of
 from bot.migrations import ensure_schema
 from bot.outbox import OutboxStore
 from bot.privacy import mask_id
@@ -53,6 +54,7 @@ from connectors.core import (
     take_turn,
     turned_away,
 )
+from connectors.files import read_file
 from connectors.guard import door_guard
 from connectors.outbox import Attempt, Outbox
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
@@ -137,9 +139,11 @@ class ChoiceStore:
 
 
 def outbox_for(client: ZaloClient, engine: sa.engine.Engine) -> Outbox:
-    """The channel's outbox: each stored part is one consultation text."""
+    """The channel's outbox: each stored part is one consultation text, or an agent's file to upload and send."""
 
     async def send_part(user_id: str, part: dict[str, Any]) -> Attempt:
+        if "file" in part:  # an agent's picture or PDF, read from the attachment store at each try
+            return await client.send_file(user_id, await asyncio.to_thread(read_file, part["file"]["id"]))
         return await client.send_text(user_id, str(part["text"]))
 
     return Outbox(OutboxStore(engine), "zalo", send_part)
@@ -158,8 +162,19 @@ class ZaloOutput(OutputChannel):
         self._text_limit = text_limit
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        """Rasa addresses its tracker key (``zalo:<user id>``); the OA API wants the user id."""
-        await super().send_response(platform_id(self.name(), recipient_id), message)
+        """Rasa addresses its tracker key (``zalo:<user id>``); the OA API wants the user id. An agent's file
+        leaves as one stored message: its caption, then the file."""
+        sent = file_of(message)
+        if sent is None:
+            await super().send_response(platform_id(self.name(), recipient_id), message)
+            return
+        text = str(message.get("text") or "")
+        if message.get("agent"):
+            text = f"{message['agent']}: {text}"
+        parts: list[dict[str, Any]] = [{"text": part} for part in split_text(text, self._text_limit)]
+        parts.append({"file": dict(sent)})
+        user_id = platform_id(self.name(), recipient_id)
+        await self._outbox.send(namespaced(self.name(), user_id), parts, message.get("timestamp"))
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """One stored message of one or more parts; ``timestamp`` (Rasa's, of the bot event) ties it to the

@@ -1,4 +1,4 @@
-"""Zalo Official Account API: consultation (CS) text messages and the OA token pair.
+"""Zalo Official Account API: consultation (CS) messages (texts, agents' pictures and PDFs) and the OA token pair.
 
 Zalo answers errors with HTTP 200 and a non-zero ``error`` in the body, so every
 reply is read. An OA access token lives about 25 hours; the refresh token that
@@ -25,8 +25,9 @@ import dataclasses
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -39,6 +40,7 @@ from bot.migrations import ensure_schema
 from bot.privacy import mask_id
 from bot.schema import zalo_tokens_table as tokens_table
 from bot.settings import current_settings
+from connectors.files import MISSING_REASON, StoredFile, fitted_image
 from connectors.outbox import DELIVERED, Attempt, refused, retry_later
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,9 @@ TOKEN_REFUSED = "Mã truy cập Zalo OA hết hiệu lực và không làm mới
 TOKEN_NOT_REFRESHED = "Chưa làm mới được mã truy cập Zalo OA."
 RATE_LIMITED_REASON = "Zalo đang giới hạn số tin OA được gửi mỗi phút."
 UNREACHED_REASON = "Không kết nối được tới Zalo."
+FILE_TOO_LARGE = "Zalo chỉ nhận tệp PDF tới {mb} MB."
+# each kind's upload API and the key of what it answers, which the message then names
+UPLOADS = {"image": ("/v2.0/oa/upload/image", "attachment_id"), "file": ("/v2.0/oa/upload/file", "token")}
 EXPIRY_MARGIN_SECONDS = 60  # refresh a little before Zalo would refuse the token
 LEASE_POLL_SECONDS = 0.2
 
@@ -82,6 +87,9 @@ class ZaloConfig:
     text_limit: int = 2000
     max_age_seconds: float = 300.0
     rate_limit_wait_seconds: float = 1.0
+    # what the upload APIs take, as community clients report it (JPG/PNG up to 1 MB, PDF up to 5 MB; unconfirmed)
+    image_limit_bytes: int = 1024 * 1024
+    file_limit_bytes: int = 5 * 1024 * 1024
     timeout_seconds: float = 10.0
 
     @property
@@ -295,12 +303,32 @@ class ZaloClient:
 
     async def send_text(self, user_id: str, text: str) -> Attempt:
         """Delivers one text (at most ``text_limit`` characters); how it went, for the outbox to retry or not."""
+        return await self._deliver(user_id, partial(self._post_message, user_id=user_id, message={"text": text}))
+
+    async def send_file(self, user_id: str, stored: StoredFile | None) -> Attempt:
+        """An agent's picture or PDF: uploaded (``/v2.0/oa/upload/image`` → ``attachment_id``, ``.../file`` →
+        ``token``), then sent as a media template or a file attachment. Uploaded again on every try: what
+        Zalo keeps of a failed try is not known."""
+        if stored is None:
+            return refused("attachment:missing", MISSING_REASON)
+        if stored.kind == "image":
+            data, mime = await asyncio.to_thread(fitted_image, stored.data, self._config.image_limit_bytes)
+            name = stored.name.rsplit(".", 1)[0] + (".png" if mime == "image/png" else ".jpg")
+        elif stored.mime == "application/pdf" and len(stored.data) <= self._config.file_limit_bytes:
+            data, mime, name = stored.data, stored.mime, stored.name
+        else:
+            return refused("zalo:file-too-large", FILE_TOO_LARGE.format(mb=self._config.file_limit_bytes // 2**20))
+        upload = Upload(stored.kind, data, mime, name)
+        return await self._deliver(user_id, partial(self._upload_and_send, user_id=user_id, upload=upload))
+
+    async def _deliver(self, user_id: str, call: Callable[[str], Awaitable[int]]) -> Attempt:
+        """``call`` with a working access token (refreshed once when Zalo refuses it); its outcome as an attempt."""
         try:
             tokens = await self._usable_tokens()
-            error = await self._post_text(tokens.access_token, user_id, text)
+            error = await call(tokens.access_token)
             if error in TOKEN_ERRORS:
                 tokens = await self._refresh(tokens)
-                error = await self._post_text(tokens.access_token, user_id, text)
+                error = await call(tokens.access_token)
         except NoTokenError as missing:
             if missing.permanent:
                 return refused("zalo:token", TOKEN_REFUSED)
@@ -319,26 +347,44 @@ class ZaloClient:
             return refused(f"zalo:{error}", TOKEN_REFUSED)
         return refused(f"zalo:{error}", REFUSALS.get(error, f"Zalo từ chối tin nhắn (mã lỗi {error})."))
 
-    async def _post_text(self, access_token: str, user_id: str, text: str) -> int:
+    async def _upload_and_send(self, access_token: str, *, user_id: str, upload: "Upload") -> int:
+        """Zalo's error code of the upload, or else of the message that shows the uploaded file."""
+        path, key = UPLOADS[upload.kind]
+        form = aiohttp.FormData()
+        form.add_field("file", upload.data, filename=upload.name, content_type=upload.mime)
+        answer = await self._post(path, access_token, data=form)
+        error, reference = _error_of(answer), str((answer.get("data") or {}).get(key) or "")
+        if error or not reference:
+            return error or INVALID_PARAMETER
+        if upload.kind == "image":
+            element = {"media_type": "image", "attachment_id": reference}
+            attachment = {"type": "template", "payload": {"template_type": "media", "elements": [element]}}
+        else:
+            attachment = {"type": "file", "payload": {"token": reference}}
+        return await self._post_message(access_token, user_id=user_id, message={"attachment": attachment})
+
+    async def _post_message(self, access_token: str, *, user_id: str, message: dict[str, Any]) -> int:
         """Zalo's error code (0 on success); ``UnreachedError`` when the request itself failed."""
-        body = {"recipient": {"user_id": user_id}, "message": {"text": text}}
+        body = {"recipient": {"user_id": user_id}, "message": message}
+        return _error_of(await self._post("/v3.0/oa/message/cs", access_token, json=body))
+
+    async def _post(self, path: str, access_token: str, **body: Any) -> dict[str, Any]:
+        """Zalo's JSON answer to a POST; ``UnreachedError`` when there is none to read."""
         try:
             async with self._http().post(
-                f"{self._config.api_url.rstrip('/')}/v3.0/oa/message/cs", json=body,
-                headers={"access_token": access_token},
-            ) as reply:  # fmt: skip
+                f"{self._config.api_url.rstrip('/')}{path}", headers={"access_token": access_token}, **body
+            ) as reply:
                 if reply.status != 200:
-                    logger.warning("zalo: message API answered HTTP %s", reply.status)
+                    logger.warning("zalo: %s answered HTTP %s", path, reply.status)
                     raise UnreachedError(f"http:{reply.status}")
                 answer = await reply.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:  # not TimeoutError before 3.11
-            logger.warning("zalo: message API unreachable (%s)", type(error).__name__)
+            logger.warning("zalo: %s unreachable (%s)", path, type(error).__name__)
             raise UnreachedError("network") from None
-        try:
-            return int(answer.get("error", 0))
-        except (AttributeError, TypeError, ValueError):
-            logger.warning("zalo: message API answered something unexpected")
-            raise UnreachedError("zalo:unreadable") from None
+        if not isinstance(answer, dict):
+            logger.warning("zalo: %s answered something unexpected", path)
+            raise UnreachedError("zalo:unreadable")
+        return answer
 
     async def _usable_tokens(self) -> Tokens:
         tokens = await asyncio.to_thread(self._tokens.load)
@@ -413,3 +459,21 @@ class ZaloClient:
             expires_at = None
         logger.info("zalo: access token refreshed")
         return Tokens(str(answer["access_token"]), str(answer["refresh_token"]), expires_at)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it goes to Zalo's upload API."""
+
+    kind: str  # image | file
+    data: bytes
+    mime: str
+    name: str
+
+
+def _error_of(answer: dict[str, Any]) -> int:
+    try:
+        return int(answer.get("error", 0))
+    except (TypeError, ValueError):
+        logger.warning("zalo: an answer with an unreadable error code")
+        raise UnreachedError("zalo:unreadable") from None

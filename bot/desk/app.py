@@ -14,12 +14,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
+from bot.attachments import attachment_store
 from bot.database import project_engine
 from bot.desk.accounts import AccountStore, ensure_first_admin
 from bot.desk.api import api
 from bot.desk.canned_routes import canned_routes
 from bot.desk.console import KDF_SLOTS, console
 from bot.desk.event_consumer import EventConsumer
+from bot.desk.files_out import files_out
 from bot.desk.hours import DeskConfigFile
 from bot.desk.label_routes import label_routes
 from bot.desk.live import live_hub
@@ -82,6 +84,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.blueprint(console)
     app.blueprint(canned_routes)
     app.blueprint(label_routes)
+    app.blueprint(files_out)  # agents' pictures and PDFs to the customer
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -111,6 +114,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
         queue = HandoffQueue(engine)
         hub = live_hub(settings)  # shared with the other desk instances when there are several
         await hub.start()
+        app.ctx.attachments = attachment_store(engine, settings)
         app.ctx.desk = Desk(queue, accounts, TicketStore(engine), rasa, config_file, hub)
         app.ctx.event_consumer = None
         if settings.events_via_rabbitmq:  # the scaled stack: Rasa's events wait in RabbitMQ while the desk is down

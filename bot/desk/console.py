@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from bot.client_address import client_address
 from bot.desk import texts
 from bot.desk.accounts import ADMIN, SESSION_IDLE, Agent, Session
+from bot.desk.file_lines import with_file
 from bot.desk.labels import LabelStore, distinct
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
 from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
@@ -330,7 +331,9 @@ def _undelivered(request: Request, handoff: Handoff) -> dict[float, Delivery]:
 
 
 def _with_delivery(line: dict[str, Any], undelivered: dict[float, Delivery]) -> dict[str, Any]:
-    """A transcript line with its ``delivery`` when the customer has not got it (only what was sent to them)."""
+    """A transcript line with its ``delivery`` when the customer has not got it (only what was sent to them), and
+    the agent's file it carried."""
+    line = with_file(line)
     found = None if line["role"] in (CUSTOMER, NOTE) else undelivered.get(line_key(line["sent_at"]))
     if found is None:
         return line

@@ -31,11 +31,15 @@ from bot.handoff_protocol import (
     HandoffAnswer,
     HandoffRequest,
     Mood,
+    SentFile,
     agent_of,
     ask_callback_phone_events,
+    desk_file_message,
     desk_message,
+    file_of,
     leaves_queue,
     resume_events,
+    transcript_text,
 )
 from bot.observability.metrics import desk_metrics
 from bot.support import issue_type_or_fallback
@@ -135,6 +139,8 @@ class Desk:
             return
         author = agent_of(event.get("metadata"))
         role = CUSTOMER if kind == "user" else AGENT if author else BOT
+        if role == AGENT:  # an agent's file: the line names it, as when the desk recorded it itself
+            text = transcript_text(text, file_of(event.get("data")))
         sent_at = float(event.get("timestamp") or _now().timestamp())
         if role == CUSTOMER and handoff.status == WAITING and leaves_queue(text):
             self._record(handoff.id, role, text, sent_at)
@@ -177,7 +183,8 @@ class Desk:
         for event in events:
             if event.get("event") == "bot":
                 author = agent_of(event["metadata"])
-                self._record(handoff.id, AGENT if author else BOT, event["text"], event["timestamp"], author)
+                text = transcript_text(event["text"], file_of(event.get("data")) if author else None)
+                self._record(handoff.id, AGENT if author else BOT, text, event["timestamp"], author)
 
     async def claim(self, handoff_id: int, agent: Agent) -> Handoff:
         if not self.queue.claim(handoff_id, agent.username):
@@ -204,6 +211,20 @@ class Desk:
             await self._say(handoff, [desk_message(text, agent=agent.display_name)])
         except RasaUnavailableError as error:
             raise DeskError("Chưa gửi được tin nhắn tới khách (máy chủ bot không phản hồi). Thử lại nhé.") from error
+        self.queue.mark_first_reply(handoff_id)
+
+    def owned(self, handoff_id: int, agent: Agent) -> Handoff:
+        """The conversation if ``agent`` has it now; ``DeskError`` otherwise (checked before a file is kept)."""
+        return self._own(handoff_id, agent)
+
+    async def send_file(self, handoff_id: int, agent: Agent, sent: SentFile, caption: str = "") -> None:
+        """An agent's stored picture or PDF, sent on the customer's channel with ``caption`` (or its name)."""
+        caption = caption.strip()[:MAX_REPLY] or texts.file_caption(sent["kind"], sent["name"])
+        handoff = self._own(handoff_id, agent)
+        try:
+            await self._say(handoff, [desk_file_message(caption, agent.display_name, sent)])
+        except RasaUnavailableError as error:
+            raise DeskError("Chưa gửi được tệp tới khách (máy chủ bot không phản hồi). Thử lại nhé.") from error
         self.queue.mark_first_reply(handoff_id)
 
     async def note(self, handoff_id: int, agent: Agent, text: str) -> None:

@@ -105,3 +105,8 @@ SLOT_LABELS = {
     "phone": "Số điện thoại",
     "email": "Email",
 }
+
+
+def file_caption(kind: str, name: str) -> str:
+    """What the customer reads with an agent's file sent without a caption."""
+    return f"Gửi bạn {'ảnh' if kind == 'image' else 'tệp'} {name}"

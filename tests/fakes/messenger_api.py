@@ -15,6 +15,13 @@ The Send API follows the Messenger Platform documentation:
   builds (``{"object": "page", "entry": [{"id", "time", "messaging": [...]}]}``) and their
   ``X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app secret>``.
 
+- Attachment Upload API, https://developers.facebook.com/docs/messenger-platform/reference/attachment-upload-api :
+  ``POST /{version}/me/message_attachments?access_token=…`` as multipart form data, ``message`` =
+  ``{"attachment": {"type": "image"|"file"|…, "payload": {"is_reusable"}}}`` and the bytes in ``filedata``
+  (at most 25 MB, https://developers.facebook.com/docs/messenger-platform/send-messages/saving-assets) →
+  ``{"attachment_id"}``. A message then sends it with ``message.attachment`` ``{"type", "payload":
+  {"attachment_id"}}``; an id this page never uploaded, or of another type, is an invalid parameter.
+
 Wrong input is answered as Facebook does (code 100, invalid parameter; code 190 for a wrong token);
 ``fail_next`` makes it answer the documented errors: rate limit (613, optionally with a ``Retry-After``),
 invalid token (190), person unavailable (551), outside the messaging window (10 / 2018278), a temporary
@@ -23,6 +30,8 @@ page, say); ``hang_seconds`` makes it slow. Error codes:
 https://developers.facebook.com/docs/messenger-platform/send-messages/send-api/error-codes
 """
 
+import email.parser
+import email.policy
 import hashlib
 import hmac
 import json
@@ -48,13 +57,15 @@ USER_UNAVAILABLE = (551, 1545041, "OAuthException", "This person isn't available
 OUTSIDE_WINDOW = (10, 2018278, "OAuthException", "(#10) This message is sent outside of allowed window.")
 TEMPORARY = (2, None, "OAuthException", "An unexpected error has occurred. Please retry your request later.")
 SERVER_ERRORS = {1, 2, 1200}  # answered with HTTP 500
+ATTACHMENT_TYPES = {"image", "audio", "video", "file"}
+MAX_ATTACHMENT = 25 * 1024 * 1024
 
 
 def invalid(message: str) -> tuple[int, None, str, str]:
     return 100, None, "OAuthException", f"(#100) {message}"
 
 
-def problem(body: Any) -> str | None:
+def problem(body: Any, uploads: dict[str, tuple[str, bytes]] | None = None) -> str | None:
     """What is wrong with a Send API body, in the Graph API's words, or None."""
     if not isinstance(body, dict) or not isinstance(body.get("recipient"), dict) or not body["recipient"].get("id"):
         return "param recipient must be non-empty."
@@ -69,6 +80,13 @@ def problem(body: Any) -> str | None:
     if "tag" in body and body["tag"] not in TAGS:
         return "param tag must be a valid message tag"
     message = body.get("message")
+    if isinstance(message, dict) and "attachment" in message:
+        attachment = message["attachment"] if isinstance(message["attachment"], dict) else {}
+        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        found = (uploads or {}).get(str(payload.get("attachment_id")))
+        if found is None or found[0] != attachment.get("type"):
+            return "param message[attachment][payload][attachment_id] must be an attachment uploaded by this page"
+        return None
     if not isinstance(message, dict) or not isinstance(message.get("text"), str) or not message["text"]:
         return "param message must have a non-empty text"
     if len(message["text"]) > 2000:
@@ -97,6 +115,8 @@ class FakeMessengerApi(LoopbackServer):
         self._accepted: list[dict[str, Any]] = []
         self._failures: list[tuple[tuple[int, int | None, str, str], float | None]] = []
         self._failing: dict[str, tuple[int, int | None, str, str]] = {}
+        self.uploads: dict[str, tuple[str, bytes]] = {}  # attachment id -> (type, bytes)
+        self._upload_failures: list[tuple[int, int | None, str, str]] = []
         self._lock = threading.Lock()
         super().__init__()
 
@@ -120,6 +140,21 @@ class FakeMessengerApi(LoopbackServer):
             else:
                 self._failing[psid] = error
 
+    def fail_next_upload(self, error: tuple[int, int | None, str, str], times: int = 1) -> None:
+        """The next ``times`` uploads get ``error`` (e.g. ``TEMPORARY``)."""
+        with self._lock:
+            self._upload_failures.extend([error] * times)
+
+    def attachments(self, psid: str) -> list[tuple[str, bytes]]:
+        """(type, bytes) of every attachment sent to ``psid``, in order."""
+        with self._lock:
+            uploads = dict(self.uploads)
+        return [
+            uploads[body["message"]["attachment"]["payload"]["attachment_id"]]
+            for body in self.messages(psid)
+            if "attachment" in body["message"]
+        ]
+
     def sent(self, psid: str) -> list[dict[str, Any]]:
         """Accepted request bodies for ``psid``, messages and sender actions, in order."""
         with self._lock:
@@ -129,12 +164,12 @@ class FakeMessengerApi(LoopbackServer):
         return [body for body in self.sent(psid) if "message" in body]
 
     def texts(self, psid: str) -> list[str]:
-        return [body["message"]["text"] for body in self.messages(psid)]
+        return [body["message"]["text"] for body in self.messages(psid) if "text" in body["message"]]
 
     def texts_to_anyone(self) -> list[str]:
         """Every accepted message's text, whoever it went to."""
         with self._lock:
-            return [body["message"]["text"] for body in self._accepted if "message" in body]
+            return [body["message"]["text"] for body in self._accepted if "text" in body.get("message", {})]
 
     def actions(self, psid: str) -> list[str]:
         return [body["sender_action"] for body in self.sent(psid) if "sender_action" in body]
@@ -162,7 +197,9 @@ class FakeMessengerApi(LoopbackServer):
             body = json.loads(raw)
         except ValueError:
             return _error(invalid("request body must be JSON"))
-        wrong = problem(body)
+        with self._lock:
+            uploads = dict(self.uploads)
+        wrong = problem(body, uploads)
         if wrong:
             return _error(invalid(wrong))
         with self._lock:
@@ -175,6 +212,28 @@ class FakeMessengerApi(LoopbackServer):
             return 200, {"recipient_id": body["recipient"]["id"]}, {}
         return 200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_{uuid.uuid4().hex}"}, {}
 
+    def _upload(self, query: dict[str, list[str]], content_type: str, raw: bytes) -> tuple[int, dict[str, Any], dict]:
+        with self._lock:
+            self.calls += 1
+        if query.get("access_token") != [self.access_token]:
+            return _error(INVALID_TOKEN)
+        fields = _multipart(content_type, raw)
+        try:
+            attachment = json.loads(fields.get("message", b"{}"))["attachment"]
+        except (ValueError, KeyError, TypeError):
+            return _error(invalid("param message must be JSON with an attachment"))
+        data = fields.get("filedata")
+        if not isinstance(attachment, dict) or attachment.get("type") not in ATTACHMENT_TYPES:
+            return _error(invalid("param message[attachment][type] must be one of {image, audio, video, file}"))
+        if not data or len(data) > MAX_ATTACHMENT:
+            return _error(invalid("param filedata must be a file of at most 25 MB"))
+        with self._lock:
+            if self._upload_failures:
+                return _error(self._upload_failures.pop(0))
+            attachment_id = str(uuid.uuid4().int)[:16]
+            self.uploads[attachment_id] = (attachment["type"], data)
+        return 200, {"attachment_id": attachment_id}, {}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
 
@@ -185,7 +244,10 @@ class FakeMessengerApi(LoopbackServer):
             def do_POST(self) -> None:
                 url = urlsplit(self.path)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if url.path != f"/{api.version}/me/messages":
+                if url.path == f"/{api.version}/me/message_attachments":
+                    content_type = self.headers.get("Content-Type", "")
+                    status, payload, headers = api._upload(parse_qs(url.query), content_type, raw)
+                elif url.path != f"/{api.version}/me/messages":
                     status, payload, headers = _error((803, None, "OAuthException", "(#803) Unknown path"))
                 else:
                     status, payload, headers = api._answer(parse_qs(url.query), raw)
@@ -259,3 +321,16 @@ def webhook_post(page_id: str, *entries: list[dict]) -> bytes:
 def signature(app_secret: str, raw: bytes) -> str:
     """The X-Hub-Signature-256 value Facebook sends with ``raw``."""
     return "sha256=" + hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, bytes]:
+    """The fields of a multipart/form-data body, by name."""
+    if not content_type.startswith("multipart/form-data"):
+        return {}
+    parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
+    return {
+        str(part.get_param("name", header="content-disposition")): part.get_payload(decode=True)
+        for part in parsed.iter_parts()
+    }

@@ -14,6 +14,15 @@ Follows the formats of Zalo's documentation and of open-source clients:
   and rotates. A refused refresh answers ``{"error", "error_name", "error_description"}`` (codes as community
   clients report them, e.g. -14014; unconfirmed).
 
+- upload image: ``POST /v2.0/oa/upload/image``, header ``access_token``, multipart field ``file`` (JPG or PNG, at
+  most 1 MB) → ``{"error": 0, "data": {"attachment_id"}}``; upload file: ``POST /v2.0/oa/upload/file`` (PDF, DOC,
+  DOCX, at most 5 MB) → ``{"error": 0, "data": {"token"}}`` (zaloplatform/zalo-java-sdk ``UploadImage.java``,
+  ``v3/UploadFile.java``; the limits as community clients state them). A consultation message then shows the
+  upload: ``message.attachment`` ``{"type": "template", "payload": {"template_type": "media", "elements":
+  [{"media_type": "image", "attachment_id"}]}}`` (``v3/SendImageCSMessage.java``, with ``url`` there) or
+  ``{"type": "file", "payload": {"token"}}`` (``v3/SendFileCSMessage.java``); an id this OA never uploaded, or
+  a file over its limit, is an invalid parameter (-201).
+
 Rotating the pair here also invalidates the previous access token, so a delivered message proves the new one
 was used. Texts longer than Zalo's 2,000 characters are refused like any invalid parameter.
 
@@ -22,6 +31,8 @@ Failures a test can ask for: ``fail_next`` (error codes for the next sends, whoe
 (HTTP statuses, e.g. 502, answered before any error code) and ``hang_seconds``.
 """
 
+import email.parser
+import email.policy
 import json
 import secrets
 import threading
@@ -35,6 +46,9 @@ from bot.sandbox import eventually
 from tests.fakes.loopback import LoopbackServer
 
 MAX_TEXT = 2000
+IMAGE_LIMIT, FILE_LIMIT = 1024 * 1024, 5 * 1024 * 1024
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+FILE_MAGIC = (b"%PDF-", b"\xd0\xcf\x11\xe0", b"PK\x03\x04")  # PDF, DOC, DOCX
 INVALID_TOKEN, EXPIRED_TOKEN, NOT_INTERACTING, RATE_LIMITED, INVALID_PARAMETER = -216, -220, -230, -32, -201
 NOT_FOLLOWER = -213
 ERROR_NAMES = {
@@ -63,6 +77,9 @@ class FakeZaloApi(LoopbackServer):
         self.refresh_calls = 0
         self.messages: dict[str, list[str]] = {}
         self.sends: list[tuple[str, int]] = []  # (user id, error) for every message request
+        self.uploads: dict[str, tuple[str, bytes]] = {}  # attachment id or file token -> (kind, bytes)
+        self.media: dict[str, list[tuple[str, bytes]]] = {}  # user id -> (kind, bytes) of each picture/file shown
+        self.fail_uploads_next: list[int] = []  # HTTP statuses the next uploads answer with (e.g. 502)
         self._lock = threading.Lock()
         super().__init__()
 
@@ -95,6 +112,9 @@ class FakeZaloApi(LoopbackServer):
     def _send_message(self, access_token: str, body: dict) -> dict:
         recipient = str((body.get("recipient") or {}).get("user_id") or "")
         text = (body.get("message") or {}).get("text")
+        shown = self._uploaded(body.get("message") or {})
+        if shown is not None and text is None:
+            text = ""  # a picture or file alone
         with self._lock:
             if access_token != self.access_token:
                 error, name = INVALID_TOKEN, "Access token is invalid"
@@ -105,17 +125,62 @@ class FakeZaloApi(LoopbackServer):
             elif recipient in self.fail_for:
                 error = self.fail_for[recipient]
                 name = ERROR_NAMES.get(error, "Failure requested by the test")
-            elif not recipient or not isinstance(text, str) or not text or len(text) > MAX_TEXT:
+            elif not recipient or not isinstance(text, str) or len(text) > MAX_TEXT or not (text or shown):
                 error, name = INVALID_PARAMETER, "Parameters are invalid"
+            elif shown is False:
+                error, name = INVALID_PARAMETER, "Attachment is invalid"
             elif recipient in self.unreachable_users:
                 error, name = NOT_INTERACTING, "User has not interacted with the OA in the last 7 days"
             else:
                 error, name = 0, "Success"
-                self.messages.setdefault(recipient, []).append(text)
+                if text:
+                    self.messages.setdefault(recipient, []).append(text)
+                if shown:
+                    self.media.setdefault(recipient, []).append(shown)
             self.sends.append((recipient, error))
         if error:
             return {"error": error, "message": name}
         return {"error": 0, "message": "Success", "data": {"message_id": uuid.uuid4().hex, "user_id": recipient}}
+
+    def _uploaded(self, message: dict) -> tuple[str, bytes] | bool | None:
+        """What a message's attachment shows: an upload of this OA, None without one, False when it names none."""
+        attachment = message.get("attachment")
+        if not isinstance(attachment, dict):
+            return None
+        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        if attachment.get("type") == "file":
+            reference, kind = payload.get("token"), "file"
+        elif attachment.get("type") == "template" and payload.get("template_type") == "media":
+            elements = payload.get("elements") if isinstance(payload.get("elements"), list) else []
+            element = elements[0] if len(elements) == 1 and isinstance(elements[0], dict) else {}
+            reference, kind = element.get("attachment_id"), "image"
+            if element.get("media_type") != "image":
+                return False
+        else:
+            return False
+        with self._lock:
+            found = self.uploads.get(str(reference))
+        return found if found is not None and found[0] == kind else False
+
+    def _upload(self, access_token: str, kind: str, content_type: str, raw: bytes) -> dict:
+        with self._lock:
+            if access_token != self.access_token:
+                return {"error": INVALID_TOKEN, "message": "Access token is invalid"}
+            if access_token in self.expired_tokens:
+                return {"error": EXPIRED_TOKEN, "message": "Access token has expired"}
+        data = _multipart_file(content_type, raw, "file")
+        limit, magic = (IMAGE_LIMIT, IMAGE_MAGIC) if kind == "image" else (FILE_LIMIT, FILE_MAGIC)
+        if data is None or not data.startswith(magic) or len(data) > limit:
+            return {"error": INVALID_PARAMETER, "message": "File is invalid: wrong type or too large"}
+        reference = secrets.token_hex(12)
+        with self._lock:
+            self.uploads[reference] = (kind, data)
+        key = "attachment_id" if kind == "image" else "token"
+        return {"error": 0, "message": "Success", "data": {key: reference}}
+
+    def media_to(self, user_id: str) -> list[tuple[str, bytes]]:
+        with self._lock:
+            return list(self.media.get(user_id, []))
 
     def _refresh(self, secret_key: str, form: dict[str, str]) -> dict:
         time.sleep(self.refresh_delay)
@@ -168,6 +233,15 @@ class FakeZaloApi(LoopbackServer):
                     except ValueError:
                         body = {}
                     self._send(200, api._send_message(self.headers.get("access_token", ""), body))
+                elif self.path in ("/v2.0/oa/upload/image", "/v2.0/oa/upload/file"):
+                    with api._lock:
+                        status = api.fail_uploads_next.pop(0) if api.fail_uploads_next else 200
+                    if status != 200:
+                        self._send(status, {"error": "Bad Gateway"})
+                        return
+                    kind = "image" if self.path.endswith("image") else "file"
+                    content_type = self.headers.get("Content-Type", "")
+                    self._send(200, api._upload(self.headers.get("access_token", ""), kind, content_type, raw))
                 elif self.path == "/v4/oa/access_token":
                     form = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
                     self._send(200, api._refresh(self.headers.get("secret_key", ""), form))
@@ -175,3 +249,16 @@ class FakeZaloApi(LoopbackServer):
                     self._send(404, {"error": INVALID_PARAMETER, "message": "Unknown endpoint"})
 
         return Handler
+
+
+def _multipart_file(content_type: str, raw: bytes, field: str) -> bytes | None:
+    """The bytes of the multipart/form-data field ``field``, or None."""
+    if not content_type.startswith("multipart/form-data"):
+        return None
+    parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
+    for part in parsed.iter_parts():
+        if part.get_param("name", header="content-disposition") == field:
+            return part.get_payload(decode=True)
+    return None

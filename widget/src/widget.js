@@ -83,10 +83,29 @@
     store.setItem(historyKey, JSON.stringify(history));
   }
 
+  // an agent's picture or PDF: a link the bot server signed for this session (connectors/files.py)
+  const FILE_PATH = /^files\/[0-9a-f]{32}\?e=\d+&s=[0-9a-f]{64}$/;
+  function fileView(file) {
+    if (!file || !FILE_PATH.test(file.path || "")) return null;
+    const link = element("a", "cskh-file", file.kind === "image" ? undefined : `📄 ${file.name}`);
+    link.href = `${files}/${file.path}`;
+    link.target = "_blank";
+    link.rel = "noopener";
+    if (file.kind === "image") {
+      const image = element("img", "cskh-image");
+      image.src = link.href;
+      image.alt = file.name;
+      link.append(image);
+    }
+    return link;
+  }
+
   function render(entry) {
     const item = element("li", `cskh-msg cskh-${entry.from}`);
     if (entry.from === "agent") item.append(element("span", "cskh-who", `Nhân viên ${entry.agent}`));
     item.append(element("span", "cskh-text", entry.text));
+    const file = fileView(entry.file);
+    if (file) item.append(file);
     list.append(item);
     list.scrollTop = list.scrollHeight;
   }
@@ -117,7 +136,7 @@
       if (message.timestamp > since) store.setItem(sinceKey, String(message.timestamp));
     }
     const entry = message.agent
-      ? { from: "agent", agent: message.agent, text: message.text, ts: message.timestamp }
+      ? { from: "agent", agent: message.agent, text: message.text, ts: message.timestamp, file: message.attachment }
       : { from: "bot", text: message.text, ts: message.timestamp };
     remember(entry);
     render(entry);

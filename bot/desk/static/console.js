@@ -140,8 +140,9 @@ function addMessage(message) {
     : message.role === "note" ? `Ghi chú nội bộ · ${message.author}` : message.author;
   const item = element("li", `msg ${message.role}`);
   item.dataset.id = message.id;
-  item.append(element("span", "who", who), element("span", "text", message.text),
-              element("time", "", clock(message.sent_at)));
+  item.append(element("span", "who", who), element("span", "text", message.text));
+  if (message.file && window.cskhSentFile) item.append(window.cskhSentFile(message.file));  // files_out.js
+  item.append(element("time", "", clock(message.sent_at)));
   showDelivery(item, message.delivery);
   list.append(item);
   if (follow) showNewest(list);
