@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from bot.client_address import client_address
 from bot.desk import texts
 from bot.desk.accounts import ADMIN, SESSION_IDLE, Agent, Session
+from bot.desk.customer import customer_panel
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
 from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
 from bot.desk.service import DeskError
@@ -371,6 +372,8 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
         slots=slots, reason=texts.REASON_LABELS.get(handoff.reason, handoff.reason), mood=_mood(handoff),
         mine=handoff.status == "active" and handoff.claimed_by == session.agent.username,
         waiting=handoff.status == WAITING,
+        customer=await asyncio.to_thread(customer_panel, request.app.ctx.engine, request.app.ctx.orders, handoff,
+                                         session.agent),
     )  # fmt: skip
 
 
