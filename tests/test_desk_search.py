@@ -197,6 +197,8 @@ def test_percent_and_underscore_are_literal(seeded, lan) -> None:
 def test_short_queries_and_strangers_are_refused(seeded, lan) -> None:
     short = lan.http.get(f"{seeded.server.url}/search", params={"q": " x "}, timeout=10)
     assert short.status_code == 400 and "ít nhất 2 ký tự" in short.text and 'id="results"' not in short.text
+    long = lan.http.get(f"{seeded.server.url}/search", params={"q": "hoàn tiền " * 20, "limit": "9999"}, timeout=10)
+    assert long.status_code == 400 and "dài quá 100 ký tự" in long.text
     url = f"{seeded.server.url}/search"
     anonymous = requests.get(url, params={"q": "0912345678"}, allow_redirects=False, timeout=10)
     assert anonymous.status_code == 302 and anonymous.headers["Location"] == "/login"
