@@ -20,6 +20,23 @@ def mask_phone(phone: str) -> str:
     return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
 
 
+def phone_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds something written like a Vietnamese phone number ("0912 345 678", "+84912…"):
+    what ``redact`` would mask, for callers that must find or mask them without moving other offsets."""
+    return [match.span() for match in _PHONE_RUN.finditer(text)]
+
+
+def mask_phones_in_place(text: str) -> str:
+    """``text`` with each phone's digits but its first and last two starred, every other character left where
+    it was: a highlighted snippet keeps its offsets. "gọi 0912 345 678" -> "gọi 09** *** *78"."""
+    chars = list(text)
+    for start, end in phone_spans(text):
+        digits = [index for index in range(start, end) if chars[index].isdigit()]
+        for index in digits[2:-2]:
+            chars[index] = "*"
+    return "".join(chars)
+
+
 def mask_id(platform_id: str) -> str:
     """A Zalo user id or Messenger PSID for logs: "…0123", enough to tell customers apart, not to message them."""
     return "…" + platform_id[-4:] if len(platform_id) > 8 else "…"

@@ -22,6 +22,8 @@ from bot.support import IssueType, issue_type_or_fallback
 SHOP_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 OPEN, PENDING, RESOLVED = "open", "pending", "resolved"
 STATUSES = (OPEN, PENDING, RESOLVED)
+# how staff read a status, on the tickets page, in search results and in the customer panel
+STATUS_LABELS = {OPEN: "Mới", PENDING: "Đang chờ", RESOLVED: "Đã xử lý"}
 
 
 @dataclass(frozen=True)

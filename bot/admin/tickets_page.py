@@ -25,10 +25,9 @@ from bot.desk.rasa_client import RasaUnavailableError
 from bot.desk.texts import REASON_LABELS
 from bot.handoff_protocol import desk_message
 from bot.support import issue_type_or_fallback, issue_types
-from bot.tickets import OPEN, PENDING, RESOLVED, STATUSES, TicketStore
+from bot.tickets import RESOLVED, STATUS_LABELS, STATUSES, TicketStore
 
 tickets_page = Blueprint("desk_tickets")
-STATUS_LABELS = {OPEN: "Mới", PENDING: "Đang chờ", RESOLVED: "Đã xử lý"}
 RESOLVED_MESSAGE = "Yêu cầu {code} của bạn đã được xử lý: {message}"
 MAX_TEXT = 2000
 NOTICES = {

@@ -27,10 +27,12 @@ from bot.desk.label_routes import label_routes
 from bot.desk.live import live_hub
 from bot.desk.queue import Handoff, HandoffQueue
 from bot.desk.rasa_client import RasaClient
+from bot.desk.search_page import search_page
 from bot.desk.service import Desk
 from bot.desk.throttle import LoginThrottle
 from bot.observability.metrics import desk_metrics
 from bot.observability.web import database_check, observe, path_channel
+from bot.orders.backend import order_backend_for
 from bot.paths import PROJECT_ROOT
 from bot.settings import Settings
 from bot.tickets import TicketStore
@@ -85,6 +87,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.blueprint(canned_routes)
     app.blueprint(label_routes)
     app.blueprint(files_out)  # agents' pictures and PDFs to the customer
+    app.blueprint(search_page)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -107,6 +110,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     async def start_desk(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         engine = project_engine(settings)
         app.ctx.engine = engine
+        app.ctx.orders = order_backend_for(settings)  # the customer panel's proven orders
         app.ctx.kdf_slots = asyncio.Semaphore(KDF_SLOTS)
         accounts = AccountStore(engine)
         ensure_first_admin(accounts, settings.admin_password, settings.admin_password_file)

@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from bot.client_address import client_address
 from bot.desk import texts
 from bot.desk.accounts import ADMIN, SESSION_IDLE, Agent, Session
+from bot.desk.customer import customer_panel
 from bot.desk.file_lines import with_file
 from bot.desk.labels import LabelStore, distinct
 from bot.desk.live import QUEUE_TOPIC, handoff_topic
@@ -398,6 +399,8 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
         waiting=handoff.status == WAITING, labels=LabelStore(request.app.ctx.engine).labels_of([handoff.id]).get(
             handoff.id, []),
         **transfer_choices(request.app.ctx.desk, TeamStore(request.app.ctx.engine), handoff, session.agent),
+        customer=await asyncio.to_thread(customer_panel, request.app.ctx.engine, request.app.ctx.orders, handoff,
+                                         session.agent),
     )  # fmt: skip
 
 
