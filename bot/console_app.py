@@ -8,6 +8,7 @@ is the one place that puts them on one sanic app.
 
 from sanic import Sanic
 
+from bot.admin.agents_page import agents_page
 from bot.admin.tickets_page import tickets_page
 from bot.admin.web import TEMPLATES, RetrainRunner, admin
 from bot.desk.app import create_app as create_desk_app
@@ -19,5 +20,6 @@ def create_app(settings: Settings) -> Sanic:
     app = create_desk_app(settings, [TEMPLATES])
     app.blueprint(admin)
     app.blueprint(tickets_page)
+    app.blueprint(agents_page)
     app.ctx.retrain = RetrainRunner()  # at most one background retrain per console
     return app

@@ -130,6 +130,8 @@ handoff_messages_table = sa.Table(
 )
 
 # bot/desk/accounts.py: agents and their console sessions (only a hash of each session cookie)
+AGENT_ONLINE, AGENT_BUSY, AGENT_AWAY = "online", "busy", "away"
+DEFAULT_CAPACITY = 3
 agents_table = sa.Table(
     "agents",
     metadata,
@@ -139,6 +141,10 @@ agents_table = sa.Table(
     sa.Column("password_hash", sa.String(256), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_seen", sa.DateTime(timezone=True)),
+    # set by the agent in the console's header: only "online" agents are offered new waiting customers
+    sa.Column("status", sa.String(8), nullable=False, server_default=AGENT_ONLINE),
+    # the most conversations the agent talks in at once, set by an admin; a claim beyond it is refused
+    sa.Column("capacity", sa.Integer, nullable=False, server_default=str(DEFAULT_CAPACITY)),
 )
 sessions_table = sa.Table(
     "console_sessions",

@@ -21,6 +21,7 @@ from bot.desk.console import KDF_SLOTS, console
 from bot.desk.event_consumer import EventConsumer
 from bot.desk.hours import DeskConfigFile
 from bot.desk.live import live_hub
+from bot.desk.presence import presence
 from bot.desk.queue import Handoff, HandoffQueue
 from bot.desk.rasa_client import RasaClient
 from bot.desk.service import Desk
@@ -78,6 +79,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.static("/static", str(DESK_DIR / "static"))
     app.blueprint(api)
     app.blueprint(console)
+    app.blueprint(presence)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
