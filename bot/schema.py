@@ -135,6 +135,8 @@ handoff_messages_table = sa.Table(
 )
 
 # bot/desk/accounts.py: agents and their console sessions (only a hash of each session cookie)
+AGENT_ONLINE, AGENT_BUSY, AGENT_AWAY = "online", "busy", "away"
+DEFAULT_CAPACITY = 3
 agents_table = sa.Table(
     "agents",
     metadata,
@@ -144,6 +146,10 @@ agents_table = sa.Table(
     sa.Column("password_hash", sa.String(256), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_seen", sa.DateTime(timezone=True)),
+    # set by the agent in the console's header: only "online" agents are offered new waiting customers
+    sa.Column("status", sa.String(8), nullable=False, server_default=AGENT_ONLINE),
+    # the most conversations the agent talks in at once, set by an admin; a claim beyond it is refused
+    sa.Column("capacity", sa.Integer, nullable=False, server_default=str(DEFAULT_CAPACITY)),
 )
 # bot/desk/teams.py: the support.yml teams each agent works in (an agent may be in several, or none). The
 # username is not a foreign key, for the same reason as ticket_comments' code: a restore of an older backup

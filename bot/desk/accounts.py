@@ -21,19 +21,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.migrations import ensure_schema
-from bot.schema import agents_table, sessions_table
+from bot.schema import AGENT_AWAY, AGENT_BUSY, AGENT_ONLINE, DEFAULT_CAPACITY, agents_table, sessions_table
 
 AGENT, ADMIN = "agent", "admin"
 SESSION_IDLE = timedelta(minutes=60)
 SESSION_MAX = timedelta(hours=12)
 ONLINE_WINDOW = timedelta(seconds=90)
 FIRST_ADMIN = "admin"
+STATUSES = (AGENT_ONLINE, AGENT_BUSY, AGENT_AWAY)
+MAX_CAPACITY = 50  # more conversations at once than anyone can follow is a typo, not a policy
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=Type.ID)
 
@@ -43,6 +46,20 @@ class Agent:
     username: str
     display_name: str
     role: str
+    status: str = AGENT_ONLINE
+    capacity: int = DEFAULT_CAPACITY
+
+
+@dataclass(frozen=True)
+class Presence:
+    """An agent as their colleagues and admins see them: status, and whether their console is open now."""
+
+    username: str
+    display_name: str
+    role: str
+    status: str
+    capacity: int
+    connected: bool
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,14 @@ def _now() -> datetime:
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _agent_fields(row: Any) -> tuple[str, str, str, str, int]:
+    return row.username, row.display_name, row.role, row.status, row.capacity
+
+
+def _agent(row: Any) -> Agent:
+    return Agent(*_agent_fields(row))
 
 
 def _b64(raw: bytes) -> str:
@@ -140,7 +165,7 @@ class AccountStore:
     def agent(self, username: str) -> Agent | None:
         with self._engine.connect() as connection:
             row = connection.execute(sa.select(agents_table).where(agents_table.c.username == username)).first()
-        return Agent(row.username, row.display_name, row.role) if row else None
+        return _agent(row) if row else None
 
     def authenticate(self, username: str, password: str) -> Agent | None:
         """The agent when the password matches, upgrading an old hash on the way.
@@ -159,7 +184,7 @@ class AccountStore:
                     .where(agents_table.c.username == username, agents_table.c.password_hash == row.password_hash)
                     .values(password_hash=hash_password(password))
                 )
-        return Agent(row.username, row.display_name, row.role)
+        return _agent(row)
 
     def start_session(self, agent: Agent) -> tuple[str, Session]:
         """A new cookie value and its session."""
@@ -186,7 +211,13 @@ class AccountStore:
         now = _now()
         with self._engine.begin() as connection:
             row = connection.execute(
-                sa.select(sessions_table, agents_table.c.display_name, agents_table.c.role)
+                sa.select(
+                    sessions_table,
+                    agents_table.c.display_name,
+                    agents_table.c.role,
+                    agents_table.c.status,
+                    agents_table.c.capacity,
+                )
                 .join(agents_table, agents_table.c.username == sessions_table.c.username)
                 .where(sessions_table.c.token_hash == _token_hash(token))
             ).first()
@@ -196,14 +227,14 @@ class AccountStore:
                 connection.execute(sessions_table.delete().where(sessions_table.c.token_hash == row.token_hash))
                 return None
             if not touch:
-                return Session(Agent(row.username, row.display_name, row.role), row.csrf_token)
+                return Session(_agent(row), row.csrf_token)
             connection.execute(
                 sessions_table.update()
                 .where(sessions_table.c.token_hash == row.token_hash)
                 .values(expires_at=min(now + SESSION_IDLE, _utc(row.created_at) + SESSION_MAX))
             )
         self.seen(row.username)
-        return Session(Agent(row.username, row.display_name, row.role), row.csrf_token)
+        return Session(_agent(row), row.csrf_token)
 
     def end_session(self, token: str | None) -> None:
         if token:
@@ -237,13 +268,38 @@ class AccountStore:
             )
 
     def online_count(self) -> int:
-        """Agents seen in the console within the last ``ONLINE_WINDOW``."""
+        """Agents seen in the console within the last ``ONLINE_WINDOW`` who are not away: an away agent's open
+        tab must not promise a waiting customer a human who is not there."""
         with self._engine.connect() as connection:
             return connection.execute(
                 sa.select(sa.func.count())
                 .select_from(agents_table)
-                .where(agents_table.c.last_seen >= _now() - ONLINE_WINDOW)
+                .where(agents_table.c.last_seen >= _now() - ONLINE_WINDOW, agents_table.c.status != AGENT_AWAY)
             ).scalar_one()
+
+    def set_status(self, username: str, status: str) -> None:
+        """The agent's own choice in the console's header (``STATUSES``)."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        with self._engine.begin() as connection:
+            connection.execute(agents_table.update().where(agents_table.c.username == username).values(status=status))
+
+    def set_capacity(self, username: str, capacity: int) -> bool:
+        """An admin's limit on the agent's conversations at once; False when there is no such agent."""
+        if not 1 <= capacity <= MAX_CAPACITY:
+            raise ValueError(f"capacity must be 1 to {MAX_CAPACITY}")
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                agents_table.update().where(agents_table.c.username == username).values(capacity=capacity)
+            ).rowcount
+        return changed == 1
+
+    def roster(self) -> list[Presence]:
+        """Every agent with their status and whether their console is open now, by display name."""
+        recent = _now() - ONLINE_WINDOW
+        with self._engine.connect() as connection:
+            rows = connection.execute(sa.select(agents_table).order_by(agents_table.c.display_name)).all()
+        return [Presence(*_agent_fields(row), bool(row.last_seen) and _utc(row.last_seen) >= recent) for row in rows]
 
 
 def _kept_password(path: Path) -> str:

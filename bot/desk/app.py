@@ -25,6 +25,7 @@ from bot.desk.files_out import files_out
 from bot.desk.hours import DeskConfigFile
 from bot.desk.label_routes import label_routes
 from bot.desk.live import live_hub
+from bot.desk.presence import presence
 from bot.desk.queue import Handoff, HandoffQueue
 from bot.desk.rasa_client import RasaClient
 from bot.desk.search_page import search_page
@@ -88,6 +89,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.blueprint(label_routes)
     app.blueprint(files_out)  # agents' pictures and PDFs to the customer
     app.blueprint(search_page)
+    app.blueprint(presence)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

@@ -35,14 +35,14 @@ from bot.desk.accounts import ADMIN, SESSION_IDLE, Agent, Session
 from bot.desk.customer import customer_panel
 from bot.desk.file_lines import with_file
 from bot.desk.labels import LabelStore, distinct
-from bot.desk.live import QUEUE_TOPIC, handoff_topic
+from bot.desk.live import QUEUE_TOPIC, agent_topic, handoff_topic
 from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
-from bot.desk.service import DeskError
+from bot.desk.service import AtCapacityError, DeskError
 from bot.desk.teams import TeamStore, team_name
 from bot.desk.transfer import transfer_choices
 from bot.handoff_protocol import Mood
 from bot.outbox import Delivery, OutboxStore, line_key
-from bot.schema import OUTBOX_PENDING
+from bot.schema import AGENT_ONLINE, OUTBOX_PENDING
 from bot.support import FALLBACK_TEAM
 from bot.topic_titles import title_of, topic_titles
 
@@ -58,6 +58,7 @@ NOTICES = {
     "closed": "Đã đóng cuộc trò chuyện và gửi câu hỏi đánh giá cho khách.",
     "returned": "Đã trả cuộc trò chuyện lại cho bot.",
     "transferred": "Đã chuyển cuộc trò chuyện.",
+    "full": "Bạn đã nhận đủ số cuộc trò chuyện tối đa cùng lúc. Bạn đóng hoặc trả bớt một cuộc rồi nhận thêm nhé.",
 }
 
 
@@ -163,6 +164,7 @@ async def login(request: Request) -> HTTPResponse:
         throttle.failed(username, address)
         return refuse("Sai tên đăng nhập hoặc mật khẩu.", 401)
     throttle.succeeded(username, address)
+    request.app.ctx.desk.set_status(agent, AGENT_ONLINE)  # logging in says "I am here", whatever was set before
     cookie, _ = request.app.ctx.desk.accounts.start_session(agent)
     reply = response.redirect("/")
     _set_cookie(request, reply, SESSION_COOKIE, cookie, int(SESSION_IDLE.total_seconds()))
@@ -254,6 +256,17 @@ def _not_found() -> HTTPResponse:
     return response.json({"error": NOT_FOUND}, status=404)
 
 
+def _alert_wanted(request: Request, username: str, event: str) -> bool:
+    """Whether this agent's stream carries an alert: new waiting customers only to agents who may take one
+    now, their own customers' messages except while away. Other events go to every stream."""
+    desk = request.app.ctx.desk
+    if event == "waiting":
+        return desk.offered_new_customers(username)
+    if event == "customer_message":
+        return desk.alerted_to_own_customers(username)
+    return True
+
+
 def _stream_end(request: Request, token: str | None, handoff_id: int | None) -> str | None:
     """Why a live stream must stop now (``session`` or ``access``), or None while it may go on."""
     current = request.app.ctx.desk.accounts.session(token, touch=False)
@@ -268,7 +281,9 @@ def _stream_end(request: Request, token: str | None, handoff_id: int | None) -> 
 @agent_required
 async def stream(request: Request, session: Session) -> HTTPResponse:
     """Server-sent events: queue changes, and the lines of one conversation when ``?handoff=`` is given
-    (with ``delivery`` events when a line being retried to the customer was sent or failed).
+    (with ``delivery`` events when a line being retried to the customer was sent or failed), and the
+    alerts of bot/desk/static/alerts.js: ``waiting`` (a new customer, only to agents who may take one now),
+    ``customer_message`` (in a conversation of the agent's, not while away) and ``agents`` (a status changed).
 
     The session, and the right to see that conversation, are checked again at every event and at
     least every ``SESSION_CHECK_SECONDS``: a logout, an expiry or another agent's claim ends the
@@ -276,7 +291,7 @@ async def stream(request: Request, session: Session) -> HTTPResponse:
     """
     desk = request.app.ctx.desk
     token = request.cookies.get(SESSION_COOKIE)
-    topics = [QUEUE_TOPIC]
+    topics = [QUEUE_TOPIC, agent_topic(session.agent.username)]
     wanted = request.args.get("handoff", "")
     handoff_id = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 12 else None
     handoff = None
@@ -301,7 +316,7 @@ async def stream(request: Request, session: Session) -> HTTPResponse:
             if ended:
                 await reply.send(f"event: ended\ndata: {json.dumps({'reason': ended})}\n\n")
                 return await reply.eof()
-            if update is not None:
+            if update is not None and _alert_wanted(request, session.agent.username, update[0]):
                 event, data = update
                 if event == "message":
                     data = deliveries.line(data)
@@ -322,6 +337,8 @@ async def stream(request: Request, session: Session) -> HTTPResponse:
 async def claim(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
     try:
         await request.app.ctx.desk.claim(handoff_id, session.agent)
+    except AtCapacityError:
+        return response.redirect("/?notice=full")
     except DeskError:
         return response.redirect("/?notice=taken")
     return response.redirect(f"/handoffs/{handoff_id}")

@@ -40,6 +40,11 @@ def handoff_topic(handoff_id: int) -> str:
     return f"handoff:{handoff_id}"
 
 
+def agent_topic(username: str) -> str:
+    """What concerns one agent only (a customer wrote in a conversation they talk in), wherever their tabs are."""
+    return f"agent:{username}"
+
+
 class LiveHub:
     """Publishes ``(event, data)`` pairs to every subscriber of a topic in this process."""
 

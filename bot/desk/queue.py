@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from bot.handoff_protocol import Mood, TranscriptLine
 from bot.migrations import ensure_schema
-from bot.schema import ACTIVE, CANCELLED, CLOSED, EXPIRED, RETURNED, WAITING, handoffs_table
+from bot.schema import ACTIVE, CANCELLED, CLOSED, EXPIRED, RETURNED, WAITING, agents_table, handoffs_table
 from bot.schema import handoff_messages_table as messages_table
 
 OPEN_STATES = (WAITING, ACTIVE)
@@ -219,9 +219,36 @@ class HandoffQueue:
             ).rowcount
         return changed == 1
 
-    def claim(self, handoff_id: int, agent: str) -> bool:
-        """Gives the conversation to ``agent`` unless someone else got it first."""
-        return self._transition(handoff_id, (WAITING,), status=ACTIVE, claimed_by=agent, claimed_at=_now())
+    def claim(self, handoff_id: int, agent: str, capacity: int | None = None) -> bool:
+        """Gives the conversation to ``agent`` unless someone else got it first or, with ``capacity``, the agent
+        already talks in that many. One conditional UPDATE counts and claims, so claims sent together cannot
+        pass the limit (SQLite runs writes one at a time; PostgreSQL is made to by locking the agent's row)."""
+        conditions = [handoffs_table.c.id == handoff_id, handoffs_table.c.status == WAITING]
+        if capacity is not None:
+            theirs = (
+                sa.select(sa.func.count())
+                .select_from(handoffs_table)
+                .where(handoffs_table.c.status == ACTIVE, handoffs_table.c.claimed_by == agent)
+                .scalar_subquery()
+            )
+            conditions.append(theirs < capacity)
+        with self._engine.begin() as connection:
+            if capacity is not None and connection.dialect.name == "postgresql":
+                connection.execute(sa.select(agents_table.c.username).where(agents_table.c.username == agent)
+                                   .with_for_update())  # fmt: skip
+            changed = connection.execute(
+                handoffs_table.update().where(*conditions).values(status=ACTIVE, claimed_by=agent, claimed_at=_now())
+            ).rowcount
+        return changed == 1
+
+    def active_count(self, agent: str) -> int:
+        """How many conversations ``agent`` talks in now."""
+        with self._engine.connect() as connection:
+            return connection.execute(
+                sa.select(sa.func.count())
+                .select_from(handoffs_table)
+                .where(handoffs_table.c.status == ACTIVE, handoffs_table.c.claimed_by == agent)
+            ).scalar_one()
 
     def _end(self, handoff_id: int, agent: str, status: str, resolution: str) -> bool:
         with self._engine.begin() as connection:

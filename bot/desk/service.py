@@ -19,7 +19,7 @@ from typing import Any
 from bot.desk import texts
 from bot.desk.accounts import AccountStore, Agent
 from bot.desk.hours import DeskConfig, DeskConfigFile
-from bot.desk.live import QUEUE_TOPIC, LiveHub, handoff_topic
+from bot.desk.live import QUEUE_TOPIC, LiveHub, agent_topic, handoff_topic
 from bot.desk.queue import ACTIVE, AGENT, BOT, CUSTOMER, NOTE, WAITING, Handoff, HandoffQueue, estimate_wait_minutes
 from bot.desk.rasa_client import RasaClient, RasaUnavailableError
 from bot.handoff_protocol import (
@@ -42,6 +42,7 @@ from bot.handoff_protocol import (
     transcript_text,
 )
 from bot.observability.metrics import desk_metrics
+from bot.schema import AGENT_AWAY, AGENT_ONLINE
 from bot.support import issue_type_or_fallback
 from bot.tickets import TicketStore
 
@@ -65,6 +66,10 @@ RESUME_LEASE = timedelta(seconds=30)
 
 class DeskError(Exception):
     """A request the desk refuses; the message is shown to the agent as is."""
+
+
+class AtCapacityError(DeskError):
+    """The agent already talks in as many conversations as an admin allowed them."""
 
 
 def _now() -> datetime:
@@ -123,6 +128,11 @@ class Desk:
         minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
         self.queue.set_told_position(handoff.id, position)
         self.hub.publish(QUEUE_TOPIC, "queue", {"handoff_id": handoff.id})
+        if handoff.status == WAITING and handoff.created_at >= now:  # opened now, not a customer asking again
+            self.hub.publish(QUEUE_TOPIC, "waiting", {
+                "handoff_id": handoff.id, "channel": handoff.channel,
+                "reason": texts.REASON_LABELS.get(handoff.reason, handoff.reason),
+            })  # fmt: skip
         return HandoffAnswer(
             status=HANDOFF_QUEUED if handoff.status == WAITING else HANDOFF_ACTIVE,
             handoff_id=handoff.id, position=position, eta_minutes=minutes,
@@ -147,6 +157,9 @@ class Desk:
             await self._customer_cancelled(handoff)
             return
         self._record(handoff.id, role, text, sent_at, author)
+        if role == CUSTOMER and handoff.status == ACTIVE and handoff.claimed_by:
+            # the line itself goes to the conversation's topic; its agent's other tabs only hear that it came
+            self.hub.publish(agent_topic(handoff.claimed_by), "customer_message", {"handoff_id": handoff.id})
 
     def _record(self, handoff_id: int, role: str, text: str, sent_at: float, author: str | None = None) -> None:
         message = self.queue.add_message(handoff_id, role, text, sent_at, author)
@@ -186,8 +199,28 @@ class Desk:
                 text = transcript_text(event["text"], file_of(event.get("data")) if author else None)
                 self._record(handoff.id, AGENT if author else BOT, text, event["timestamp"], author)
 
+    def offered_new_customers(self, username: str) -> bool:
+        """Whether the agent is alerted to new waiting customers: online (not busy, not away) with room for one more."""
+        agent = self.accounts.agent(username)
+        return agent is not None and agent.status == AGENT_ONLINE and self.queue.active_count(username) < agent.capacity
+
+    def alerted_to_own_customers(self, username: str) -> bool:
+        """Whether the agent hears that a customer wrote in their conversation: not while away."""
+        agent = self.accounts.agent(username)
+        return agent is not None and agent.status != AGENT_AWAY
+
+    def set_status(self, agent: Agent, status: str) -> None:
+        """The agent's own status; every console shows it to colleagues at once."""
+        self.accounts.set_status(agent.username, status)
+        self.hub.publish(QUEUE_TOPIC, "agents", {"username": agent.username, "status": status})
+
     async def claim(self, handoff_id: int, agent: Agent) -> Handoff:
-        if not self.queue.claim(handoff_id, agent.username):
+        if not self.queue.claim(handoff_id, agent.username, capacity=agent.capacity):
+            if self.queue.active_count(agent.username) >= agent.capacity:
+                raise AtCapacityError(
+                    f"Bạn đang phụ trách {agent.capacity} cuộc trò chuyện, là số tối đa cùng lúc của bạn. "
+                    "Bạn đóng hoặc trả bớt một cuộc rồi nhận thêm khách nhé."
+                )
             raise DeskError("Cuộc trò chuyện này đã được nhân viên khác nhận hoặc khách đã rời hàng chờ.")
         handoff = self.queue.get_existing(handoff_id)
         if handoff.claimed_at is not None:
