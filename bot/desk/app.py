@@ -14,9 +14,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
+from bot.attachments import attachment_store
 from bot.database import project_engine
 from bot.desk.accounts import AccountStore, ensure_first_admin
 from bot.desk.api import api
+from bot.desk.attachment_files import attachment_files
 from bot.desk.console import KDF_SLOTS, console
 from bot.desk.event_consumer import EventConsumer
 from bot.desk.hours import DeskConfigFile
@@ -78,6 +80,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.static("/static", str(DESK_DIR / "static"))
     app.blueprint(api)
     app.blueprint(console)
+    app.blueprint(attachment_files)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -101,6 +104,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
         engine = project_engine(settings)
         app.ctx.engine = engine
         app.ctx.kdf_slots = asyncio.Semaphore(KDF_SLOTS)
+        app.ctx.attachments = attachment_store(engine, settings)
         accounts = AccountStore(engine)
         ensure_first_admin(accounts, settings.admin_password, settings.admin_password_file)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
