@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 from bot.sandbox import eventually
+from tests.fakes.cdn import HostedFiles
 from tests.fakes.loopback import LoopbackServer
 
 MAX_TEXT = 2000
@@ -64,7 +65,12 @@ class FakeZaloApi(LoopbackServer):
         self.messages: dict[str, list[str]] = {}
         self.sends: list[tuple[str, int]] = []  # (user id, error) for every message request
         self._lock = threading.Lock()
+        self.cdn = HostedFiles("/zdn/photo")  # what photo.zdn.vn / f*.zdn.vn serve in the real webhooks
         super().__init__()
+
+    def host_file(self, data: bytes, name: str) -> str:
+        """The CDN link a ``user_send_image`` or ``user_send_file`` event carries for ``data``."""
+        return self.url + self.cdn.add(data, name)
 
     # --- what a test tells it --------------------------------------------------------------------------
 
@@ -153,6 +159,9 @@ class FakeZaloApi(LoopbackServer):
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client stopped waiting (hang_seconds)
+
+            def do_GET(self) -> None:
+                api.cdn.answer(self)
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
