@@ -13,6 +13,8 @@ Before a message reaches the NLU:
   clients (this machine's own tools, tests, an unconfigured local proxy) are counted per sender
   only. Zalo and Messenger webhooks come from the platforms' servers, so they are counted per
   sender only; the platforms' signatures vouch for the sender.
+- files (widget uploads, Zalo and Messenger pictures) have limits of their own, ``UPLOAD_BURST`` per
+  sender and ``ADDRESS_UPLOAD_BURST`` per address within ``UPLOAD_SECONDS`` (``check_upload``).
 Counts are per server process (approximate behind a load balancer, on purpose: a shared counter
 would put Redis on every message's path) and bounded in memory.
 
