@@ -20,7 +20,7 @@ def test_a_photo_sent_in_the_widget_during_a_hand_off_shows_inline_for_the_agent
     customer.click(".cskh-launcher")
     customer.locator(".cskh-bot").first.wait_for(timeout=15_000)
     agent = DeskAgent(settings.desk_url, "admin", ADMIN_PASSWORD)  # online, so the hand-off queues
-    customer.fill(".cskh-input", "cho mình gặp nhân viên, đơn DH246810 bị vỡ cốc")
+    customer.fill(".cskh-input", "cho mình gặp nhân viên về đơn DH246810")
     customer.click(".cskh-send")
     customer.locator(".cskh-bot .cskh-text", has_text="vị trí số").wait_for(timeout=10_000)
     row = agent.waiting_for("DH246810")

@@ -430,8 +430,8 @@ def test_a_photo_sent_during_a_hand_off_reaches_the_agent_inline(stack, facebook
     settings, _ = stack
     admin = admin_agent(settings)
     person = Person(settings, facebook)
-    person.says("cho mình gặp nhân viên, đơn DH654321 bị vỡ", "vị trí số")
-    row = admin.waiting_for("DH654321")
+    person.says("cho mình gặp nhân viên về đơn DH135790", "vị trí số")
+    row = admin.waiting_for("DH135790")
     admin.claim(row["id"])
     facebook.wait_for(person.psid, lambda m: "Nhân viên CSKH đã tham gia" in m["message"]["text"])
     sent = jpeg()
