@@ -225,8 +225,11 @@ async def _body_within(request: Request, limit: int) -> bytes | None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         return None
+    stream = request.stream
+    if stream is None:  # a request without a body
+        return b""
     body = bytearray()
-    while (chunk := await request.stream.read()) is not None:
+    while (chunk := await stream.read()) is not None:
         body += chunk
         if len(body) > limit:
             return None

@@ -1,7 +1,6 @@
 """A widget customer sends a photo during a hand-off, and the agent sees it in the console: Playwright driving
 Debian's chromium, headless, against the whole stack."""
 
-
 import pytest
 from PIL import Image
 
