@@ -5,6 +5,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.attachments import GOT_IT_OFFER_PERSON, OFFER_BUTTONS, sent_in, what
 from actions.handoff import hand_off
 from bot.text.rejection import is_rejection
 
@@ -39,6 +40,9 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     confident answer that the next message rejects ("không phải", "ý mình là…"):
     no threshold catches such an answer, the customer does. The rejection itself
     neither counts nor breaks the run.
+
+    A picture or file (an ``nlu_fallback`` without words, actions/attachments.py) is no misunderstanding:
+    it ends the run.
     """
     events = list(tracker.events)
     count = 0
@@ -47,6 +51,8 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
         event = events[index]
         if event.get("event") != "user":
             continue
+        if sent_in(event):
+            break
         intent = (event.get("parse_data") or {}).get("intent") or {}
         rejection = rejects_answer(events, index)
         if intent.get("name") == "nlu_fallback" or rejected_by_next:
@@ -60,7 +66,8 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
 class ActionFallbackHelp(Action):
     """Asks to rephrase with topic buttons (one of them a human); hands over on repeated misses.
 
-    Also runs when the customer rejects an answer (data/stories/rules.yml).
+    Also runs when the customer rejects an answer (data/stories/rules.yml), and for a picture or file sent
+    outside a form: acknowledged, with a report or a person on offer.
     """
 
     def name(self) -> str:
@@ -69,6 +76,10 @@ class ActionFallbackHelp(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        sent = sent_in(tracker.latest_message)
+        if sent:
+            dispatcher.utter_message(text=GOT_IT_OFFER_PERSON.format(what=what(sent)), buttons=OFFER_BUTTONS)
+            return []
         if consecutive_fallbacks(tracker) >= FALLBACKS_BEFORE_HUMAN:
             dispatcher.utter_message(response="utter_not_understood_handoff")
             return await hand_off(dispatcher, tracker, "not_understood")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.attachments import link_to_ticket
 from actions.confirmation import CONFIRMED
 from actions.handoff import hand_off
 from actions.order_forms import MAX_ATTEMPTS
@@ -247,6 +248,7 @@ class ActionCreateTicket(Action):
         if ticket is None:
             dispatcher.utter_message(response="utter_ticket_failed")
         else:
+            await asyncio.to_thread(link_to_ticket, tracker, ticket.code)
             dispatcher.utter_message(
                 response="utter_ticket_created",
                 ticket_code=ticket.code,

@@ -20,10 +20,12 @@ from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.attachments import GOT_IT_FOR_TICKET, sent_in, what
 from actions.confirmation import read_confirmation, slot_before_latest_message
 from actions.order_lookup import find_order
 from actions.services import ownership_ledger, shared_finder, shop_teencode
@@ -220,6 +222,16 @@ class ValidateCancelOrderForm(OrderNumberValidation):
 class ValidateIssueReportForm(OrderNumberValidation):
     def name(self) -> str:
         return "validate_issue_report_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        """A picture or file is no answer to the question asked: it is acknowledged (the ticket gets it when
+        filed) and the question asked again, whatever the marker text filled in."""
+        sent = sent_in(tracker.latest_message)
+        if not sent:
+            return await super().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(text=GOT_IT_FOR_TICKET.format(what=what(sent)))
+        emptied = {*tracker.slots_to_validate(), tracker.get_slot("requested_slot")} - {None, "requested_slot"}
+        return [SlotSet(slot, None) for slot in sorted(emptied)]
 
     def on_ownership_proven(self, order: Order) -> Slots:
         # only the proven owner's number is offered back (masked) as the contact; nobody else sees it

@@ -8,6 +8,8 @@ the action server's own, or what a test put in force.
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from bot.attachments import AttachmentStore
+from bot.attachments import attachment_store as store_for
 from bot.database import project_engine
 from bot.orders.backend import OrderBackend, order_backend_for
 from bot.ownership import OwnershipLedger
@@ -36,6 +38,10 @@ class ActionServices:
     def ownership_ledger(self) -> OwnershipLedger:
         return OwnershipLedger(project_engine(self.settings))
 
+    @cached_property
+    def attachment_store(self) -> AttachmentStore:
+        return store_for(project_engine(self.settings), self.settings)
+
 
 @lru_cache(maxsize=4)
 def services_for(settings: Settings) -> ActionServices:
@@ -56,6 +62,11 @@ def ticket_store() -> TicketStore:
 def ownership_ledger() -> OwnershipLedger:
     """Proofs of ownership and failed attempts, shared by every action server and channel."""
     return services_for(current_settings()).ownership_ledger
+
+
+def attachment_store() -> AttachmentStore:
+    """Customers' pictures and files, to attach to the tickets they belong to."""
+    return services_for(current_settings()).attachment_store
 
 
 @lru_cache(maxsize=1)

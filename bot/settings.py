@@ -150,6 +150,9 @@ class Settings:
     attachments_s3_region: str
     attachments_s3_access_key: str = field(repr=False)
     attachments_s3_secret_key: str = field(repr=False)
+    # hosts the channels may download customers' pictures from although they resolve to a private or loopback
+    # address (connectors/inbound_files.py refuses those otherwise): the tests' fake CDNs, an on-premises CDN
+    media_private_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -210,6 +213,7 @@ class Settings:
             attachments_s3_region=environ.get("CSKH_ATTACHMENTS_S3_REGION", "us-east-1"),
             attachments_s3_access_key=environ.get("CSKH_ATTACHMENTS_S3_ACCESS_KEY", ""),
             attachments_s3_secret_key=environ.get("CSKH_ATTACHMENTS_S3_SECRET_KEY", ""),
+            media_private_hosts=tuple(environ.get("CSKH_MEDIA_PRIVATE_HOSTS", "").split()),
         )
 
     @classmethod
@@ -273,6 +277,7 @@ class Settings:
             "CSKH_ATTACHMENTS_S3_REGION": self.attachments_s3_region,
             "CSKH_ATTACHMENTS_S3_ACCESS_KEY": self.attachments_s3_access_key,
             "CSKH_ATTACHMENTS_S3_SECRET_KEY": self.attachments_s3_secret_key,
+            "CSKH_MEDIA_PRIVATE_HOSTS": " ".join(self.media_private_hosts),
             **{name: value for name, value in optional.items() if value is not None},
         }
 
@@ -323,6 +328,7 @@ KNOBS = frozenset(
         "CSKH_EVENTS_VIA_RABBITMQ", "CSKH_RABBITMQ_URL", "CSKH_EVENT_QUEUE",
         "CSKH_ATTACHMENTS_QUOTA_MB", "CSKH_ATTACHMENTS_S3_BUCKET", "CSKH_ATTACHMENTS_S3_ENDPOINT",
         "CSKH_ATTACHMENTS_S3_REGION", "CSKH_ATTACHMENTS_S3_ACCESS_KEY", "CSKH_ATTACHMENTS_S3_SECRET_KEY",
+        "CSKH_MEDIA_PRIVATE_HOSTS",
     }
 )  # fmt: skip
 

@@ -13,6 +13,8 @@ Before a message reaches the NLU:
   clients (this machine's own tools, tests, an unconfigured local proxy) are counted per sender
   only. Zalo and Messenger webhooks come from the platforms' servers, so they are counted per
   sender only; the platforms' signatures vouch for the sender.
+- files (widget uploads, Zalo and Messenger pictures) have limits of their own, ``UPLOAD_BURST`` per
+  sender and ``ADDRESS_UPLOAD_BURST`` per address within ``UPLOAD_SECONDS`` (``check_upload``).
 Counts are per server process (approximate behind a load balancer, on purpose: a shared counter
 would put Redis on every message's path) and bounded in memory.
 
@@ -42,10 +44,14 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_SOCKET_PACKET_BYTES = 64 * 1024
 BURST, BURST_SECONDS = 10, 10.0
 ADDRESS_BURST = 30  # per client address within BURST_SECONDS: an office behind one NAT still chats freely
+# files (connectors/inbound_files.py): each may be 10 MB to receive, check and store, so fewer than messages
+UPLOAD_BURST, UPLOAD_SECONDS = 5, 60.0
+ADDRESS_UPLOAD_BURST = 20
 MAX_TRACKED = 100_000  # senders or addresses remembered per limiter; the least recently seen go first
 
 TOO_LONG = "Tin nhắn của bạn dài quá, bạn gửi ngắn gọn hơn (dưới 2.000 ký tự) giúp mình nhé."
 TOO_FAST = "Bạn nhắn nhanh quá, mình chưa kịp trả lời. Bạn đợi vài giây rồi nhắn tiếp nhé."
+TOO_MANY_FILES = "Bạn gửi nhiều tệp quá, mình chưa kịp nhận. Bạn đợi khoảng một phút rồi gửi tiếp nhé."
 NO_ANSWER = (
     "Xin lỗi bạn, hệ thống của shop đang bận nên mình chưa trả lời được. Bạn thử lại sau ít phút, "
     "hoặc gọi hotline {shop.hotline} nhé."
@@ -132,6 +138,8 @@ class Guard:
         self.proxies = proxies
         self.senders = BurstLimiter()
         self.addresses = BurstLimiter(ADDRESS_BURST)
+        self.uploads = BurstLimiter(UPLOAD_BURST, UPLOAD_SECONDS)
+        self.upload_addresses = BurstLimiter(ADDRESS_UPLOAD_BURST, UPLOAD_SECONDS)
         self._warned_proxy = False
 
     def address(self, peer: str, forwarded_for: str | None) -> str:
@@ -157,6 +165,19 @@ class Guard:
                 return Refusal(TOO_FAST, max(1, round(wait)), first)
         if len(text) > MAX_MESSAGE_CHARS:
             return Refusal(TOO_LONG)
+        return None
+
+    def check_upload(self, sender: str, address: str | None = None) -> Refusal | None:
+        """None when ``sender`` may send one more file now; counted apart from messages, per sender and per
+        (non-loopback) address, and always answered: a refused upload is a request waiting for an answer."""
+        for limiter, key in ((self.uploads, sender), (self.upload_addresses, address)):
+            if key is None or (limiter is self.upload_addresses and _loopback(key)):
+                continue
+            wait = limiter.allow(key)
+            if wait is not None:
+                if limiter.first_refusal(key):
+                    logger.info("file burst refused (%s)", "per sender" if limiter is self.uploads else "per address")
+                return Refusal(TOO_MANY_FILES, max(1, round(wait)))
         return None
 
 

@@ -18,6 +18,10 @@ webhook request behind it) with the right messaging type.
 Every message is stored in the outbox before it is sent (connectors/outbox.py): a failed send is
 retried, and one refused for good (or not sent because the window closed) is shown to the agent.
 
+Pictures and files (``message.attachments[]`` of type ``image`` or ``file``, not stickers) are downloaded
+from Facebook's CDN, checked and stored, and become the person's turn (connectors/inbound_files.py); for
+voice, video, stickers and the like the bot asks the person to type.
+
 Rasa knows the person as ``fb:<psid>`` (bot/senders.py): no other channel can name
 that conversation. Every message passes the door guard (connectors/guard.py) per person:
 over-long texts are answered politely without reaching the NLU, and a burst is told once to
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache, partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -58,6 +63,7 @@ from connectors.core import (
 )
 from connectors.files import read_file
 from connectors.guard import door_guard
+from connectors.inbound_files import attachment_turn, fetch_and_save
 from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
 from connectors.outbox import Attempt, Outbox
 
@@ -133,12 +139,29 @@ def valid_signature(app_secret: str, body: bytes, header: str) -> bool:
 
 @dataclass(frozen=True)
 class Inbound:
-    """One message from a person: its text, or None when it carried only attachments."""
+    """One message from a person: its text, or None when it carried only attachments; the links of the
+    pictures and files among those, with a name for each."""
 
     sender_id: str
     message_id: str
     text: str | None
     received_at: datetime
+    files: tuple[tuple[str, str], ...] = ()
+
+
+FILE_TYPES = frozenset({"image", "file"})
+
+
+def _files(attachments: Any) -> tuple[tuple[str, str], ...]:
+    """``(url, name)`` of each picture or file; a sticker (an image with a ``sticker_id``) is not one."""
+    found = []
+    for attachment in attachments if isinstance(attachments, list) else []:
+        attachment = json_object(attachment)
+        payload = json_object(attachment.get("payload"))
+        url = payload.get("url")
+        if attachment.get("type") in FILE_TYPES and isinstance(url, str) and not payload.get("sticker_id"):
+            found.append((url, urlsplit(url).path.rsplit("/", 1)[-1]))
+    return tuple(found)
 
 
 def _received_at(timestamp: Any, now: datetime) -> datetime:
@@ -159,7 +182,8 @@ def _inbound(event: dict[str, Any], now: datetime) -> Inbound | None:
         text = json_object(message.get("quick_reply")).get("payload") or message.get("text")
         if not text and not message.get("attachments"):
             return None
-        return Inbound(sender, str(message["mid"]), str(text) if text else None, received_at)
+        files = () if text else _files(message.get("attachments"))
+        return Inbound(sender, str(message["mid"]), str(text) if text else None, received_at, files)
     if "postback" in event:
         postback = json_object(event["postback"])
         payload = postback.get("payload") or postback.get("title")
@@ -357,13 +381,28 @@ async def _answer_one(api: SendApi, outbox: Outbox, inbound: Inbound, on_new_mes
         return
     await api.sender_action(inbound.sender_id, "typing_on")
     try:
-        if inbound.text is None:
-            await output.send_text_message(inbound.sender_id, TEXT_ONLY)  # no NLU for pictures and stickers
+        if inbound.files:
+            await _answer_files(output, inbound, sender, on_new_message)
+        elif inbound.text is None:
+            await output.send_text_message(inbound.sender_id, TEXT_ONLY)  # no NLU for stickers, voice, video
         else:
             message = UserMessage(inbound.text, output, sender, input_channel=CHANNEL, message_id=inbound.message_id)
             await take_turn(on_new_message, message)
     finally:
         await api.sender_action(inbound.sender_id, "typing_off")
+
+
+async def _answer_files(output: MessengerOutput, inbound: Inbound, sender: str, on_new_message: OnNewMessage) -> None:
+    """The pictures and files of one message as one turn; what could not be kept is said to the person."""
+    refusal = door_guard().check_upload(sender)
+    if refusal is not None:
+        await output.send_text_message(inbound.sender_id, refusal.text)
+        return
+    stored, reasons = await fetch_and_save(inbound.files, CHANNEL, sender)
+    for reason in reasons:
+        await output.send_text_message(inbound.sender_id, reason)
+    if stored:
+        await take_turn(on_new_message, attachment_turn(stored, output, sender, CHANNEL, inbound.message_id))
 
 
 def _off() -> HTTPResponse:

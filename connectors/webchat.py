@@ -21,11 +21,21 @@ Two things differ from ``rasa.core.channels.socketio.SocketIOInput``:
   on whichever replica nginx picked, and is emitted to the room named after the customer's
   session, which the replica holding that socket joined; the room is the only per-session
   state a replica keeps, so nothing else needs sharing.
+- ``POST /webhooks/socketio/upload`` takes a picture or PDF from the widget (multipart, field ``file``).
+  It names its conversation by the ``X-Chat-Session`` header: the widget's session id, a 128-bit secret
+  the browser drew (whoever has it already reads that conversation), so only that form (32 hex digits)
+  is taken, and only for a conversation that exists; a short REST sender id cannot be written into
+  this way. Files count against the door guard's file limits (per session and per address), the body
+  against ``MAX_UPLOAD_BODY`` while it arrives (this one route lifts the server's small body cap), and
+  the file against ``AttachmentStore.save``'s checks; a refusal answers ``{"reason"}`` in Vietnamese. A
+  stored file becomes the customer's turn (connectors/inbound_files.py), run after the answer.
 It also serves ``widget.js`` (one ``<script>`` tag embeds the chat), its CSS,
 the socket.io client from npm (``make widget``) and a demo shop page.
 """
 
+import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -35,17 +45,21 @@ import socketio
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
-from sanic.request import Request
+from sanic.headers import parse_content_header
+from sanic.request import Request, parse_multipart_form
 from sanic.response import HTTPResponse
 
+from bot.attachments import MAX_BYTES, AttachmentRefusedError
 from bot.handoff_protocol import file_of
 from bot.paths import PROJECT_ROOT
-from bot.senders import namespaced, platform_id
+from bot.privacy import mask_id
+from bot.senders import SESSION_HEADER, namespaced, platform_id
 from bot.settings import current_settings
 from connectors.core import take_turn
 from connectors.files import ROUTE as FILE_ROUTE
 from connectors.files import customer_file, link_for
 from connectors.guard import MAX_SENDER_CHARS, MAX_SOCKET_PACKET_BYTES, door_guard, limit_request_size
+from connectors.inbound_files import TOO_BIG, attachment_turn, described, save_inbound
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +73,10 @@ FILES = {
     ),
     "demo": (WIDGET_DIR / "src" / "demo.html", "text/html; charset=utf-8"),
 }
+WIDGET_SESSION = re.compile(r"[0-9a-f]{32}")  # what widget.js draws: crypto.getRandomValues, 128 bits
+MAX_UPLOAD_BODY = MAX_BYTES + 64 * 1024  # one file and its multipart envelope
+NOT_YOURS = "Mình chưa nhận được tệp: phiên chat đã hết hạn. Bạn tải lại trang rồi gửi lại giúp mình nhé."
+NO_FILE = "Mình chưa thấy tệp nào, bạn chọn lại ảnh hoặc tệp PDF giúp mình nhé."
 # The Redis pub/sub channel the replicas' socket.io servers share (pub/sub ignores Redis's db number).
 SOCKETS_CHANNEL = "cskh-widget-sockets"
 
@@ -159,6 +177,41 @@ class WebChatInput(SocketIOInput):
 
         webhook.add_route(widget_file, "/<name>", methods=["GET"])
         webhook.add_route(customer_file, FILE_ROUTE, methods=["GET"])  # agents' pictures, by signed link
+        turns: set[asyncio.Task] = set()  # the turns of uploads answered already, kept alive until done
+
+        async def upload(request: Request) -> HTTPResponse:
+            session_id = request.headers.get(SESSION_HEADER, "")
+            if not WIDGET_SESSION.fullmatch(session_id):
+                return _refused(NOT_YOURS, 403)
+            sender = namespaced(self.name(), session_id)
+            forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
+            refusal = door_guard().check_upload(sender, door_guard().address(request.ip, forwarded or None))
+            if refusal is not None:
+                return _refused(refusal.text, 429, {"Retry-After": str(refusal.retry_after)})
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            if tracker is None or not tracker.events:  # nobody chatted in this session: nothing to attach to
+                logger.info("widget upload refused: no conversation %s", mask_id(session_id))
+                return _refused(NOT_YOURS, 403)
+            body = await _body_within(request, MAX_UPLOAD_BODY)
+            if body is None:
+                return _refused(TOO_BIG, 413)
+            chosen = _uploaded_file(request.headers.get("content-type", ""), body)
+            if chosen is None:
+                return _refused(NO_FILE, 400)
+            data, name = chosen
+            try:
+                attachment = await save_inbound(data, name, self.name(), sender)
+            except AttachmentRefusedError as refused:
+                return _refused(refused.reason, 422)
+            output = WebChatOutput(sio, self.bot_message_evt)
+            task = asyncio.get_running_loop().create_task(
+                take_turn(on_new_message, attachment_turn([attachment], output, sender, self.name()))
+            )
+            turns.add(task)
+            task.add_done_callback(turns.discard)
+            return response.json({"attachment": described(attachment)})
+
+        webhook.add_route(upload, "/upload", methods=["POST"], stream=True)
         return webhook
 
     def _client_address(self, sid: str) -> str | None:
@@ -169,3 +222,38 @@ class WebChatInput(SocketIOInput):
             return None
         forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
         return door_guard().address(request.ip, forwarded or None)
+
+
+def _refused(reason: str, status: int, headers: dict[str, str] | None = None) -> HTTPResponse:
+    """What the widget shows the customer instead of their file."""
+    return response.json({"reason": reason}, status=status, headers=headers)
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The streamed body, or None as soon as it is (or says it will be) longer than ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    stream = request.stream
+    if stream is None:  # a request without a body
+        return b""
+    body = bytearray()
+    while (chunk := await stream.read()) is not None:
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _uploaded_file(content_type: str, body: bytes) -> tuple[bytes, str] | None:
+    """The ``file`` field of a multipart body: its bytes and the name the browser gave."""
+    kind, parameters = parse_content_header(content_type)
+    boundary = parameters.get("boundary")
+    if kind != "multipart/form-data" or not boundary:
+        return None
+    try:
+        _, files = parse_multipart_form(body, str(boundary).encode("utf-8"))
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+    found = files.get("file")
+    return (found.body, found.name or "") if found is not None and found.body else None

@@ -11,8 +11,11 @@ shared with Messenger: connectors/core.py. Every reply is stored in the outbox b
 
 Zalo's consultation text messages have no buttons: the bot's buttons become a
 numbered list, and a customer who answers with just the number ("2", "số 2")
-sends that button's payload. Only text reaches the NLU; for pictures, stickers
-and files the bot asks the customer to type instead, unless an agent has the
+sends that button's payload. Only text reaches the NLU. Pictures and files
+(``user_send_image``, ``user_send_file``) are downloaded from Zalo's CDN, checked and
+stored, and become the customer's turn (connectors/inbound_files.py), which the bot and
+an agent see; a caption sent with a picture follows as a text turn. For stickers, voice,
+videos and the like the bot asks the customer to type instead, unless an agent has the
 conversation, who then sees what was sent.
 
 Rasa knows the customer as ``zalo:<user id>`` (bot/senders.py): no other channel can
@@ -56,6 +59,7 @@ from connectors.core import (
 )
 from connectors.files import read_file
 from connectors.guard import door_guard
+from connectors.inbound_files import attachment_turn, fetch_and_save
 from connectors.outbox import Attempt, Outbox
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
 
@@ -64,6 +68,7 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 TEXT_EVENT = "user_send_text"
 FOLLOW_EVENT = "follow"
+FILE_EVENTS = frozenset({"user_send_image", "user_send_file"})  # kept: downloaded, checked, stored
 # What the customer sent, as the bot names it ("Mình đã nhận được hình ảnh ...").
 MEDIA_KINDS = {
     "user_send_image": "hình ảnh",
@@ -319,6 +324,9 @@ class ZaloInput(PushChannel):
             return Delivery(sender, message_id, partial(self._turn, on_new_message, sender, GREET, message_id))
         if name == TEXT_EVENT and text.strip():
             return Delivery(sender, message_id, partial(self._answer_text, on_new_message, sender, text, message_id))
+        if name in FILE_EVENTS:
+            handle = partial(self._answer_files, app, on_new_message, sender, name, message, message_id)
+            return Delivery(sender, message_id, handle)
         if name in MEDIA_KINDS:
             handle = partial(self._answer_media, app, on_new_message, sender, name, message, message_id)
             return Delivery(sender, message_id, handle)
@@ -351,10 +359,40 @@ class ZaloInput(PushChannel):
         tracker = await app.ctx.agent.tracker_store.retrieve(namespaced(self.name(), sender))
         if tracker is not None and tracker.is_paused():  # an agent (or the queue) has it: show them, no NLU
             note = _media_note(MEDIA_KINDS[name], message)
-            parsed = {"text": note, "intent": {"name": "nlu_fallback", "confidence": 1.0}, "entities": []}
-            await self._turn(on_new_message, sender, note, message_id, parsed)
+            await self._turn(on_new_message, sender, note, message_id, _noted(note))
             return
         await output.send_text_message(sender, ONLY_TEXT.format(kind=MEDIA_KINDS[name]))
+
+    async def _answer_files(
+        self, app: Sanic, on_new_message: OnNewMessage, sender: str, name: str,
+        message: dict[str, Any], message_id: str,
+    ) -> None:  # fmt: skip
+        """The pictures or files of one message as one turn; what could not be kept is said to the customer."""
+        output, key = self._output(), namespaced(self.name(), sender)
+        if await turned_away(door_guard(), output, key, ""):
+            return
+        refusal = door_guard().check_upload(key)
+        if refusal is not None:
+            await output.send_text_message(sender, refusal.text)
+            return
+        links = []
+        for attachment in message.get("attachments") or []:
+            payload = json_object(json_object(attachment).get("payload"))
+            if isinstance(payload.get("url"), str):
+                links.append((payload["url"], str(payload.get("name") or "")))
+        stored, reasons = await fetch_and_save(links, self.name(), key)
+        for reason in reasons:
+            await output.send_text_message(sender, reason)
+        if stored:
+            await take_turn(on_new_message, attachment_turn(stored, output, key, self.name(), message_id))
+        elif reasons:
+            tracker = await app.ctx.agent.tracker_store.retrieve(key)
+            if tracker is not None and tracker.is_paused():  # the agent still learns that something came
+                await self._turn(on_new_message, sender, _media_note(MEDIA_KINDS[name], message), message_id,
+                                 _noted(_media_note(MEDIA_KINDS[name], message)))  # fmt: skip
+        caption = str(message.get("text") or "").strip()
+        if caption:
+            await self._answer_text(on_new_message, sender, caption, f"{message_id}:caption")
 
     async def _turn(
         self, on_new_message: OnNewMessage, sender: str, text: str, message_id: str,
@@ -374,6 +412,11 @@ def _delivery_id(event: dict[str, Any]) -> str:
         return str(message["msg_id"])
     who = (event.get("sender") or event.get("follower") or {}).get("id")
     return f"{event.get('event_name')}:{who}:{event.get('timestamp')}"
+
+
+def _noted(note: str) -> dict[str, Any]:
+    """Parse data for a note that has no words to classify."""
+    return {"text": note, "intent": {"name": "nlu_fallback", "confidence": 1.0}, "entities": []}
 
 
 def _media_note(kind: str, message: dict[str, Any]) -> str:

@@ -9,8 +9,10 @@ are tested directly, without the stack.
 import asyncio
 import hashlib
 import hmac
+import io
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+from PIL import Image
 from rasa.core.channels.channel import register
 from sanic import Sanic
 
@@ -54,6 +57,7 @@ from tests.fakes.messenger_api import (
 )
 
 PAGE_ID = "104857600123456"
+UNSUPPORTED = "Mình chỉ nhận ảnh (JPG, PNG, WEBP, GIF) và tệp PDF, bạn gửi lại giúp mình nhé."
 APP_SECRET = "app-secret-for-tests"
 VERIFY_TOKEN = "verify-token-for-tests"
 PAGE_TOKEN = "EAAGpage-token-for-tests"
@@ -387,14 +391,57 @@ def test_a_postback_sends_its_payload(stack, facebook) -> None:
 
 
 @pytest.mark.slow
-def test_a_picture_or_sticker_gets_a_polite_request_for_text_without_nlu(stack, facebook) -> None:
+def test_a_sticker_or_voice_message_gets_a_polite_request_for_text_without_nlu(stack, facebook) -> None:
     settings, _ = stack
     person = Person(settings, facebook)
-    person.send(attachment_event(person.psid, PAGE_ID, "image"))
-    person.send(attachment_event(person.psid, PAGE_ID, "sticker"))
+    person.send(attachment_event(person.psid, PAGE_ID, "image", sticker_id=369239263222822))  # the thumbs-up
+    person.send(attachment_event(person.psid, PAGE_ID, "audio"))
     facebook.wait_for_action(person.psid, "typing_off", 2)
     assert facebook.texts(person.psid) == [TEXT_ONLY, TEXT_ONLY]
     assert user_texts(settings, person.psid) == []
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (150, 90, 20)).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.mark.slow
+def test_a_photo_is_kept_and_the_bot_offers_a_report_or_a_person(stack, facebook) -> None:
+    settings, _ = stack
+    person = Person(settings, facebook)
+    url = facebook.host_file(jpeg(), "427119370_n.jpg")
+    before = person.send(attachment_event(person.psid, PAGE_ID, "image", url=url))
+    answer = facebook.wait_for(person.psid, lambda m: "nhận được ảnh" in m["message"]["text"], after=before)
+    assert [r["title"] for r in answer["message"]["quick_replies"]] == ["Báo lỗi đơn hàng", "Gặp nhân viên"]
+    assert TEXT_ONLY not in facebook.texts(person.psid)
+    [said] = user_texts(settings, person.psid)
+    assert re.fullmatch(r"\[ảnh #[0-9a-f]{32}\]", said)
+    # a PDF that is not one is refused in words, and never reaches the bot
+    before = person.send(attachment_event(person.psid, PAGE_ID, "file", url=facebook.host_file(b"MZ\x90\0", "a.pdf")))
+    refusal = facebook.wait_for(person.psid, lambda m: "chỉ nhận ảnh" in m["message"]["text"], after=before)
+    assert refusal["message"]["text"] == UNSUPPORTED
+    assert len(user_texts(settings, person.psid)) == 1
+
+
+@pytest.mark.slow
+def test_a_photo_sent_during_a_hand_off_reaches_the_agent_inline(stack, facebook) -> None:
+    settings, _ = stack
+    admin = admin_agent(settings)
+    person = Person(settings, facebook)
+    person.says("cho mình gặp nhân viên về đơn DH135790", "vị trí số")
+    row = admin.waiting_for("DH135790")
+    admin.claim(row["id"])
+    facebook.wait_for(person.psid, lambda m: "Nhân viên CSKH đã tham gia" in m["message"]["text"])
+    sent = jpeg()
+    person.send(attachment_event(person.psid, PAGE_ID, "image", url=facebook.host_file(sent, "broken.jpg")))
+    line = eventually(lambda: next((m["text"] for m in admin.messages(row["id"]) if "[ảnh #" in m["text"]), None),
+                      describe=lambda: admin.messages(row["id"]))  # fmt: skip
+    picture = admin.http.get(f"{settings.desk_url}/attachments/{line[len('[ảnh #') : -1]}", timeout=10)
+    assert picture.status_code == 200 and picture.headers["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(picture.content)).size == (64, 48)
+    assert not any("nhận được ảnh" in text for text in facebook.texts(person.psid))  # the bot stays quiet
 
 
 def admin_agent(settings: Settings) -> DeskAgent:

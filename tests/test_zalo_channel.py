@@ -7,6 +7,7 @@ serves the whole module; each test has customers of its own.
 
 import asyncio
 import hashlib
+import io
 import json
 import secrets
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+from PIL import Image
 from sanic import Sanic
 
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port
@@ -288,14 +290,38 @@ def test_a_new_follower_is_greeted_once(zalo: ZaloStack) -> None:
 
 
 @pytest.mark.slow
-def test_pictures_and_stickers_get_a_polite_request_to_type(zalo: ZaloStack) -> None:
+def test_stickers_and_voice_get_a_polite_request_to_type(zalo: ZaloStack) -> None:
     customer = zalo.user()
-    customer.send(media_event(customer.id, "image", {"url": "https://photo.zdn.vn/test/broken-cup.jpg"}))
     customer.send(media_event(customer.id, "sticker", {"id": "b1c2", "url": "https://zalo-api.zadn.vn/sticker"}))
-    for kind in ("hình ảnh", "nhãn dán"):
+    customer.send(media_event(customer.id, "audio", {"url": "https://voice.zdn.vn/test/a.aac"}))
+    for kind in ("nhãn dán", "tin nhắn thoại"):
         answer = customer.hears(f"nhận được {kind}")
         assert "chỉ đọc được tin nhắn chữ" in answer and "gặp nhân viên" in answer
     assert zalo.user_texts(customer.id) == []  # nothing reached the NLU
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 60, 200)).save(out, "JPEG")
+    return out.getvalue()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+
+
+@pytest.mark.slow
+def test_a_photo_and_a_pdf_are_kept_and_the_bot_offers_a_report_or_a_person(zalo: ZaloStack) -> None:
+    customer = zalo.user()
+    photo = zalo.api.host_file(jpeg(), "cup.jpg")
+    customer.send(media_event(customer.id, "image", {"url": photo, "thumbnail": photo}))
+    offer = customer.hears("nhận được ảnh bạn gửi")
+    assert "1. Báo lỗi đơn hàng" in offer and "2. Gặp nhân viên" in offer
+    pdf = {"url": zalo.api.host_file(PDF, "hoa-don.pdf"), "name": "hoá đơn.pdf", "size": str(len(PDF)), "type": "pdf"}
+    customer.send(media_event(customer.id, "file", pdf))
+    customer.hears("nhận được tệp bạn gửi")
+    said = zalo.user_texts(customer.id)
+    assert len(said) == 2 and said[0].startswith("[ảnh #") and said[1].startswith("[tệp hoá đơn.pdf #")
+    assert not any("chỉ đọc được tin nhắn chữ" in text for text in customer.texts())
 
 
 @pytest.mark.slow
@@ -316,10 +342,12 @@ def test_a_conversation_from_faq_to_an_agent_on_zalo(zalo: ZaloStack) -> None:
     agent.claim(row["id"])
     customer.hears("đã tham gia")
 
-    photo = "https://photo.zdn.vn/test/parcel.jpg"
+    photo = zalo.api.host_file(jpeg(), "parcel.jpg")
     customer.send(media_event(customer.id, "image", {"url": photo}))  # with an agent, it goes to the agent
-    eventually(lambda: any(photo in m["text"] for m in agent.messages(row["id"])),
-               describe=lambda: agent.messages(row["id"]))  # fmt: skip
+    line = eventually(lambda: next((m["text"] for m in agent.messages(row["id"]) if "[ảnh #" in m["text"]), None),
+                      describe=lambda: agent.messages(row["id"]))  # fmt: skip
+    picture = agent.http.get(f"{zalo.settings.desk_url}/attachments/{line[len('[ảnh #') : -1]}", timeout=10)
+    assert picture.status_code == 200 and Image.open(io.BytesIO(picture.content)).size == (64, 48)
     assert agent.post(row["id"], "reply", text="Chào bạn, mình kiểm tra đơn DH123456 ngay nhé").json() == {"ok": True}
     assert customer.hears("kiểm tra đơn DH123456 ngay") == "CSKH: Chào bạn, mình kiểm tra đơn DH123456 ngay nhé"
     assert not any("chỉ đọc được tin nhắn chữ" in text for text in customer.texts())

@@ -102,6 +102,7 @@ async def detail_page(request: Request, session: Session, code: str) -> HTTPResp
     return render(
         request, "ticket.html", session=session, ticket=_row(ticket, datetime.now(timezone.utc)),
         comments=store.comments(code), teams=_teams(), may_change=_may_change(session.agent, ticket),
+        attachments=request.app.ctx.attachments.of_ticket(code),
         notice=NOTICES.get(request.args.get("notice", "")),
     )  # fmt: skip
 

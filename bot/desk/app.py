@@ -18,6 +18,7 @@ from bot.attachments import attachment_store
 from bot.database import project_engine
 from bot.desk.accounts import AccountStore, ensure_first_admin
 from bot.desk.api import api
+from bot.desk.attachment_files import attachment_files
 from bot.desk.canned_routes import canned_routes
 from bot.desk.console import KDF_SLOTS, console
 from bot.desk.event_consumer import EventConsumer
@@ -90,6 +91,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.blueprint(files_out)  # agents' pictures and PDFs to the customer
     app.blueprint(search_page)
     app.blueprint(presence)
+    app.blueprint(attachment_files)  # customers' pictures and PDFs, to staff
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -114,6 +116,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
         app.ctx.engine = engine
         app.ctx.orders = order_backend_for(settings)  # the customer panel's proven orders
         app.ctx.kdf_slots = asyncio.Semaphore(KDF_SLOTS)
+        app.ctx.attachments = attachment_store(engine, settings)
         accounts = AccountStore(engine)
         ensure_first_admin(accounts, settings.admin_password, settings.admin_password_file)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)

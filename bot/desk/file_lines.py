@@ -2,7 +2,7 @@
 
 The desk stores such a line as its caption led by the file's kind and id (bot/handoff_protocol.py
 ``FILE_LINE``); the page gets the caption as ``text`` and the file as ``file`` (kind, and the staff-only URL
-of bot/desk/files_out.py), only on agents' lines: a customer cannot make the console show a file.
+of bot/desk/attachment_files.py), only on agents' lines: a customer cannot make the console show a file.
 """
 
 import re
@@ -19,5 +19,5 @@ def with_file(line: dict[str, Any]) -> dict[str, Any]:
     if found is None:
         return line
     kind = "image" if found.group(1) == "ảnh" else "file"
-    url = f"/handoffs/{line['handoff_id']}/files/{found.group(2)}"
+    url = f"/attachments/{found.group(2)}"
     return {**line, "text": line["text"][found.end() :], "file": {"url": url, "kind": kind}}

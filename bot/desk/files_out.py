@@ -7,12 +7,11 @@ checks does it read more than the console's usual 1 MB: the route streams its bo
 its bytes and kept by the attachment store (bot/attachments.py, direction "out"), then the desk sends it
 through Rasa like a reply (bot/desk/service.py ``send_file``), and every channel delivers it its own way.
 
-The page shows such a line's file (bot/desk/file_lines.py) from ``GET /handoffs/<id>/files/<attachment id>``:
-staff who may see the conversation, and files of that conversation only.
+The page shows such a line's file (bot/desk/file_lines.py) from ``GET /attachments/<id>``
+(bot/desk/attachment_files.py), as it shows customers' files.
 """
 
 import asyncio
-from urllib.parse import quote
 
 from sanic import Blueprint, Request, response
 from sanic.exceptions import PayloadTooLarge
@@ -66,21 +65,3 @@ async def send_file(request: Request, session: Session, handoff_id: int) -> HTTP
     except DeskError as error:
         return response.json({"error": str(error)}, status=409)
     return response.json({"ok": True, "id": stored.id})
-
-
-@files_out.get("/handoffs/<handoff_id:int>/files/<attachment_id>")
-@agent_required
-async def staff_file(request: Request, session: Session, handoff_id: int, attachment_id: str) -> HTTPResponse:
-    """A file of a conversation the agent may see; the same 404 for anything else."""
-    handoff = _visible(request, session.agent, handoff_id)
-    found = await asyncio.to_thread(request.app.ctx.attachments.get, attachment_id) if handoff else None
-    if handoff is None or found is None or found.sender_id != handoff.sender_id:
-        return _not_found()
-    data = await asyncio.to_thread(request.app.ctx.attachments.read, found)
-    disposition = "inline" if found.is_image else "attachment"
-    headers = {
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.name)}",
-        "Cache-Control": "private, no-store",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-    }
-    return response.raw(data, content_type=found.mime, headers=headers)

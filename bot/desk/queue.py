@@ -182,6 +182,10 @@ class HandoffQueue:
             ).first()
         return _to_handoff(row) if row else None
 
+    def of_sender(self, sender_id: str) -> list[Handoff]:
+        """Every hand-off of one conversation, open or closed (who may see its files depends on them)."""
+        return self._select(handoffs_table.c.sender_id == sender_id)
+
     def _select(self, *conditions: Any, order: Any = None) -> list[Handoff]:
         query = sa.select(handoffs_table).where(*conditions)
         query = query.order_by(*(order if order is not None else (handoffs_table.c.created_at, handoffs_table.c.id)))

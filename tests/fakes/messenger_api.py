@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bot.sandbox import eventually
+from tests.fakes.cdn import HostedFiles
 from tests.fakes.loopback import LoopbackServer
 
 MESSAGING_TYPES = {"RESPONSE", "UPDATE", "MESSAGE_TAG"}
@@ -118,7 +119,12 @@ class FakeMessengerApi(LoopbackServer):
         self.uploads: dict[str, tuple[str, bytes]] = {}  # attachment id -> (type, bytes)
         self._upload_failures: list[tuple[int, int | None, str, str]] = []
         self._lock = threading.Lock()
+        self.cdn = HostedFiles("/v/t1.15752-9")  # as scontent.xx.fbcdn.net serves what people send
         super().__init__()
+
+    def host_file(self, data: bytes, name: str) -> str:
+        """The CDN link an attachment in a webhook carries for ``data``."""
+        return self.url + self.cdn.add(data, name)
 
     @property
     def graph_url(self) -> str:
@@ -241,6 +247,9 @@ class FakeMessengerApi(LoopbackServer):
             def log_message(self, *args: object) -> None:  # keep test output quiet
                 pass
 
+            def do_GET(self) -> None:
+                api.cdn.answer(self)
+
             def do_POST(self) -> None:
                 url = urlsplit(self.path)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -285,9 +294,10 @@ def text_event(psid: str, text: str, page_id: str, mid: str | None = None, quick
     return _event(psid, page_id, message=message)
 
 
-def attachment_event(psid: str, page_id: str, kind: str = "image") -> dict:
-    url = f"https://scontent.xx.fbcdn.net/v/{uuid.uuid4().hex}.jpg"
-    message = {"mid": f"m_{uuid.uuid4().hex}", "attachments": [{"type": kind, "payload": {"url": url}}]}
+def attachment_event(psid: str, page_id: str, kind: str = "image", url: str | None = None, **payload: Any) -> dict:
+    """A person's picture, file, sticker (an image with a ``sticker_id``), voice or video: a CDN link."""
+    url = url or f"https://scontent.xx.fbcdn.net/v/{uuid.uuid4().hex}.jpg"
+    message = {"mid": f"m_{uuid.uuid4().hex}", "attachments": [{"type": kind, "payload": {"url": url, **payload}}]}
     return _event(psid, page_id, message=message)
 
 

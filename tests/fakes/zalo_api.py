@@ -43,6 +43,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 from bot.sandbox import eventually
+from tests.fakes.cdn import HostedFiles
 from tests.fakes.loopback import LoopbackServer
 
 MAX_TEXT = 2000
@@ -81,7 +82,12 @@ class FakeZaloApi(LoopbackServer):
         self.media: dict[str, list[tuple[str, bytes]]] = {}  # user id -> (kind, bytes) of each picture/file shown
         self.fail_uploads_next: list[int] = []  # HTTP statuses the next uploads answer with (e.g. 502)
         self._lock = threading.Lock()
+        self.cdn = HostedFiles("/zdn/photo")  # what photo.zdn.vn / f*.zdn.vn serve in the real webhooks
         super().__init__()
+
+    def host_file(self, data: bytes, name: str) -> str:
+        """The CDN link a ``user_send_image`` or ``user_send_file`` event carries for ``data``."""
+        return self.url + self.cdn.add(data, name)
 
     # --- what a test tells it --------------------------------------------------------------------------
 
@@ -218,6 +224,9 @@ class FakeZaloApi(LoopbackServer):
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client stopped waiting (hang_seconds)
+
+            def do_GET(self) -> None:
+                api.cdn.answer(self)
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

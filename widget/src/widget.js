@@ -5,7 +5,8 @@
 // disconnected from the REST inbox. Customer and agent text is only ever set
 // with textContent. The session id is the customer's secret (whoever has it reads
 // their conversation): 128 bits from crypto.getRandomValues, sent to the inbox in a
-// header, never in a URL.
+// header, never in a URL. The paperclip sends a picture or PDF (the server judges it by its bytes; the
+// customer sees their own picture as a small thumbnail drawn here, kept in the history).
 (function () {
   "use strict";
   if (window.__cskhWidget) return;
@@ -17,6 +18,10 @@
   const store = window.localStorage;
   const HISTORY_LIMIT = 100;
   const TYPING_TIMEOUT_MS = 15000;
+  const MAX_FILE_BYTES = 10 * 1024 * 1024;
+  const THUMBNAIL_PX = 240;
+  const FILE_TOO_BIG = "Tệp lớn quá (tối đa 10 MB), bạn gửi tệp nhỏ hơn giúp mình nhé.";
+  const FILE_NOT_SENT = "Mình chưa nhận được tệp, bạn kiểm tra kết nối rồi gửi lại giúp mình nhé.";
 
   const SESSION_ID = /^[0-9a-f]{32}$/;
   const SESSION_HEADER = "X-Chat-Session";
@@ -73,7 +78,15 @@
   input.setAttribute("aria-label", "Tin nhắn");
   const send = element("button", "cskh-send", "Gửi");
   send.type = "submit";
-  form.append(input, send);
+  const attach = element("button", "cskh-attach", "📎");
+  attach.type = "button";
+  attach.title = "Gửi ảnh hoặc tệp PDF (tối đa 10 MB)";
+  attach.setAttribute("aria-label", "Gửi ảnh hoặc tệp PDF");
+  const picker = element("input", "cskh-file");
+  picker.type = "file";
+  picker.accept = "image/*,application/pdf";  // a hint for the picker only: the server decides
+  picker.hidden = true;
+  form.append(attach, picker, input, send);
   panel.append(header, status, list, typing, quick, form);
   document.body.append(launcher, panel);
 
@@ -103,9 +116,18 @@
   function render(entry) {
     const item = element("li", `cskh-msg cskh-${entry.from}`);
     if (entry.from === "agent") item.append(element("span", "cskh-who", `Nhân viên ${entry.agent}`));
-    item.append(element("span", "cskh-text", entry.text));
-    const file = fileView(entry.file);
-    if (file) item.append(file);
+    if (entry.image) {
+      const image = element("img", "cskh-thumb");
+      image.src = entry.image;  // a data: URL this page drew from the customer's own file
+      image.alt = "Ảnh bạn đã gửi";
+      item.append(image);
+    } else if (entry.fileName) {
+      item.append(element("span", "cskh-text", `📎 ${entry.fileName}`));
+    } else {
+      item.append(element("span", "cskh-text", entry.text));
+      const file = fileView(entry.file);  // an agent's picture or PDF, by its signed link
+      if (file) item.append(file);
+    }
     list.append(item);
     list.scrollTop = list.scrollHeight;
   }
@@ -159,6 +181,52 @@
     socket.emit("user_uttered", { message: payload, session_id: sessionId });
   }
 
+  async function thumbnail(file) {
+    // a small JPEG of the picture for the history (localStorage): never the file itself
+    try {
+      const bitmap = await createImageBitmap(file);
+      const scale = Math.min(1, THUMBNAIL_PX / Math.max(bitmap.width, bitmap.height));
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return canvas.toDataURL("image/jpeg", 0.8);
+    } catch (error) {
+      return null;  // not a picture the browser can draw: the server will say what it is
+    }
+  }
+
+  function tell(text) {
+    const entry = { from: "bot", text };
+    remember(entry);
+    render(entry);
+  }
+
+  async function sendFile(file) {
+    if (file.size > MAX_FILE_BYTES) return tell(FILE_TOO_BIG);
+    const image = file.type.startsWith("image/") ? await thumbnail(file) : null;
+    const entry = image ? { from: "user", image } : { from: "user", fileName: file.name };
+    remember(entry);
+    render(entry);
+    showQuickReplies([]);
+    const body = new FormData();
+    body.append("file", file, file.name);
+    attach.disabled = true;
+    try {
+      const reply = await fetch(`${files}/upload`, { method: "POST", body, headers: { [SESSION_HEADER]: sessionId } });
+      if (reply.ok) {
+        setTyping(true);  // the bot's answer comes on the socket
+      } else {
+        const refusal = await reply.json().catch(() => ({}));
+        tell(refusal.reason || FILE_NOT_SENT);
+      }
+    } catch (error) {
+      tell(FILE_NOT_SENT);
+    } finally {
+      attach.disabled = false;
+    }
+  }
+
   async function catchUp() {
     // messages sent while this page was closed or disconnected (an agent's reply, the CSAT question)
     const since = store.getItem(sinceKey) || String(Date.now() / 1000 - 86400);
@@ -185,6 +253,12 @@
     panel.hidden = true;
     launcher.hidden = false;
     window.sessionStorage.removeItem("cskh_open");
+  });
+  attach.addEventListener("click", () => picker.click());
+  picker.addEventListener("change", () => {
+    const [file] = picker.files;
+    picker.value = "";
+    if (file) sendFile(file);
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
