@@ -204,9 +204,10 @@ def test_a_shift_from_the_widget_photo_to_the_resolved_ticket(desk_stack, browse
     # Lan takes it, with the customer's history and photo before her
     row = lan.locator(f"#waiting tr[data-id='{handoff}']")
     expect(row).to_contain_text(ORDER)
-    assert "my-team" in (row.get_attribute("class") or "")  # a damaged parcel is the warehouse's, hers
+    assert "my-team" in (row.get_attribute("class") or "")  # asked after the report was filed: customer care's
     row.get_by_role("button", name="Nhận").click()
     lan.wait_for_url(f"**/handoffs/{handoff}")
+    expect(lan.locator("#conversation-team")).to_have_text("Chăm sóc khách hàng")
     bot_says(widget, "đã tham gia")
     shows_picture(lan, ".msg.customer .attachment-image img", 320)
     history = lan.locator("#customer-conversations")
