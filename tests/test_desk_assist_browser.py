@@ -5,6 +5,7 @@ conversation shows in the queue. Rasa is the loopback stand-in that records what
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -119,3 +120,32 @@ def test_an_agent_labels_the_conversation_and_the_queue_shows_it(conversation) -
     page.locator("#labels li[data-label='VIP']").wait_for(state="detached")
     page.goto(f"{server.url}/")
     assert page.locator("#mine .label").all_text_contents() == ["đổi trả"]
+
+
+def test_a_list_that_loads_late_does_not_reopen_over_the_inserted_reply(conversation) -> None:
+    """The agent types "/c" and Enter faster than the server answers: a list answer that arrives after the
+    choice must not open the list again over the reply box and the Send button."""
+    page, _, _ = conversation
+    lists, fills = [], []
+    page.route(
+        lambda url: urlsplit(url).path.endswith("/canned.json"),
+        lambda route: (fills if "reply=" in route.request.url else lists).append(route),
+    )
+    box, popup = page.locator("#reply-text"), page.locator("#canned-popup")
+    box.click()
+    box.press_sequentially("Dạ /c")
+    while not lists:
+        page.wait_for_timeout(20)
+    lists.pop(0).continue_()
+    popup.wait_for(state="visible")
+    box.press("Enter")
+    while not fills:
+        page.wait_for_timeout(20)
+    for late in lists:  # answers to the keys typed after "/", arriving after the choice
+        late.continue_()
+    page.wait_for_timeout(300)
+    fills[0].continue_()
+    expect(box).to_have_value("Dạ Cảm ơn chị An đã chờ ạ.")
+    expect(popup).to_be_hidden()
+    page.get_by_role("button", name="Gửi", exact=True).click(timeout=2_000)
+    page.locator("#messages .msg.agent", has_text="đã chờ ạ").wait_for()

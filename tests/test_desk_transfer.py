@@ -212,7 +212,7 @@ def test_a_handoff_goes_to_its_issues_team_and_each_agent_sees_their_teams_custo
 
     assert hoa.claim(refund).status_code == 200
     conversation = hoa.http.get(f"{server.url}/handoffs/{refund}", timeout=10).text
-    assert '<p id="team">Kế toán' in conversation
+    assert '<p id="conversation-team">Kế toán' in conversation
 
 
 # --- transfers --------------------------------------------------------------------------------------------

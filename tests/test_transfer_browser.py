@@ -15,6 +15,7 @@ from tests.test_desk_console import RASA_TOKEN, FakeRasa
 pytestmark = pytest.mark.slow  # starts a browser
 
 PASSWORD = "mat-khau-dai-123"
+DUPLICATE_IDS = "Array.from(document.querySelectorAll('[id]'), (e) => e.id).filter((id, i, ids) => ids.indexOf(id) < i)"
 
 
 def log_in(browser, url: str, username: str):
@@ -47,7 +48,9 @@ def test_an_agent_transfers_to_accounting_with_a_note_and_the_accounting_agent_s
 
             lan.locator(f"#waiting tr[data-id='{handoff.id}']").get_by_role("button", name="Nhận").click()
             lan.wait_for_url(f"**/handoffs/{handoff.id}")
-            assert lan.text_content("#team") == "Chăm sóc khách hàng"
+            # the department stays itself next to the colleagues' statuses (once both were id="team")
+            assert lan.text_content("#conversation-team") == "Chăm sóc khách hàng"
+            assert lan.evaluate(DUPLICATE_IDS) == []
             lan.select_option("#transfer-target", label="Kế toán")
             lan.fill("#transfer-note", "Khách bị trừ tiền hai lần, nhờ Kế toán hoàn tiền")
             lan.get_by_role("button", name="Chuyển").click()
@@ -63,7 +66,7 @@ def test_an_agent_transfers_to_accounting_with_a_note_and_the_accounting_agent_s
             hoa.wait_for_url(f"**/handoffs/{handoff.id}")
             note = hoa.locator(".msg.note .text", has_text="Chuyển từ Lan sang bộ phận Kế toán")
             assert "nhờ Kế toán hoàn tiền" in note.text_content()
-            assert hoa.text_content("#team") == "Kế toán · chuyển từ Lan"
+            assert hoa.text_content("#conversation-team") == "Kế toán · chuyển từ Lan"
             lan.close()
             hoa.close()
 

@@ -24,6 +24,8 @@
   box.setAttribute("aria-expanded", "false");
 
   let replies = null; // loaded at the first "/"
+  let loading = null; // the one request for them: every key typed meanwhile waits on it
+  let generation = 0; // bumped by each key and each close: a list answered after either is dropped
   let matches = [];
   let active = 0;
   let trigger = null; // {start, query}: where the "/" is, and what follows it up to the caret
@@ -34,11 +36,14 @@
     return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
   }
 
-  async function load() {
-    if (replies !== null) return replies;
-    const response = await fetch("/canned.json", { credentials: "same-origin" });
-    replies = response.ok ? await response.json() : [];
-    return replies;
+  function load() {
+    if (loading === null) {
+      loading = fetch("/canned.json", { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : []))
+        .then((list) => { replies = list; return list; })
+        .catch((error) => { loading = null; throw error; }); // the next key asks again
+    }
+    return loading;
   }
 
   function findTrigger() {
@@ -63,6 +68,7 @@
   }
 
   function close() {
+    generation += 1; // a list still loading stays closed: the agent chose, pressed Esc or left the box
     popup.hidden = true;
     popup.replaceChildren();
     trigger = null;
@@ -107,10 +113,12 @@
   }
 
   async function update() {
+    const mine = ++generation;
     const found = findTrigger();
     if (!found) dismissedAt = -1; // the "/" Esc dismissed is gone: the next one opens the list again
     if (!found || found.start === dismissedAt) { close(); return; }
     await load();
+    if (mine !== generation) return; // a later key, a choice or Esc came meanwhile: never reopen over it
     const current = findTrigger(); // the agent may have typed on while the list loaded
     if (!current || current.start !== found.start) { if (!current) close(); return; }
     if (!trigger || trigger.query !== current.query) active = 0;
