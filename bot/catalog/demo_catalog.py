@@ -93,7 +93,7 @@ SEED: tuple[Product, ...] = (
               Variant("BGT-80-soi", 2_150_000, 4, "80cm", "sồi tự nhiên"),
               Variant("BGT-100-soi", 2_690_000, 2, "100cm", "sồi tự nhiên", 2_490_000)),
              "Mặt gỗ tự nhiên phủ PU chống nước; 80cm cho 2–4 người, 100cm cho 4–6 người.",
-             aliases=("bàn tròn", "bàn ăn tròn", "bàn gỗ"), serves=6),
+             aliases=("bàn tròn", "bàn ăn tròn", "bàn ăn", "bàn gỗ"), serves=6),
     _product("ao-so-mi-linen", "Áo sơ mi linen trắng", "áo sơ mi",
              _variants("SM", 389_000, _grid(["S", "M", "L", "XL"], ["trắng"], {("XL", "trắng")}, 5)),
              "Linen pha cotton, thoáng mát, form rộng vừa.",
@@ -194,6 +194,11 @@ class DemoCatalog:
         for variant in variants:
             by_product.setdefault(variant.product_id, []).append(variant)
         return [_to_product(row, by_product.get(row.id, [])) for row in rows]
+
+    @classmethod
+    def open_memory(cls) -> "DemoCatalog":
+        """A fresh seeded catalog that lives as long as the object (tools and tests)."""
+        return cls(sa.create_engine("sqlite://", future=True))
 
     def products(self) -> list[Product]:
         return self._read()

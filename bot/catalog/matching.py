@@ -21,11 +21,13 @@ from bot.text.segment import segment
 
 WORD_SIMILARITY = 75  # rapidfuzz ratio a word of 5+ letters needs ("chein" ~ "chien" is 80)
 _QUANTITY = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(l|lit|lít)\b")
+_DECIMAL_COMMA = re.compile(r"(\d),(\d)")
 
 
 def words(text: str, lexicon: dict[str, str]) -> list[str]:
     """The message's syllables, normalized by the project's tokenizer (teencode expanded), quantities
     joined with their unit ("5 lít", "5 lit" -> "5l"; "3,5L" -> "3.5l")."""
+    text = _DECIMAL_COMMA.sub(r"\1.\2", text)  # "3,5 lít" is one number, as "3.5"
     syllables = [part for s in segment(text, lexicon) for part in s.text.split("_")]
     joined = _QUANTITY.sub(lambda m: m.group(1).replace(",", ".") + "l", " ".join(syllables))
     return joined.split()

@@ -57,7 +57,7 @@ _NAMES = [
 _PRODUCTS = [
     ("Nồi chiên không dầu 5L", 1_290_000), ("Áo sơ mi linen trắng", 389_000), ("Bộ chăn ga cotton", 890_000),
     ("Ấm siêu tốc 1.7L", 329_000), ("Quần jean ống suông", 459_000), ("Đèn ngủ gỗ", 259_000),
-    ("Máy xay sinh tố mini", 690_000), ("Gối tựa lưng", 199_000), ("Váy hoa nhí", 420_000),
+    ("Máy xay sinh tố mini", 690_000), ("Gối tựa lưng", 199_000), ("Váy hoa nhí", 359_000),
     ("Bộ nồi inox 3 món", 1_150_000), ("Khăn tắm cotton", 129_000), ("Quạt đứng tiết kiệm điện", 890_000),
 ]  # fmt: skip
 _STREETS = ["12 Nguyễn Trãi, Quận 1, TP.HCM", "45 Lê Lợi, Hải Châu, Đà Nẵng", "8 Kim Mã, Ba Đình, Hà Nội",
