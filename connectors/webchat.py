@@ -25,6 +25,7 @@ the socket.io client from npm (``make widget``) and a demo shop page.
 """
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -55,6 +56,8 @@ FILES = {
     ),
     "demo": (WIDGET_DIR / "src" / "demo.html", "text/html; charset=utf-8"),
 }
+PRODUCT_PICTURES = WIDGET_DIR / "src" / "products"
+PICTURE_NAME = re.compile(r"[a-z0-9-]{1,64}\.png")
 # The Redis pub/sub channel the replicas' socket.io servers share (pub/sub ignores Redis's db number).
 SOCKETS_CHANNEL = "cskh-widget-sockets"
 
@@ -149,7 +152,15 @@ class WebChatInput(SocketIOInput):
                 return response.text("Widget files missing: run `make widget`.", status=503)
             return await response.file(path, mime_type=content_type, headers={"Cache-Control": "no-cache"})
 
+        async def product_picture(request: Request, name: str) -> HTTPResponse:
+            """The demo catalog's pictures (bot/catalog/demo_catalog.py), by a name that cannot leave the folder."""
+            path = PRODUCT_PICTURES / name
+            if not PICTURE_NAME.fullmatch(name) or not path.is_file():
+                return response.json({"error": "not found"}, status=404)
+            return await response.file(path, mime_type="image/png", headers={"Cache-Control": "max-age=3600"})
+
         webhook.add_route(widget_file, "/<name>", methods=["GET"])
+        webhook.add_route(product_picture, "/products/<name>", methods=["GET"])
         return webhook
 
     def _client_address(self, sid: str) -> str | None:

@@ -5,7 +5,9 @@ The Send API follows the Messenger Platform documentation:
 - Send API reference, https://developers.facebook.com/docs/messenger-platform/reference/send-api :
   ``POST /{version}/me/messages?access_token=…`` with ``recipient.id`` and either ``messaging_type``
   (RESPONSE, UPDATE or MESSAGE_TAG) and ``message.text`` of at most 2,000 characters, or a
-  ``sender_action`` (typing_on, typing_off, mark_seen); success is ``{"recipient_id", "message_id"}``,
+  ``sender_action`` (typing_on, typing_off, mark_seen); a picture is ``message.attachment`` of type
+  ``image`` with ``payload.url`` (https://developers.facebook.com/docs/messenger-platform/send-messages#url);
+  success is ``{"recipient_id", "message_id"}``,
   failure ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
 - Quick replies, https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies :
   at most 13; ``content_type: "text"`` needs a title of at most 20 characters and a payload of at most 1,000.
@@ -69,6 +71,12 @@ def problem(body: Any) -> str | None:
     if "tag" in body and body["tag"] not in TAGS:
         return "param tag must be a valid message tag"
     message = body.get("message")
+    if isinstance(message, dict) and "attachment" in message:  # a picture by its link
+        attachment = message["attachment"]
+        url = (attachment.get("payload") or {}).get("url") if isinstance(attachment, dict) else None
+        if attachment.get("type") != "image" or not isinstance(url, str) or not url.startswith("https://"):
+            return "param message.attachment must be an image with an https payload.url"
+        return "message cannot have both text and attachment" if "text" in message else None
     if not isinstance(message, dict) or not isinstance(message.get("text"), str) or not message["text"]:
         return "param message must have a non-empty text"
     if len(message["text"]) > 2000:

@@ -83,10 +83,28 @@
     store.setItem(historyKey, JSON.stringify(history));
   }
 
+  // a picture the bot sends (a product's): a path of the bot's server or an https link, never script
+  function pictureUrl(src) {
+    try {
+      const url = new URL(src, base);
+      return url.protocol === "https:" || url.origin === new URL(base).origin ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
   function render(entry) {
     const item = element("li", `cskh-msg cskh-${entry.from}`);
     if (entry.from === "agent") item.append(element("span", "cskh-who", `Nhân viên ${entry.agent}`));
-    item.append(element("span", "cskh-text", entry.text));
+    if (entry.image) {
+      const picture = element("img", "cskh-image");
+      picture.src = entry.image;
+      picture.alt = "Hình sản phẩm";
+      picture.loading = "lazy";
+      item.append(picture);
+    } else {
+      item.append(element("span", "cskh-text", entry.text));
+    }
     list.append(item);
     list.scrollTop = list.scrollHeight;
   }
@@ -109,6 +127,16 @@
   }
 
   function receive(message) {
+    const src = message && message.attachment && message.attachment.type === "image"
+      && message.attachment.payload && message.attachment.payload.src;
+    if (src) {
+      const image = pictureUrl(String(src));
+      if (!image) return;
+      const entry = { from: "bot", image, text: "" };
+      remember(entry);
+      render(entry);
+      return;
+    }
     if (!message || !message.text) return;
     if (message.agent && message.timestamp) {
       if (seenDesk.has(message.timestamp)) return;
