@@ -10,8 +10,8 @@ Layers, lowest first (a module belongs to the longest prefix that names it):
 2. shared: bot.shop_policy, bot.support, bot.schema, bot.migrations, bot.database, bot.senders, bot.tickets,
    bot.ownership, bot.orders, bot.catalog, bot.outbox, bot.training, bot.evaluation, bot.topic_titles (the shop's
    configuration, every project table, its migrations and its stores, sender namespaces, the order and product
-   systems, the platform outbox the channels write and the desk reads, cached training and held-out evaluation, the names
-   staff read for topics and shop facts)
+   systems, the platform outbox the channels write and the desk reads, cached training and held-out evaluation, the
+   names staff read for topics and shop facts)
 3. rasa server: bot.nlu, bot.rasa_plugins, connectors (what ``rasa run`` loads: graph components,
    tracker store and event broker, channels)
 4. processes: actions, bot.desk, bot.admin, bot.chat (action server; desk console and service API;
