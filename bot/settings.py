@@ -116,6 +116,14 @@ class Settings:
     order_api_url: str | None
     order_api_token: str | None = field(repr=False)
     order_api_timeout: float
+    # the product catalog, the same way: the shop's own product API when a URL is set, else the embedded demo
+    # catalog (docs/CATALOG_API.md); public_url is where customers reach the Rasa server, so a platform that
+    # fetches pictures itself (Messenger) gets the demo catalog's pictures as full links; empty: widget only
+    demo_catalog_db: Path
+    catalog_api_url: str | None
+    catalog_api_token: str | None = field(repr=False)
+    catalog_api_timeout: float
+    public_url: str
     # the desk and the doors
     desk_tick_seconds: float
     desk_live_url: str  # a redis:// URL where several desk instances share live updates; empty: one desk process
@@ -188,6 +196,11 @@ class Settings:
             order_api_url=environ.get("ORDER_API_URL") or None,
             order_api_token=environ.get("ORDER_API_TOKEN") or None,
             order_api_timeout=float(environ.get("ORDER_API_TIMEOUT", "3")),
+            demo_catalog_db=Path(environ.get("DEMO_CATALOG_DB") or var_dir / "demo_catalog.db"),
+            catalog_api_url=environ.get("CATALOG_API_URL") or None,
+            catalog_api_token=environ.get("CATALOG_API_TOKEN") or None,
+            catalog_api_timeout=float(environ.get("CATALOG_API_TIMEOUT", "3")),
+            public_url=environ.get("CSKH_PUBLIC_URL", "").rstrip("/"),
             desk_tick_seconds=float(environ.get("CSKH_DESK_TICK_SECONDS", "5")),
             desk_live_url=environ.get("CSKH_DESK_LIVE_URL", ""),
             secure_cookies=environ.get("CSKH_SECURE_COOKIES") == "1",
@@ -229,6 +242,8 @@ class Settings:
             "CSKH_SECRET_KEY": self.secret_key,
             "ORDER_API_URL": self.order_api_url,
             "ORDER_API_TOKEN": self.order_api_token,
+            "CATALOG_API_URL": self.catalog_api_url,
+            "CATALOG_API_TOKEN": self.catalog_api_token,
             "ACTION_SERVER_URL": self.action_balancer_url,
             "CSKH_WIDGET_REDIS_URL": self.widget_redis_url,
         }
@@ -254,6 +269,9 @@ class Settings:
             "CSKH_MODELS_DIR": str(self.models_dir),
             "CSKH_MODEL_CONFIG": str(self.model_config),
             "ORDER_API_TIMEOUT": str(self.order_api_timeout),
+            "DEMO_CATALOG_DB": str(self.demo_catalog_db),
+            "CATALOG_API_TIMEOUT": str(self.catalog_api_timeout),
+            "CSKH_PUBLIC_URL": self.public_url,
             "CSKH_DESK_TICK_SECONDS": str(self.desk_tick_seconds),
             "CSKH_DESK_LIVE_URL": self.desk_live_url,
             "CSKH_SECURE_COOKIES": "1" if self.secure_cookies else "0",
@@ -321,6 +339,7 @@ KNOBS = frozenset(
         "CSKH_VAR_DIR", "CSKH_DATABASE_URL", "TRACKER_DB", "DEMO_SHOP_DB", "CSKH_DESK_CONFIG", "CSKH_ENDPOINTS",
         "CSKH_DATA_DIR", "CSKH_MODELS_DIR", "CSKH_MODEL_CONFIG",
         "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_DESK_LIVE_URL",
+        "DEMO_CATALOG_DB", "CATALOG_API_URL", "CATALOG_API_TOKEN", "CATALOG_API_TIMEOUT", "CSKH_PUBLIC_URL",
         "CSKH_SECURE_COOKIES", "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "CSKH_LOG_FORMAT",
         "CSKH_METRICS_TOKEN", "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
         "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",

@@ -204,7 +204,8 @@ class ZaloOutput(OutputChannel):
         await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send_text_message(recipient_id, image)  # Zalo shows the link; Rasa's default adds English
+        if image.startswith("https://"):  # a path of the bot's own server means nothing to the customer
+            await self.send_text_message(recipient_id, image)  # Zalo shows the link; Rasa's default adds English
 
     async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, str(attachment))

@@ -206,6 +206,31 @@ def test_a_failed_piece_stops_the_rest_of_a_long_message(graph: FakeMessengerApi
     assert [len(t) <= MAX_TEXT for t in graph.texts("psid-here")] == [True, True, True]
 
 
+def test_a_product_picture_goes_after_the_words_as_an_image_message(graph: FakeMessengerApi, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        api = SendApi(graph.graph_url, PAGE_TOKEN)
+        output = MessengerOutput(outbox_for(api, sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}", future=True)))
+        await output.send_response(
+            "fb:psid-1",
+            {
+                "text": "Nồi chiên không dầu 5L giá 1.290.000đ.",
+                "image": "https://bot.shop.example/webhooks/socketio/products/n.png",
+            },
+        )
+        # without a public URL the picture is a path Facebook cannot fetch: the words alone
+        await output.send_response(
+            "fb:psid-2", {"text": "Quạt đứng giá 890.000đ.", "image": "/webhooks/socketio/q.png"}
+        )
+        await api.close()
+
+    asyncio.run(scenario())
+    first, picture = graph.messages("psid-1")
+    assert first["message"]["text"] == "Nồi chiên không dầu 5L giá 1.290.000đ."
+    link = "https://bot.shop.example/webhooks/socketio/products/n.png"
+    assert picture["message"]["attachment"] == {"type": "image", "payload": {"url": link, "is_reusable": True}}
+    assert [m["message"] for m in graph.messages("psid-2")] == [{"text": "Quạt đứng giá 890.000đ."}]
+
+
 def test_without_its_secrets_the_channel_is_off() -> None:
     app = Sanic(f"messenger_off_{uuid.uuid4().hex[:8]}")
     channel = MessengerInput.from_credentials({"verify_token": "", "app_secret": "", "page_access_token": ""})

@@ -5,7 +5,9 @@ The Send API follows the Messenger Platform documentation:
 - Send API reference, https://developers.facebook.com/docs/messenger-platform/reference/send-api :
   ``POST /{version}/me/messages?access_token=…`` with ``recipient.id`` and either ``messaging_type``
   (RESPONSE, UPDATE or MESSAGE_TAG) and ``message.text`` of at most 2,000 characters, or a
-  ``sender_action`` (typing_on, typing_off, mark_seen); success is ``{"recipient_id", "message_id"}``,
+  ``sender_action`` (typing_on, typing_off, mark_seen); a picture is ``message.attachment`` of type
+  ``image`` with ``payload.url`` (https://developers.facebook.com/docs/messenger-platform/send-messages#url);
+  success is ``{"recipient_id", "message_id"}``,
   failure ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
 - Quick replies, https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies :
   at most 13; ``content_type: "text"`` needs a title of at most 20 characters and a payload of at most 1,000.
@@ -84,6 +86,11 @@ def problem(body: Any, uploads: dict[str, tuple[str, bytes]] | None = None) -> s
     if isinstance(message, dict) and "attachment" in message:
         attachment = message["attachment"] if isinstance(message["attachment"], dict) else {}
         payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        if "url" in payload:  # a picture by its link
+            url = payload.get("url")
+            if attachment.get("type") != "image" or not isinstance(url, str) or not url.startswith("https://"):
+                return "param message.attachment must be an image with an https payload.url"
+            return "message cannot have both text and attachment" if "text" in message else None
         found = (uploads or {}).get(str(payload.get("attachment_id")))
         if found is None or found[0] != attachment.get("type"):
             return "param message[attachment][payload][attachment_id] must be an attachment uploaded by this page"
