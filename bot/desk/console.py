@@ -464,8 +464,8 @@ async def reply(request: Request, session: Session, handoff_id: int) -> HTTPResp
     handoff = _visible(request, session.agent, handoff_id)
     if handoff is None:
         return _not_found()
-    if (refused := await refused_before_sending(request, handoff)) is not None:
-        return refused
+    if (outside := await refused_before_sending(request, handoff)) is not None:
+        return outside
     return await _outcome(request.app.ctx.desk.reply(handoff_id, session.agent, _field(request, "text")), {"ok": True})
 
 

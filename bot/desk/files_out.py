@@ -41,8 +41,8 @@ async def send_file(request: Request, session: Session, handoff_id: int) -> HTTP
         desk.owned(handoff_id, session.agent)
     except DeskError as error:
         return response.json({"error": str(error)}, status=409)
-    if (refused := await refused_before_sending(request, handoff)) is not None:
-        return refused
+    if (outside := await refused_before_sending(request, handoff)) is not None:
+        return outside
     if int(request.headers.get("content-length") or 0) > UPLOAD_MAX_REQUEST:
         return response.json({"error": TOO_BIG}, status=413)
     if request.stream is not None:
