@@ -94,8 +94,8 @@ class ZaloConfig:
     # which secrets and first terms X-ZEvent-Signature may be built from, tried in this order (space-separated
     # names of the fields above: oa_secret_key, app_secret; app_id, oa_id). Sources disagree; the log says which
     # one matched (connectors/zalo.py), so a shop can narrow them to the one its OA uses.
-    signature_secrets: str = "oa_secret_key app_secret"
-    signature_ids: str = "app_id oa_id"
+    mac_signed_with: str = "oa_secret_key app_secret"
+    mac_first_terms: str = "app_id oa_id"
     rate_limit_wait_seconds: float = 60.0  # -32 is a per-minute limit
     # what the upload APIs take, as community clients report it (JPG/PNG up to 1 MB, PDF up to 5 MB; unconfirmed)
     image_limit_bytes: int = 1024 * 1024
@@ -113,8 +113,8 @@ class ZaloConfig:
                   "app_secret": self.app_secret}  # fmt: skip
         return [
             (id_name, values[id_name], secret_name, values[secret_name])
-            for secret_name in self.signature_secrets.split() if secret_name in ("oa_secret_key", "app_secret")
-            for id_name in self.signature_ids.split() if id_name in ("app_id", "oa_id")
+            for secret_name in self.mac_signed_with.split() if secret_name in ("oa_secret_key", "app_secret")
+            for id_name in self.mac_first_terms.split() if id_name in ("app_id", "oa_id")
             if values[id_name] and values[secret_name]
         ]  # fmt: skip
 

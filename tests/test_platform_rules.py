@@ -223,7 +223,7 @@ def test_the_zalo_signature_terms_are_configurable_and_the_log_names_the_match(s
     assert "matched with oa_id + app_secret" in caplog.text
     default.verified_event(raw, by_app_and_oa_secret)
     assert "matched with app_id + oa_secret_key" in caplog.text
-    narrowed = zalo_channel(signature_secrets="app_secret", signature_ids="oa_id")
+    narrowed = zalo_channel(mac_signed_with="app_secret", mac_first_terms="oa_id")
     narrowed.verified_event(raw, by_oa_and_app_secret)
     with pytest.raises(RejectedError) as rejected:
         narrowed.verified_event(raw, by_app_and_oa_secret)
