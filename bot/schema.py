@@ -222,6 +222,14 @@ messenger_last_inbound_table = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# bot/messaging_windows.py: when each Zalo user last interacted with the OA (Zalo's 48-hour and 7-day windows)
+zalo_last_interaction_table = sa.Table(
+    "zalo_last_interaction",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("interacted_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # connectors/zalo.py: the buttons last offered to each Zalo customer, picked by number
 zalo_choices_table = sa.Table(
     "zalo_choices",

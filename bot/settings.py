@@ -38,6 +38,8 @@ CHANNEL_ENV_DEFAULTS = {
     "ZALO_APP_ID": "",
     "ZALO_APP_SECRET": "",
     "ZALO_OA_SECRET_KEY": "",
+    "ZALO_OA_ID": "",
+    "ZALO_RATE_LIMIT_WAIT_SECONDS": "60",
     "ZALO_ACCESS_TOKEN": "",
     "ZALO_REFRESH_TOKEN": "",
     "ZALO_API_URL": "https://openapi.zalo.me",
@@ -75,6 +77,15 @@ LOG_FORMATS = ("text", "json")
 def _log_format(raw: str) -> str:
     if raw not in LOG_FORMATS:
         raise ValueError(f"CSKH_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {raw!r}")
+    return raw
+
+
+PAID_REPLY_POLICIES = ("warn", "allow", "block")
+
+
+def _choice(variable: str, raw: str, allowed: tuple[str, ...] = PAID_REPLY_POLICIES) -> str:
+    if raw not in allowed:
+        raise ValueError(f"{variable} must be one of {', '.join(allowed)}, not {raw!r}")
     return raw
 
 
@@ -161,6 +172,11 @@ class Settings:
     # hosts the channels may download customers' pictures from although they resolve to a private or loopback
     # address (connectors/inbound_files.py refuses those otherwise): the tests' fake CDNs, an on-premises CDN
     media_private_hosts: tuple[str, ...] = ()
+    # the platforms' messaging windows where the shop has a choice (bot/messaging_windows.py): Zalo replies 48 h-7 d
+    # after the customer's last interaction may be billed (warn, allow or block them); Messenger replies after 24 h
+    # need the Human Agent permission from Meta's App Review (on once it is granted)
+    zalo_paid_replies: str = "warn"
+    messenger_human_agent: bool = False
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -227,6 +243,8 @@ class Settings:
             attachments_s3_access_key=environ.get("CSKH_ATTACHMENTS_S3_ACCESS_KEY", ""),
             attachments_s3_secret_key=environ.get("CSKH_ATTACHMENTS_S3_SECRET_KEY", ""),
             media_private_hosts=tuple(environ.get("CSKH_MEDIA_PRIVATE_HOSTS", "").split()),
+            zalo_paid_replies=_choice("CSKH_ZALO_PAID_REPLIES", environ.get("CSKH_ZALO_PAID_REPLIES", "warn")),
+            messenger_human_agent=environ.get("FB_HUMAN_AGENT") == "1",
         )
 
     @classmethod
@@ -296,6 +314,8 @@ class Settings:
             "CSKH_ATTACHMENTS_S3_ACCESS_KEY": self.attachments_s3_access_key,
             "CSKH_ATTACHMENTS_S3_SECRET_KEY": self.attachments_s3_secret_key,
             "CSKH_MEDIA_PRIVATE_HOSTS": " ".join(self.media_private_hosts),
+            "CSKH_ZALO_PAID_REPLIES": self.zalo_paid_replies,
+            "FB_HUMAN_AGENT": "1" if self.messenger_human_agent else "0",
             **{name: value for name, value in optional.items() if value is not None},
         }
 
@@ -347,7 +367,7 @@ KNOBS = frozenset(
         "CSKH_EVENTS_VIA_RABBITMQ", "CSKH_RABBITMQ_URL", "CSKH_EVENT_QUEUE",
         "CSKH_ATTACHMENTS_QUOTA_MB", "CSKH_ATTACHMENTS_S3_BUCKET", "CSKH_ATTACHMENTS_S3_ENDPOINT",
         "CSKH_ATTACHMENTS_S3_REGION", "CSKH_ATTACHMENTS_S3_ACCESS_KEY", "CSKH_ATTACHMENTS_S3_SECRET_KEY",
-        "CSKH_MEDIA_PRIVATE_HOSTS",
+        "CSKH_MEDIA_PRIVATE_HOSTS", "CSKH_ZALO_PAID_REPLIES", "FB_HUMAN_AGENT",
     }
 )  # fmt: skip
 

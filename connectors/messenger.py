@@ -10,10 +10,16 @@ before the 200, a 500 when they cannot be, one person's messages in order, an ap
 when the tracker store fails) is shared with Zalo: connectors/core.py.
 
 Messenger lets a page answer only within 24 h of the person's last message;
-a human agent may answer for 7 days with the ``HUMAN_AGENT`` tag. The time of
+a human agent may answer for 7 days with the ``HUMAN_AGENT`` tag, once Meta's App Review
+granted the page's app the Human Agent permission (``FB_HUMAN_AGENT=1``). The time of
 each person's last message is kept in the project database, so any Rasa
 replica sends an agent's reply (which arrives through Rasa's HTTP API, with no
-webhook request behind it) with the right messaging type.
+webhook request behind it) with the right messaging type. What Messenger would refuse
+(an automated message after 24 h, an agent's without the permission, anything after
+7 days) is not sent: it is recorded as failed with the reason (bot/messaging_windows.py),
+and the desk refuses an agent's such reply before it leaves.
+Posts about objects other than a page (``instagram``, ``user``...) are answered 200 and
+dropped: Meta resends what is not acknowledged.
 
 Every message is stored in the outbox before it is sent (connectors/outbox.py): a failed send is
 retried, and one refused for good (or not sent because the window closed) is shown to the agent.
@@ -47,11 +53,13 @@ from sanic.response import HTTPResponse
 
 from bot.database import database_url, engine_for
 from bot.handoff_protocol import file_of
+from bot.messaging_windows import MESSENGER_AUTOMATED_LATE, MESSENGER_CLOSED, MESSENGER_NO_PERMISSION
 from bot.migrations import ensure_schema
 from bot.outbox import OutboxStore
 from bot.privacy import mask_id
 from bot.schema import messenger_last_inbound_table as last_inbound_table
 from bot.senders import namespaced, platform_id
+from bot.settings import current_settings
 from connectors.core import (
     Delivery,
     OnNewMessage,
@@ -75,7 +83,7 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 TEXT_ONLY = "Xin lỗi bạn, mình chỉ đọc được tin nhắn chữ, bạn gõ câu hỏi giúp mình nhé."
-WINDOW_CLOSED = "Khách nhắn lần cuối hơn 7 ngày trước nên Messenger không cho trang trả lời nữa."
+WINDOW_CLOSED = MESSENGER_CLOSED
 
 
 class MessagingWindow:
@@ -114,18 +122,33 @@ def messaging_window() -> MessagingWindow:
     return MessagingWindow(engine_for(database_url()))
 
 
-def delivery(agent: bool, last_inbound: datetime | None, now: datetime) -> tuple[str, str | None] | None:
-    """Messaging type and tag for a message, or None when Messenger would refuse it anyway.
+@dataclass(frozen=True)
+class Refusal:
+    """Why a message is not sent: Messenger would refuse it (or the page may not use the tag it needs)."""
 
-    The bot answers within the standard window. An agent's reply after it goes
-    out tagged ``HUMAN_AGENT`` for up to 7 days. With no record of the person,
-    Facebook itself decides.
+    code: str
+    reason: str
+
+
+def delivery(
+    agent: bool, last_inbound: datetime | None, now: datetime, human_agent: bool = True
+) -> tuple[str, str | None] | Refusal:
+    """Messaging type and tag for a message, or the ``Refusal`` Messenger would answer anyway.
+
+    Everyone answers within the standard window. After it, only an agent, tagged
+    ``HUMAN_AGENT`` for up to 7 days, and only with the page's Human Agent permission
+    (``human_agent``); automated messages (the desk's "agent joined", closing, CSAT) are
+    not sent. With no record of the person, Facebook itself decides.
     """
-    if not agent or last_inbound is None or now - last_inbound <= STANDARD_WINDOW:
+    if last_inbound is None or now - last_inbound <= STANDARD_WINDOW:
         return "RESPONSE", None
-    if now - last_inbound <= HUMAN_AGENT_WINDOW:
-        return "MESSAGE_TAG", "HUMAN_AGENT"
-    return None
+    if now - last_inbound > HUMAN_AGENT_WINDOW:
+        return Refusal("messenger:window", WINDOW_CLOSED)
+    if not agent:
+        return Refusal("messenger:automated-late", MESSENGER_AUTOMATED_LATE)
+    if not human_agent:
+        return Refusal("messenger:no-human-agent", MESSENGER_NO_PERMISSION)
+    return "MESSAGE_TAG", "HUMAN_AGENT"
 
 
 def valid_signature(app_secret: str, body: bytes, header: str) -> bool:
@@ -227,8 +250,10 @@ class MessengerOutput(OutputChannel):
     def name(cls) -> str:
         return CHANNEL
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, window: MessagingWindow | None = None, human_agent: bool | None = None) -> None:
         self.outbox = outbox
+        self._window = window  # the process's store (messaging_window()) unless given
+        self._human_agent = current_settings().messenger_human_agent if human_agent is None else human_agent
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """Rasa addresses its tracker key (``fb:<psid>``); the Send API wants the PSID."""
@@ -268,11 +293,11 @@ class MessengerOutput(OutputChannel):
         text, quick_replies = with_quick_replies(text or "", buttons)
         if agent:
             text = f"{agent}: {text}"  # the customer sees which person writes
-        last_inbound = await asyncio.to_thread(messaging_window().last_inbound, recipient_id) if agent else None
-        how = delivery(bool(agent), last_inbound, datetime.now(timezone.utc))
+        last_inbound = await asyncio.to_thread((self._window or messaging_window()).last_inbound, recipient_id)
+        how = delivery(bool(agent), last_inbound, datetime.now(timezone.utc), self._human_agent)
         conversation = namespaced(CHANNEL, recipient_id)
-        if how is None:
-            await self.outbox.refuse(conversation, sent_at, "messenger:window", WINDOW_CLOSED)
+        if isinstance(how, Refusal):
+            await self.outbox.refuse(conversation, sent_at, how.code, how.reason)
             return
         messaging_type, tag = how
         pieces = split_text(text, MAX_TEXT)
@@ -351,8 +376,11 @@ class MessengerInput(PushChannel):
                 payload = json.loads(request.body)
             except ValueError:
                 return response.json({"error": "body is not JSON"}, status=400)
-            if not isinstance(payload, dict) or payload.get("object") != "page":
-                return response.json({"error": "not a page subscription"}, status=404)
+            if not isinstance(payload, dict):
+                return response.json({"error": "body is not a JSON object"}, status=400)
+            if payload.get("object") != "page":  # e.g. instagram, user: acknowledged, or Meta keeps resending it
+                logger.info("messenger: a post about %r acknowledged and ignored", str(payload.get("object"))[:32])
+                return response.text("EVENT_RECEIVED")
             deliveries = [
                 Delivery(inbound.sender_id, inbound.message_id,
                          partial(_answer_one, api, outbox, inbound, on_new_message))

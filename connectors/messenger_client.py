@@ -45,6 +45,7 @@ UNREACHED_REASON = "Không kết nối được tới Facebook."
 TOKEN_REASON = "Mã truy cập của trang Facebook không còn hiệu lực: quản trị viên cần cấp mã mới."
 WINDOW_REASON = "Đã quá thời hạn Messenger cho phép trang trả lời khách (khách cần nhắn lại trước)."
 UNAVAILABLE_REASON = "Khách hiện không nhận được tin nhắn (có thể đã chặn trang hoặc khoá tài khoản)."
+PERMISSION_REASON = "Facebook không cho trang gửi tin này: ứng dụng của trang thiếu quyền (ví dụ quyền Human Agent)."
 MORE_CHOICES = "Bạn cũng có thể nhắn cho mình một trong các lựa chọn sau:"
 
 
@@ -84,6 +85,8 @@ class SendError:
             return refused(code, TOKEN_REASON)
         if self.code == OUTSIDE_WINDOW[0] and self.subcode in WINDOW_SUBCODES:
             return refused(code, WINDOW_REASON)
+        if self.code == OUTSIDE_WINDOW[0]:  # code 10 is "permission denied": e.g. HUMAN_AGENT without App Review
+            return refused(code, PERMISSION_REASON)
         if self.code == USER_UNAVAILABLE:
             return refused(code, UNAVAILABLE_REASON)
         if self.status is not None and self.status >= 500:

@@ -25,6 +25,12 @@ The Send API follows the Messenger Platform documentation:
   {"attachment_id"}}``; an id this page never uploaded, or of another type, is an invalid parameter.
 
 Wrong input is answered as Facebook does (code 100, invalid parameter; code 190 for a wrong token);
+Messenger's own rules, enforced: a ``RESPONSE`` message more than 24 h after the person's last message, or a
+``HUMAN_AGENT`` one more than 7 days after it, is refused with 10 / 2018278; ``HUMAN_AGENT`` needs the page's
+Human Agent permission (``human_agent_permission``, granted by Meta's App Review) and is refused with code 10
+without it. The test tells the fake when each person wrote (``person_wrote``); a person it never heard of is
+left alone (the client's own tests write to made-up ids).
+
 ``fail_next`` makes it answer the documented errors: rate limit (613, optionally with a ``Retry-After``),
 invalid token (190), person unavailable (551), outside the messaging window (10 / 2018278), a temporary
 error (2, with HTTP 500); ``fail_for`` answers one error to every message to one person (who blocked the
@@ -59,6 +65,9 @@ INVALID_TOKEN = (190, None, "OAuthException", "Invalid OAuth access token - Cann
 USER_UNAVAILABLE = (551, 1545041, "OAuthException", "This person isn't available right now.")
 OUTSIDE_WINDOW = (10, 2018278, "OAuthException", "(#10) This message is sent outside of allowed window.")
 TEMPORARY = (2, None, "OAuthException", "An unexpected error has occurred. Please retry your request later.")
+TEMPORARY_SEND = (1200, None, "OAuthException", "Temporary send message failure. Please try again later.")
+HUMAN_AGENT_DENIED = (10, None, "OAuthException", "(#10) Application does not have permission for this action")
+STANDARD_WINDOW_SECONDS, HUMAN_AGENT_WINDOW_SECONDS = 24 * 3600, 7 * 24 * 3600
 SERVER_ERRORS = {1, 2, 1200}  # answered with HTTP 500
 ATTACHMENT_TYPES = {"image", "audio", "video", "file"}
 MAX_ATTACHMENT = 25 * 1024 * 1024
@@ -125,6 +134,8 @@ class FakeMessengerApi(LoopbackServer):
         self._failing: dict[str, tuple[int, int | None, str, str]] = {}
         self.uploads: dict[str, tuple[str, bytes]] = {}  # attachment id -> (type, bytes)
         self._upload_failures: list[tuple[int, int | None, str, str]] = []
+        self.last_message: dict[str, float] = {}  # psid -> Unix time of the person's last message to the page
+        self.human_agent_permission = False  # the page's app passed App Review for the Human Agent permission
         self._lock = threading.Lock()
         self.cdn = HostedFiles("/v/t1.15752-9")  # as scontent.xx.fbcdn.net serves what people send
         super().__init__()
@@ -144,6 +155,23 @@ class FakeMessengerApi(LoopbackServer):
         """The next ``times`` valid requests get ``error`` (e.g. ``RATE_LIMIT``) instead of success."""
         with self._lock:
             self._failures.extend([(error, retry_after)] * times)
+
+    def person_wrote(self, psid: str, at: float | None = None) -> None:
+        """``psid`` wrote to the page at ``at`` (now by default): the messaging windows count from it."""
+        with self._lock:
+            self.last_message[psid] = time.time() if at is None else at
+
+    def _window_error(self, body: dict[str, Any]) -> tuple[int, int | None, str, str] | None:
+        """What Messenger answers a message outside its window or with a tag the page may not use (lock held)."""
+        if "message" not in body:
+            return None
+        if body.get("tag") == "HUMAN_AGENT" and not self.human_agent_permission:
+            return HUMAN_AGENT_DENIED
+        last = self.last_message.get(body["recipient"]["id"])
+        if last is None:
+            return None
+        allowed = HUMAN_AGENT_WINDOW_SECONDS if body.get("tag") == "HUMAN_AGENT" else STANDARD_WINDOW_SECONDS
+        return OUTSIDE_WINDOW if time.time() - last > allowed else None
 
     def fail_for(self, psid: str, error: tuple[int, int | None, str, str] | None) -> None:
         """Every message to ``psid`` gets ``error`` (e.g. ``USER_UNAVAILABLE``: they blocked the page); None ends it."""
@@ -220,6 +248,8 @@ class FakeMessengerApi(LoopbackServer):
                 return _error(*self._failures.pop(0))
             if "message" in body and body["recipient"]["id"] in self._failing:
                 return _error(self._failing[body["recipient"]["id"]])
+            if (refused := self._window_error(body)) is not None:
+                return _error(refused)
             self._accepted.append(body)
         if "sender_action" in body:
             return 200, {"recipient_id": body["recipient"]["id"]}, {}

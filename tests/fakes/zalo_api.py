@@ -26,6 +26,12 @@ Follows the formats of Zalo's documentation and of open-source clients:
 Rotating the pair here also invalidates the previous access token, so a delivered message proves the new one
 was used. Texts longer than Zalo's 2,000 characters are refused like any invalid parameter.
 
+Zalo's own rules, enforced: a consultation message more than 7 days after the user's last interaction is
+refused with -230, and one sent 48 h–7 d after it is accepted but noted in ``billable`` (charged on most OA
+packages); the test tells the fake of each interaction (``user_interacted``; tests/test_zalo_channel.py does it
+for every webhook it posts), and a user it never heard of is left alone, as the client's own tests send to
+made-up ids. With ``rate_limit_per_minute`` set, sends beyond that many within 60 s answer -32.
+
 Failures a test can ask for: ``fail_next`` (error codes for the next sends, whoever they are to), ``fail_for``
 (an error code every send to one user gets, e.g. -213 for a customer who blocked the OA), ``http_status_next``
 (HTTP statuses, e.g. 502, answered before any error code) and ``hang_seconds``.
@@ -38,6 +44,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
@@ -58,6 +65,7 @@ ERROR_NAMES = {
     RATE_LIMITED: "Request limit exceeded",
 }
 REFRESH_TOKEN_USED, WRONG_SECRET, WRONG_REQUEST = -14014, -14002, -14003
+FREE_SECONDS, LAST_SECONDS = 48 * 3600, 7 * 24 * 3600  # consultation messages after the user's last interaction
 
 
 class FakeZaloApi(LoopbackServer):
@@ -81,6 +89,10 @@ class FakeZaloApi(LoopbackServer):
         self.uploads: dict[str, tuple[str, bytes]] = {}  # attachment id or file token -> (kind, bytes)
         self.media: dict[str, list[tuple[str, bytes]]] = {}  # user id -> (kind, bytes) of each picture/file shown
         self.fail_uploads_next: list[int] = []  # HTTP statuses the next uploads answer with (e.g. 502)
+        self.interactions: dict[str, float] = {}  # user id -> Unix time of their last interaction with the OA
+        self.billable: list[str] = []  # user ids of messages sent 48 h–7 d after the user's last interaction
+        self.rate_limit_per_minute: int | None = None  # sends beyond this many within 60 s answer -32
+        self._recent_sends: deque[float] = deque()
         self._lock = threading.Lock()
         self.cdn = HostedFiles("/zdn/photo")  # what photo.zdn.vn / f*.zdn.vn serve in the real webhooks
         super().__init__()
@@ -101,6 +113,28 @@ class FakeZaloApi(LoopbackServer):
         """The current access token answers -220 (expired) from now on."""
         with self._lock:
             self.expired_tokens.add(self.access_token)
+
+    def user_interacted(self, user_id: str, at: float | None = None) -> None:
+        """The user wrote to (or followed) the OA at ``at`` (now by default): Zalo's windows count from it."""
+        with self._lock:
+            self.interactions[user_id] = time.time() if at is None else at
+
+    def _window_error(self, recipient: str) -> int:
+        """-230 past 7 days since the user's last interaction, -32 over the requested rate; notes billable sends.
+        Called with the lock held, for a message that is otherwise valid."""
+        now = time.time()
+        if self.rate_limit_per_minute is not None:
+            while self._recent_sends and self._recent_sends[0] < now - 60:
+                self._recent_sends.popleft()
+            if len(self._recent_sends) >= self.rate_limit_per_minute:
+                return RATE_LIMITED
+            self._recent_sends.append(now)
+        last = self.interactions.get(recipient)
+        if last is not None and now - last > LAST_SECONDS:
+            return NOT_INTERACTING
+        if last is not None and now - last > FREE_SECONDS:
+            self.billable.append(recipient)
+        return 0
 
     def texts(self, user_id: str) -> list[str]:
         with self._lock:
@@ -137,6 +171,8 @@ class FakeZaloApi(LoopbackServer):
                 error, name = INVALID_PARAMETER, "Attachment is invalid"
             elif recipient in self.unreachable_users:
                 error, name = NOT_INTERACTING, "User has not interacted with the OA in the last 7 days"
+            elif window_error := self._window_error(recipient):
+                error, name = window_error, ERROR_NAMES[window_error]
             else:
                 error, name = 0, "Success"
                 if text:
