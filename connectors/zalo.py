@@ -44,6 +44,7 @@ from sanic.response import HTTPResponse
 from bot.database import database_url, engine_for
 from bot.handoff_protocol import file_of
 from bot.migrations import ensure_schema
+from bot.order_updates import zalo_interacted
 from bot.outbox import OutboxStore
 from bot.privacy import mask_id
 from bot.schema import zalo_choices_table as choices_table
@@ -62,6 +63,7 @@ from connectors.guard import door_guard
 from connectors.inbound_files import attachment_turn, fetch_and_save
 from connectors.outbox import Attempt, Outbox
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
+from connectors.zalo_zns import send_template
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +151,8 @@ def outbox_for(client: ZaloClient, engine: sa.engine.Engine) -> Outbox:
     async def send_part(user_id: str, part: dict[str, Any]) -> Attempt:
         if "file" in part:  # an agent's picture or PDF, read from the attachment store at each try
             return await client.send_file(user_id, await asyncio.to_thread(read_file, part["file"]["id"]))
+        if "zns" in part:  # an order update outside the consultation window (bot/order_updates.py)
+            return await send_template(client, part["zns"])
         return await client.send_text(user_id, str(part["text"]))
 
     return Outbox(OutboxStore(engine), "zalo", send_part)
@@ -238,8 +242,9 @@ class ZaloInput(PushChannel):
         self._client: ZaloClient | None = None
         self._choices: ChoiceStore | None = None
         self._outbox: Outbox | None = None
+        self._engine: sa.engine.Engine | None = None
         if config.enabled:
-            engine = engine_for(database_url())
+            engine = self._engine = engine_for(database_url())
             tokens = TokenStore(engine, config.app_id, config.access_token, config.refresh_token)
             self._client = ZaloClient(config, tokens)
             self._choices = ChoiceStore(engine)
@@ -270,6 +275,8 @@ class ZaloInput(PushChannel):
             delivery = self._delivery_for(event, request.app, on_new_message)
             if delivery is None:
                 return response.json({"status": "ignored"})
+            assert self._engine is not None  # enabled
+            await asyncio.to_thread(zalo_interacted, self._engine, delivery.sender, time.time())  # the OA's window
             if not await self.admit([delivery]):  # handled after the 200: Zalo waits about 2 s only
                 return self.unavailable()
             return response.json({"status": "ok"})
