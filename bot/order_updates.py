@@ -159,9 +159,20 @@ def _plan(channel: str, conversation_id: str, parts: list[dict[str, Any]], route
     return {"channel": channel, "conversation_id": conversation_id, "parts": parts, "route": route}
 
 
+def remember_wish(engine: sa.engine.Engine, conversation_id: str, *, wants_updates: bool) -> None:
+    """Stores whether the customer wants order updates (connectors/notice_words.py): every process honours it."""
+    ensure_schema(engine)
+    table = notice_opt_outs_table
+    with engine.begin() as connection:
+        connection.execute(table.delete().where(table.c.conversation_id == conversation_id))
+        if not wants_updates:
+            connection.execute(table.insert().values(conversation_id=conversation_id, opted_out_at=time.time()))
+
+
 def zalo_interacted(engine: sa.engine.Engine, user_id: str, at: float) -> None:
     """Notes an interaction of a Zalo user with the OA (connectors/zalo.py, on every event from them); an older,
     redelivered one never moves it back. The consultation window of ``announce`` starts there."""
+    ensure_schema(engine)
     table = zalo_last_interaction_table
     newer = table.update().where(table.c.user_id == user_id, table.c.interacted_at < at).values(interacted_at=at)
     with engine.begin() as connection:
@@ -185,19 +196,11 @@ class OrderUpdates:
     # --- the customers' wishes and their windows -------------------------------------------------------
 
     def opt_out(self, conversation_id: str) -> None:
-        """No more order updates to this conversation, until it asks again (stored: every process honours it)."""
-        with self._engine.begin() as connection:
-            connection.execute(
-                notice_opt_outs_table.delete().where(notice_opt_outs_table.c.conversation_id == conversation_id)
-            )
-            connection.execute(notice_opt_outs_table.insert().values(conversation_id=conversation_id,
-                                                                     opted_out_at=time.time()))  # fmt: skip
+        """No more order updates to this conversation, until it asks again."""
+        remember_wish(self._engine, conversation_id, wants_updates=False)
 
     def opt_in(self, conversation_id: str) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(
-                notice_opt_outs_table.delete().where(notice_opt_outs_table.c.conversation_id == conversation_id)
-            )
+        remember_wish(self._engine, conversation_id, wants_updates=True)
 
     def opted_out(self, conversation_id: str) -> bool:
         query = sa.select(notice_opt_outs_table.c.conversation_id).where(
