@@ -42,7 +42,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "bot.handoff_protocol", "bot.text", "bot.observability")),
     ("shared", ("bot.shop_policy", "bot.support", "bot.schema", "bot.migrations", "bot.database", "bot.senders",
                 "bot.tickets", "bot.ownership", "bot.orders", "bot.outbox", "bot.training", "bot.evaluation",
-                "bot.topic_titles", "bot.attachments", "bot.file_links")),
+                "bot.topic_titles", "bot.attachments", "bot.file_links", "bot.order_updates")),
     ("rasa server", ("bot.nlu", "bot.rasa_plugins", "connectors")),
     ("processes", ("actions", "bot.desk", "bot.admin", "bot.chat")),
     ("supervisor", ("bot.console_app", "bot.serve", "bot.run", "bot.processes", "bot.scaled", "bot.sandbox")),

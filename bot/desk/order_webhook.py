@@ -70,7 +70,7 @@ def _refusal(request: Request) -> HTTPResponse | None:
 async def order_update(request: Request) -> HTTPResponse:
     refusal = _refusal(request)
     if refusal is not None:
-        logger.warning("order webhook refused: %s", json.loads(refusal.body)["error"])
+        logger.warning("order webhook refused (HTTP %s)", refusal.status)
         return refusal
     try:
         body = json.loads(request.body)
