@@ -39,6 +39,7 @@ SIGNATURE_HEADER, TIMESTAMP_HEADER = "X-Cskh-Signature", "X-Cskh-Timestamp"
 MAX_AGE_SECONDS = 300
 MAX_BODY_BYTES = 64 * 1024
 RASA_AWAY = "Chưa chuyển được tới máy chủ Rasa; sẽ thử lại."
+WORKER_DELAY_SECONDS = 2.0  # the desk's own start (the event queue's consumer) goes first
 
 order_webhook = Blueprint("order_webhook")
 
@@ -107,9 +108,10 @@ def mount_order_updates(app: Sanic, settings: Settings) -> None:
     async def start(app: Sanic, _: Any) -> None:
         app.ctx.order_updates = OrderUpdates(app.ctx.engine, NoticeConfig.load(settings.notices_config))
         app.ctx.web_outbox = web_outbox(app)
-        app.ctx.web_outbox.start()
+        app.ctx.web_outbox_start = asyncio.get_running_loop().call_later(WORKER_DELAY_SECONDS, app.ctx.web_outbox.start)
 
     async def stop(app: Sanic, _: Any) -> None:
+        app.ctx.web_outbox_start.cancel()
         await app.ctx.web_outbox.stop()
 
     app.register_listener(start, "after_server_start")
