@@ -26,7 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.paths import CONFIG_FILE, DATA_DIR, DESK_FILE, ENDPOINTS_FILE, MODELS_DIR, VAR_DIR, private_var_dir
+from bot.paths import (
+    CONFIG_FILE,
+    DATA_DIR,
+    DESK_FILE,
+    ENDPOINTS_FILE,
+    MODELS_DIR,
+    NOTICES_FILE,
+    VAR_DIR,
+    private_var_dir,
+)
 
 LOOPBACK = "127.0.0.1"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -112,12 +121,14 @@ class Settings:
     action_token: str = field(repr=False)
     admin_password: str | None = field(repr=False)  # the first admin's; generated into var_dir when None
     secret_key: str | None = field(repr=False)  # encrypts stored Zalo tokens when set
+    order_webhook_secret: str = field(repr=False)  # signs the shop's order-status webhook (docs/ORDER_API.md)
     # where data lives
     var_dir: Path
     database_url: str
     tracker_db: str
     demo_shop_db: Path
     desk_config: Path
+    notices_config: Path  # order-update texts, ZNS templates, the Messenger tag (notices.yml)
     endpoints_file: Path
     # the training data (the admin retrain publishes the FAQ into it; held-out sets in its eval/) and the models
     data_dir: Path
@@ -200,11 +211,13 @@ class Settings:
             action_token=secret("ACTION_SERVER_TOKEN", "action_token"),
             admin_password=environ.get("CSKH_ADMIN_PASSWORD") or None,
             secret_key=environ.get("CSKH_SECRET_KEY") or None,
+            order_webhook_secret=secret("ORDER_WEBHOOK_SECRET", "order_webhook_secret"),
             var_dir=var_dir,
             database_url=environ.get("CSKH_DATABASE_URL") or f"sqlite:///{var_dir / 'cskh.db'}",
             tracker_db=environ.get("TRACKER_DB") or str(var_dir / "trackers.db"),
             demo_shop_db=Path(environ.get("DEMO_SHOP_DB") or var_dir / "demo_shop.db"),
             desk_config=Path(environ.get("CSKH_DESK_CONFIG") or DESK_FILE),
+            notices_config=Path(environ.get("CSKH_NOTICES_CONFIG") or NOTICES_FILE),
             endpoints_file=Path(environ.get("CSKH_ENDPOINTS") or ENDPOINTS_FILE),
             data_dir=Path(environ.get("CSKH_DATA_DIR") or DATA_DIR),
             models_dir=Path(environ.get("CSKH_MODELS_DIR") or MODELS_DIR),
@@ -282,6 +295,8 @@ class Settings:
             "TRACKER_DB": self.tracker_db,
             "DEMO_SHOP_DB": str(self.demo_shop_db),
             "CSKH_DESK_CONFIG": str(self.desk_config),
+            "CSKH_NOTICES_CONFIG": str(self.notices_config),
+            "ORDER_WEBHOOK_SECRET": self.order_webhook_secret,
             "CSKH_ENDPOINTS": str(self.endpoints_file),
             "CSKH_DATA_DIR": str(self.data_dir),
             "CSKH_MODELS_DIR": str(self.models_dir),
@@ -357,7 +372,7 @@ KNOBS = frozenset(
         "RASA_API_HOST", "ACTION_HOST", "DESK_HOST", "DESK_API_HOST",
         "RASA_AUTH_TOKEN", "DESK_SERVICE_TOKEN", "ACTION_SERVER_TOKEN", "CSKH_ADMIN_PASSWORD", "CSKH_SECRET_KEY",
         "CSKH_VAR_DIR", "CSKH_DATABASE_URL", "TRACKER_DB", "DEMO_SHOP_DB", "CSKH_DESK_CONFIG", "CSKH_ENDPOINTS",
-        "CSKH_DATA_DIR", "CSKH_MODELS_DIR", "CSKH_MODEL_CONFIG",
+        "CSKH_NOTICES_CONFIG", "ORDER_WEBHOOK_SECRET", "CSKH_DATA_DIR", "CSKH_MODELS_DIR", "CSKH_MODEL_CONFIG",
         "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_DESK_LIVE_URL",
         "DEMO_CATALOG_DB", "CATALOG_API_URL", "CATALOG_API_TOKEN", "CATALOG_API_TIMEOUT", "CSKH_PUBLIC_URL",
         "CSKH_SECURE_COOKIES", "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "CSKH_LOG_FORMAT",

@@ -73,6 +73,7 @@ from connectors.guard import door_guard
 from connectors.inbound_files import attachment_turn, fetch_and_save
 from connectors.outbox import Attempt, Outbox
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
+from connectors.zalo_zns import send_template
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +170,8 @@ def outbox_for(client: ZaloClient, engine: sa.engine.Engine) -> Outbox:
     async def send_part(user_id: str, part: dict[str, Any]) -> Attempt:
         if "file" in part:  # an agent's picture or PDF, read from the attachment store at each try
             return await client.send_file(user_id, await asyncio.to_thread(read_file, part["file"]["id"]))
+        if "zns" in part:  # an order update outside the consultation window (bot/order_updates.py)
+            return await send_template(client, part["zns"])
         return await client.send_text(user_id, str(part["text"]))
 
     return Outbox(OutboxStore(engine), "zalo", send_part)

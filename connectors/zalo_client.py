@@ -85,6 +85,7 @@ class ZaloConfig:
     access_token: str = ""
     refresh_token: str = ""
     api_url: str = "https://openapi.zalo.me"
+    zns_url: str = "https://business.openapi.zalo.me"  # ZNS template messages (connectors/zalo_zns.py)
     oauth_url: str = "https://oauth.zaloapp.com"
     text_limit: int = 2000
     # Zalo resends an unacknowledged event at about 30 s, 5 min, 15 min, 30 min and 1 h: a retry is fresh until
@@ -374,6 +375,19 @@ class ZaloClient:
             return refused(f"zalo:{error}", TOKEN_REFUSED)
         return refused(f"zalo:{error}", REFUSALS.get(error, f"Zalo từ chối tin nhắn (mã lỗi {error})."))
 
+    async def with_token(self, call: Callable[[str], Awaitable[int]], token_errors: tuple[int, ...]) -> int:
+        """Zalo's error code of ``call`` made with a working access token, refreshed once when Zalo answers one of
+        ``token_errors``; raises ``NoTokenError`` or ``UnreachedError`` like the consultation sends."""
+        tokens = await self._usable_tokens()
+        error = await call(tokens.access_token)
+        if error in token_errors:
+            error = await call((await self._refresh(tokens)).access_token)
+        return error
+
+    async def post_business(self, path: str, access_token: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Zalo's JSON answer to a JSON POST on the ZNS host (``zns_url``); ``UnreachedError`` without one."""
+        return await self._post(path, access_token, base_url=self._config.zns_url, json=body)
+
     async def _upload_and_send(self, access_token: str, *, user_id: str, upload: "Upload") -> int:
         """Zalo's error code of the upload, or else of the message that shows the uploaded file."""
         path, key = UPLOADS[upload.kind]
@@ -395,12 +409,11 @@ class ZaloClient:
         body = {"recipient": {"user_id": user_id}, "message": message}
         return _error_of(await self._post("/v3.0/oa/message/cs", access_token, json=body))
 
-    async def _post(self, path: str, access_token: str, **body: Any) -> dict[str, Any]:
+    async def _post(self, path: str, access_token: str, base_url: str = "", **body: Any) -> dict[str, Any]:
         """Zalo's JSON answer to a POST; ``UnreachedError`` when there is none to read."""
+        url = f"{(base_url or self._config.api_url).rstrip('/')}{path}"
         try:
-            async with self._http().post(
-                f"{self._config.api_url.rstrip('/')}{path}", headers={"access_token": access_token}, **body
-            ) as reply:
+            async with self._http().post(url, headers={"access_token": access_token}, **body) as reply:
                 if reply.status != 200:
                     logger.warning("zalo: %s answered HTTP %s", path, reply.status)
                     raise UnreachedError(f"http:{reply.status}")

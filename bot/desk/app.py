@@ -26,6 +26,7 @@ from bot.desk.files_out import files_out
 from bot.desk.hours import DeskConfigFile
 from bot.desk.label_routes import label_routes
 from bot.desk.live import live_hub
+from bot.desk.order_webhook import mount_order_updates
 from bot.desk.presence import presence
 from bot.desk.queue import Handoff, HandoffQueue
 from bot.desk.rasa_client import RasaClient
@@ -94,6 +95,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.blueprint(search_page)
     app.blueprint(presence)
     app.blueprint(attachment_files)  # customers' pictures and PDFs, to staff
+    mount_order_updates(app, settings)  # the shop's order-status webhook; updates to widget and REST customers
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
