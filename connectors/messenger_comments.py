@@ -193,27 +193,26 @@ class CommentReplies:
         if psid is None:
             logger.warning("messenger: Facebook named no PSID for the reply to comment %s", mask_id(part["comment_id"]))
             return
-        sender, replied_at = namespaced(CHANNEL, psid), time.time()
-        paused = False
-        if part["kind"] == COMPLAINT:
-            paused = await _hand_off(sender, part, replied_at)
-        await self._record(sender, part["message"]["text"], replied_at, part["comment_id"], paused)
+        sender = namespaced(CHANNEL, psid)
+        reply = BotUttered(part["message"]["text"], metadata={"facebook_comment_id": part["comment_id"]})
+        await self._record(sender, reply)
+        if part["kind"] == COMPLAINT and await _hand_off(sender, part, reply.timestamp):
+            await self._record(sender, ConversationPaused())  # the person's answer goes to the agent
         logger.info("messenger: comment %s answered privately; continues as %s", mask_id(part["comment_id"]),
                     mask_id(psid))  # fmt: skip
 
-    async def _record(self, sender: str, text: str, sent_at: float, comment_id: str, pause: bool) -> None:
-        """The private reply as the bot's first message of ``sender``'s conversation (a session started first,
-        as Rasa does for any new conversation); paused too when an agent takes it over."""
+    async def _record(self, sender: str, event: Event) -> None:
+        """An event of ``sender``'s conversation (the private reply as the bot's first message, the pause of a
+        hand-off), after the session start Rasa runs for a new conversation. Rasa reads events back in the order
+        of their timestamps, so each is stamped (again) once the session start is in: a session start after a
+        pause would undo it."""
         agent = self.agent
         if agent is None or agent.processor is None:
             return
-        events: list[Event] = [BotUttered(text, metadata={"facebook_comment_id": comment_id}, timestamp=sent_at)]
-        if pause:
-            events.append(ConversationPaused())
         async with agent.lock_store.lock(sender):
             tracker = await agent.processor.fetch_tracker_with_initial_session(sender, CollectingOutputChannel())
-            for event in events:
-                tracker.update(event)
+            event.timestamp = time.time()
+            tracker.update(event)
             await agent.processor.save_tracker(tracker)
 
 

@@ -213,6 +213,7 @@ def test_the_persons_messenger_answer_continues_the_conversation_of_their_psid(c
 @pytest.mark.slow
 def test_a_complaint_comment_reaches_the_desk_when_the_shop_wants_it(channels_stack) -> None:
     settings, facebook = channels_stack.settings, channels_stack.messenger_api
+    admin = DeskAgent(settings.desk_url, "admin", ADMIN_PASSWORD)  # an agent online: the desk queues hand-offs
     author = f"{uuid.uuid4().int % 10**15}"
     value = facebook.add_comment(author, "Đơn DH777001 giao chậm quá, thất vọng ghê", PAGE_ID, name="Trần Hoa")
     raw = feed_post(PAGE_ID, value)
@@ -220,7 +221,6 @@ def test_a_complaint_comment_reaches_the_desk_when_the_shop_wants_it(channels_st
     assert requests.post(url, data=raw, headers=signed(APP_SECRET, raw), timeout=5).status_code == 200
     [reply] = eventually(lambda: facebook.private_replies(value["comment_id"]), 30, 0.1)
     assert "rất tiếc" in reply["message"]["text"]
-    admin = DeskAgent(settings.desk_url, "admin", ADMIN_PASSWORD)
     row = admin.waiting_for("DH777001")
     assert row["channel"] == "messenger"
     psid = facebook.psid_of(author)
