@@ -57,6 +57,10 @@ CHANNEL_ENV_DEFAULTS = {
     "FB_APP_SECRET": "",
     "FB_PAGE_ACCESS_TOKEN": "",
     "FB_GRAPH_URL": "https://graph.facebook.com/v19.0",
+    # comments on the page's posts (connectors/messenger_comments.py): a public reply under the comment once it was
+    # answered privately (off when empty), and whether complaints go to the desk ("desk") or are left alone
+    "FB_COMMENT_PUBLIC_REPLY": "",
+    "FB_COMMENT_COMPLAINTS": "ignore",
 }
 
 

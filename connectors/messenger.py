@@ -28,6 +28,9 @@ Pictures and files (``message.attachments[]`` of type ``image`` or ``file``, not
 from Facebook's CDN, checked and stored, and become the person's turn (connectors/inbound_files.py); for
 voice, video, stickers and the like the bot asks the person to type.
 
+Comments on the page's posts and live videos (the ``feed`` field, same webhook, same signature) get one
+private reply in Messenger when they ask a price, stock or "ib": connectors/messenger_comments.py.
+
 Rasa knows the person as ``fb:<psid>`` (bot/senders.py): no other channel can name
 that conversation. Every message passes the door guard (connectors/guard.py) per person:
 over-long texts are answered politely without reaching the NLU, and a burst is told once to
@@ -73,6 +76,7 @@ from connectors.files import read_file
 from connectors.guard import door_guard
 from connectors.inbound_files import attachment_turn, fetch_and_save
 from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
+from connectors.messenger_comments import Comment, CommentReplies, CommentRules, page_comments
 from connectors.outbox import Attempt, Outbox
 
 logger = logging.getLogger(__name__)
@@ -230,10 +234,13 @@ def inbound_messages(payload: dict[str, Any]) -> list[Inbound]:
     return found
 
 
-def outbox_for(api: SendApi, engine: sa.engine.Engine) -> Outbox:
-    """The channel's outbox: each stored part is one Send API message with its messaging type and tag."""
+def outbox_for(api: SendApi, engine: sa.engine.Engine, comments: CommentReplies | None = None) -> Outbox:
+    """The channel's outbox: each stored part is one Send API message with its messaging type and tag, or
+    a private reply to a comment."""
 
     async def send_part(psid: str, part: dict[str, Any]) -> Attempt:
+        if "comment_id" in part and comments is not None:
+            return await comments.deliver(part)
         if "file" in part:  # an agent's picture or PDF, read from the attachment store at each try
             stored = await asyncio.to_thread(read_file, part["file"]["id"])
             return await api.send_file(psid, stored, part["messaging_type"], part.get("tag"))
@@ -330,14 +337,19 @@ class MessengerInput(PushChannel):
             app_secret=str(credentials.get("app_secret") or ""),
             page_access_token=str(credentials.get("page_access_token") or ""),
             graph_url=str(credentials.get("graph_url") or DEFAULT_GRAPH_URL),
+            comment_rules=CommentRules.from_credentials(credentials),
         )
 
-    def __init__(self, verify_token: str, app_secret: str, page_access_token: str, graph_url: str) -> None:
+    def __init__(
+        self, verify_token: str, app_secret: str, page_access_token: str, graph_url: str,
+        comment_rules: CommentRules | None = None,
+    ) -> None:  # fmt: skip
         super().__init__()
         self._verify_token = verify_token
         self._app_secret = app_secret
         self._api = SendApi(graph_url, page_access_token) if app_secret and page_access_token else None
-        self._outbox = outbox_for(self._api, engine_for(database_url())) if self._api else None
+        self.comments = CommentReplies(self._api, comment_rules or CommentRules()) if self._api else None
+        self._outbox = outbox_for(self._api, engine_for(database_url()), self.comments) if self._api else None
 
     def get_output_channel(self) -> OutputChannel | None:
         """Used by Rasa's HTTP API (the desk's agent replies), where no webhook request exists."""
@@ -386,12 +398,19 @@ class MessengerInput(PushChannel):
                          partial(_answer_one, api, outbox, inbound, on_new_message))
                 for inbound in inbound_messages(payload)
             ]  # fmt: skip
+            deliveries += [
+                Delivery(f"comment:{comment.author_id}", f"comment:{comment.comment_id}",
+                         partial(_answer_comment, self.comments, outbox, comment))
+                for comment in (page_comments(payload) if self.comments else [])
+            ]  # fmt: skip
             if not await self.admit(deliveries):
                 return self.unavailable()
             return response.text("EVENT_RECEIVED")
 
         @webhook.listener("after_server_start")
-        async def start_outbox(*_: Any) -> None:
+        async def start_outbox(app: Any, _: Any) -> None:
+            if self.comments is not None:  # Rasa loads it before the server starts
+                self.comments.agent = getattr(app.ctx, "agent", None)
             if self._outbox is not None:
                 self._outbox.start()  # retries, and what an earlier run of the server left pending
 
@@ -430,6 +449,16 @@ async def _answer_one(api: SendApi, outbox: Outbox, inbound: Inbound, on_new_mes
             await take_turn(on_new_message, message)
     finally:
         await api.sender_action(inbound.sender_id, "typing_off")
+
+
+async def _answer_comment(comments: CommentReplies | None, outbox: Outbox, comment: Comment) -> None:
+    """One admitted comment: counted by the door guard per author like a message, then answered or not."""
+    if comments is None:
+        return
+    if door_guard().check(namespaced(CHANNEL, f"comment:{comment.author_id}"), comment.text) is not None:
+        logger.info("messenger: a comment of %s was not answered (too long or too many)", mask_id(comment.author_id))
+        return
+    await comments.handle(comment, outbox)
 
 
 async def _answer_files(output: MessengerOutput, inbound: Inbound, sender: str, on_new_message: OnNewMessage) -> None:

@@ -101,6 +101,7 @@ def channels_stack(trained_model: Path, tmp_path_factory) -> Iterator[ChannelsSt
             "ZALO_API_URL": zalo.url, "ZALO_OAUTH_URL": zalo.url,
             "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_APP_SECRET": FB_APP_SECRET,
             "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN, "FB_GRAPH_URL": facebook.graph_url,
+            "FB_COMMENT_COMPLAINTS": "desk",  # complaints under posts go to the desk (tests/test_messenger_comments.py)
             "CSKH_MEDIA_PRIVATE_HOSTS": "127.0.0.1",  # the fakes' CDNs: private addresses are refused otherwise
             "ZALO_RATE_LIMIT_WAIT_SECONDS": "1",  # Zalo's minute, shortened (tests/test_zalo_channel.py proves it)
             "FB_HUMAN_AGENT": "1",  # the page passed App Review for Human Agent (tests/test_messenger_channel.py)
