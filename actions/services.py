@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.attachments import AttachmentStore
 from bot.attachments import attachment_store as store_for
+from bot.catalog.backend import CatalogBackend, catalog_backend_for
 from bot.database import project_engine
 from bot.orders.backend import OrderBackend, order_backend_for
 from bot.ownership import OwnershipLedger
@@ -21,7 +22,7 @@ from bot.tickets import TicketStore
 
 
 class ActionServices:
-    """The order system, tickets and ownership proofs of one ``Settings``, each created on first use."""
+    """The order system, the catalog, tickets and ownership proofs of one ``Settings``, each created on first use."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -29,6 +30,10 @@ class ActionServices:
     @cached_property
     def order_backend(self) -> OrderBackend:
         return order_backend_for(self.settings)
+
+    @cached_property
+    def catalog_backend(self) -> CatalogBackend:
+        return catalog_backend_for(self.settings)
 
     @cached_property
     def ticket_store(self) -> TicketStore:
@@ -52,6 +57,11 @@ def services_for(settings: Settings) -> ActionServices:
 def order_backend() -> OrderBackend:
     """The demo shop or the shop's own API, as the settings say."""
     return services_for(current_settings()).order_backend
+
+
+def catalog_backend() -> CatalogBackend:
+    """The demo catalog or the shop's own product API, as the settings say."""
+    return services_for(current_settings()).catalog_backend
 
 
 def ticket_store() -> TicketStore:

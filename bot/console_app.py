@@ -10,6 +10,7 @@ from sanic import Sanic
 
 from bot.admin.agents_page import agents_page
 from bot.admin.canned_page import canned_page
+from bot.admin.notifications_page import notifications_page
 from bot.admin.tickets_page import tickets_page
 from bot.admin.transfer_page import transfer_page
 from bot.admin.web import TEMPLATES, RetrainRunner, admin
@@ -25,5 +26,6 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(canned_page)
     app.blueprint(transfer_page)
     app.blueprint(agents_page)
+    app.blueprint(notifications_page)  # order updates sent, failed or skipped
     app.ctx.retrain = RetrainRunner()  # at most one background retrain per console
     return app

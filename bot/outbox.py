@@ -64,6 +64,15 @@ def _row(found: Any, claim: str) -> OutboxRow:
     )  # fmt: skip
 
 
+def queued_row(channel: str, conversation_id: str, parts: list[dict[str, Any]], now: float) -> dict[str, Any]:
+    """A row due now and held by nobody: the channel's worker, in whichever process runs it, sends it in turn."""
+    return {
+        "channel": channel, "conversation_id": conversation_id, "sent_at": None,
+        "parts": json.dumps(parts, ensure_ascii=False), "parts_done": 0, "status": OUTBOX_PENDING, "attempts": 0,
+        "created_at": now, "next_attempt_at": now, "claim": None, "updated_at": now,
+    }  # fmt: skip
+
+
 class OutboxStore:
     """The ``platform_outbox`` table (synchronous: call it from a thread in async code)."""
 

@@ -222,6 +222,14 @@ messenger_last_inbound_table = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# bot/messaging_windows.py: when each Zalo user last interacted with the OA (Zalo's 48-hour and 7-day windows)
+zalo_last_interaction_table = sa.Table(
+    "zalo_last_interaction",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("interacted_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # connectors/zalo.py: the buttons last offered to each Zalo customer, picked by number
 zalo_choices_table = sa.Table(
     "zalo_choices",
@@ -298,4 +306,33 @@ migrations_table = sa.Table(
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("done_at", sa.Float, nullable=False),
+)
+
+# bot/order_updates.py: each order-status message the shop's system asked for, per customer who proved the order:
+# sent (through the outbox row it names), skipped (opted out, window closed, no template) or failed, and why
+NOTICE_QUEUED, NOTICE_SKIPPED, NOTICE_FAILED = "queued", "skipped", "failed"
+order_notices_table = sa.Table(
+    "order_notices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(64), nullable=False),  # the shop's id of the status change: a resend is one
+    sa.Column("order_number", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # the order's new status
+    sa.Column("conversation_id", sa.String(255), nullable=False),  # the tracker key: zalo:<id>, fb:<psid>, web:<id>
+    sa.Column("route", sa.String(16), nullable=False),  # consultation, zns, messenger, messenger_tag, web, none
+    sa.Column("outcome", sa.String(16), nullable=False),  # queued (then the outbox row says), skipped, failed
+    sa.Column("outbox_id", sa.Integer),  # platform_outbox.id of the message, when one was queued
+    sa.Column("reason", sa.Text),  # why skipped or failed, for staff, in Vietnamese
+    sa.Column("phone_masked", sa.String(32)),  # the ZNS recipient as staff may see it (bot/privacy.py)
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("event_id", "conversation_id", name="uq_order_notices_event_conversation"),
+    sa.Index("ix_order_notices_created_at", "created_at"),
+)
+
+# bot/order_updates.py: customers who asked for no more order updates ("ngừng nhận thông báo"), by tracker key
+notice_opt_outs_table = sa.Table(
+    "notice_opt_outs",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("opted_out_at", sa.Float, nullable=False),
 )

@@ -26,7 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.paths import CONFIG_FILE, DATA_DIR, DESK_FILE, ENDPOINTS_FILE, MODELS_DIR, VAR_DIR, private_var_dir
+from bot.paths import (
+    CONFIG_FILE,
+    DATA_DIR,
+    DESK_FILE,
+    ENDPOINTS_FILE,
+    MODELS_DIR,
+    NOTICES_FILE,
+    VAR_DIR,
+    private_var_dir,
+)
 
 LOOPBACK = "127.0.0.1"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -38,6 +47,8 @@ CHANNEL_ENV_DEFAULTS = {
     "ZALO_APP_ID": "",
     "ZALO_APP_SECRET": "",
     "ZALO_OA_SECRET_KEY": "",
+    "ZALO_OA_ID": "",
+    "ZALO_RATE_LIMIT_WAIT_SECONDS": "60",
     "ZALO_ACCESS_TOKEN": "",
     "ZALO_REFRESH_TOKEN": "",
     "ZALO_API_URL": "https://openapi.zalo.me",
@@ -46,6 +57,10 @@ CHANNEL_ENV_DEFAULTS = {
     "FB_APP_SECRET": "",
     "FB_PAGE_ACCESS_TOKEN": "",
     "FB_GRAPH_URL": "https://graph.facebook.com/v19.0",
+    # comments on the page's posts (connectors/messenger_comments.py): a public reply under the comment once it was
+    # answered privately (off when empty), and whether complaints go to the desk ("desk") or are left alone
+    "FB_COMMENT_PUBLIC_REPLY": "",
+    "FB_COMMENT_COMPLAINTS": "ignore",
 }
 
 
@@ -78,6 +93,15 @@ def _log_format(raw: str) -> str:
     return raw
 
 
+PAID_REPLY_POLICIES = ("warn", "allow", "block")
+
+
+def _choice(variable: str, raw: str, allowed: tuple[str, ...] = PAID_REPLY_POLICIES) -> str:
+    if raw not in allowed:
+        raise ValueError(f"{variable} must be one of {', '.join(allowed)}, not {raw!r}")
+    return raw
+
+
 def _networks(raw: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip())
 
@@ -101,12 +125,14 @@ class Settings:
     action_token: str = field(repr=False)
     admin_password: str | None = field(repr=False)  # the first admin's; generated into var_dir when None
     secret_key: str | None = field(repr=False)  # encrypts stored Zalo tokens when set
+    order_webhook_secret: str = field(repr=False)  # signs the shop's order-status webhook (docs/ORDER_API.md)
     # where data lives
     var_dir: Path
     database_url: str
     tracker_db: str
     demo_shop_db: Path
     desk_config: Path
+    notices_config: Path  # order-update texts, ZNS templates, the Messenger tag (notices.yml)
     endpoints_file: Path
     # the training data (the admin retrain publishes the FAQ into it; held-out sets in its eval/) and the models
     data_dir: Path
@@ -116,6 +142,14 @@ class Settings:
     order_api_url: str | None
     order_api_token: str | None = field(repr=False)
     order_api_timeout: float
+    # the product catalog, the same way: the shop's own product API when a URL is set, else the embedded demo
+    # catalog (docs/CATALOG_API.md); public_url is where customers reach the Rasa server, so a platform that
+    # fetches pictures itself (Messenger) gets the demo catalog's pictures as full links; empty: widget only
+    demo_catalog_db: Path
+    catalog_api_url: str | None
+    catalog_api_token: str | None = field(repr=False)
+    catalog_api_timeout: float
+    public_url: str
     # the desk and the doors
     desk_tick_seconds: float
     desk_live_url: str  # a redis:// URL where several desk instances share live updates; empty: one desk process
@@ -153,6 +187,11 @@ class Settings:
     # hosts the channels may download customers' pictures from although they resolve to a private or loopback
     # address (connectors/inbound_files.py refuses those otherwise): the tests' fake CDNs, an on-premises CDN
     media_private_hosts: tuple[str, ...] = ()
+    # the platforms' messaging windows where the shop has a choice (bot/messaging_windows.py): Zalo replies 48 h-7 d
+    # after the customer's last interaction may be billed (warn, allow or block them); Messenger replies after 24 h
+    # need the Human Agent permission from Meta's App Review (on once it is granted)
+    zalo_paid_replies: str = "warn"
+    messenger_human_agent: bool = False
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -176,11 +215,13 @@ class Settings:
             action_token=secret("ACTION_SERVER_TOKEN", "action_token"),
             admin_password=environ.get("CSKH_ADMIN_PASSWORD") or None,
             secret_key=environ.get("CSKH_SECRET_KEY") or None,
+            order_webhook_secret=secret("ORDER_WEBHOOK_SECRET", "order_webhook_secret"),
             var_dir=var_dir,
             database_url=environ.get("CSKH_DATABASE_URL") or f"sqlite:///{var_dir / 'cskh.db'}",
             tracker_db=environ.get("TRACKER_DB") or str(var_dir / "trackers.db"),
             demo_shop_db=Path(environ.get("DEMO_SHOP_DB") or var_dir / "demo_shop.db"),
             desk_config=Path(environ.get("CSKH_DESK_CONFIG") or DESK_FILE),
+            notices_config=Path(environ.get("CSKH_NOTICES_CONFIG") or NOTICES_FILE),
             endpoints_file=Path(environ.get("CSKH_ENDPOINTS") or ENDPOINTS_FILE),
             data_dir=Path(environ.get("CSKH_DATA_DIR") or DATA_DIR),
             models_dir=Path(environ.get("CSKH_MODELS_DIR") or MODELS_DIR),
@@ -188,6 +229,11 @@ class Settings:
             order_api_url=environ.get("ORDER_API_URL") or None,
             order_api_token=environ.get("ORDER_API_TOKEN") or None,
             order_api_timeout=float(environ.get("ORDER_API_TIMEOUT", "3")),
+            demo_catalog_db=Path(environ.get("DEMO_CATALOG_DB") or var_dir / "demo_catalog.db"),
+            catalog_api_url=environ.get("CATALOG_API_URL") or None,
+            catalog_api_token=environ.get("CATALOG_API_TOKEN") or None,
+            catalog_api_timeout=float(environ.get("CATALOG_API_TIMEOUT", "3")),
+            public_url=environ.get("CSKH_PUBLIC_URL", "").rstrip("/"),
             desk_tick_seconds=float(environ.get("CSKH_DESK_TICK_SECONDS", "5")),
             desk_live_url=environ.get("CSKH_DESK_LIVE_URL", ""),
             secure_cookies=environ.get("CSKH_SECURE_COOKIES") == "1",
@@ -214,6 +260,8 @@ class Settings:
             attachments_s3_access_key=environ.get("CSKH_ATTACHMENTS_S3_ACCESS_KEY", ""),
             attachments_s3_secret_key=environ.get("CSKH_ATTACHMENTS_S3_SECRET_KEY", ""),
             media_private_hosts=tuple(environ.get("CSKH_MEDIA_PRIVATE_HOSTS", "").split()),
+            zalo_paid_replies=_choice("CSKH_ZALO_PAID_REPLIES", environ.get("CSKH_ZALO_PAID_REPLIES", "warn")),
+            messenger_human_agent=environ.get("FB_HUMAN_AGENT") == "1",
         )
 
     @classmethod
@@ -229,6 +277,8 @@ class Settings:
             "CSKH_SECRET_KEY": self.secret_key,
             "ORDER_API_URL": self.order_api_url,
             "ORDER_API_TOKEN": self.order_api_token,
+            "CATALOG_API_URL": self.catalog_api_url,
+            "CATALOG_API_TOKEN": self.catalog_api_token,
             "ACTION_SERVER_URL": self.action_balancer_url,
             "CSKH_WIDGET_REDIS_URL": self.widget_redis_url,
         }
@@ -249,11 +299,16 @@ class Settings:
             "TRACKER_DB": self.tracker_db,
             "DEMO_SHOP_DB": str(self.demo_shop_db),
             "CSKH_DESK_CONFIG": str(self.desk_config),
+            "CSKH_NOTICES_CONFIG": str(self.notices_config),
+            "ORDER_WEBHOOK_SECRET": self.order_webhook_secret,
             "CSKH_ENDPOINTS": str(self.endpoints_file),
             "CSKH_DATA_DIR": str(self.data_dir),
             "CSKH_MODELS_DIR": str(self.models_dir),
             "CSKH_MODEL_CONFIG": str(self.model_config),
             "ORDER_API_TIMEOUT": str(self.order_api_timeout),
+            "DEMO_CATALOG_DB": str(self.demo_catalog_db),
+            "CATALOG_API_TIMEOUT": str(self.catalog_api_timeout),
+            "CSKH_PUBLIC_URL": self.public_url,
             "CSKH_DESK_TICK_SECONDS": str(self.desk_tick_seconds),
             "CSKH_DESK_LIVE_URL": self.desk_live_url,
             "CSKH_SECURE_COOKIES": "1" if self.secure_cookies else "0",
@@ -278,6 +333,8 @@ class Settings:
             "CSKH_ATTACHMENTS_S3_ACCESS_KEY": self.attachments_s3_access_key,
             "CSKH_ATTACHMENTS_S3_SECRET_KEY": self.attachments_s3_secret_key,
             "CSKH_MEDIA_PRIVATE_HOSTS": " ".join(self.media_private_hosts),
+            "CSKH_ZALO_PAID_REPLIES": self.zalo_paid_replies,
+            "FB_HUMAN_AGENT": "1" if self.messenger_human_agent else "0",
             **{name: value for name, value in optional.items() if value is not None},
         }
 
@@ -319,8 +376,9 @@ KNOBS = frozenset(
         "RASA_API_HOST", "ACTION_HOST", "DESK_HOST", "DESK_API_HOST",
         "RASA_AUTH_TOKEN", "DESK_SERVICE_TOKEN", "ACTION_SERVER_TOKEN", "CSKH_ADMIN_PASSWORD", "CSKH_SECRET_KEY",
         "CSKH_VAR_DIR", "CSKH_DATABASE_URL", "TRACKER_DB", "DEMO_SHOP_DB", "CSKH_DESK_CONFIG", "CSKH_ENDPOINTS",
-        "CSKH_DATA_DIR", "CSKH_MODELS_DIR", "CSKH_MODEL_CONFIG",
+        "CSKH_NOTICES_CONFIG", "ORDER_WEBHOOK_SECRET", "CSKH_DATA_DIR", "CSKH_MODELS_DIR", "CSKH_MODEL_CONFIG",
         "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_DESK_LIVE_URL",
+        "DEMO_CATALOG_DB", "CATALOG_API_URL", "CATALOG_API_TOKEN", "CATALOG_API_TIMEOUT", "CSKH_PUBLIC_URL",
         "CSKH_SECURE_COOKIES", "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "CSKH_LOG_FORMAT",
         "CSKH_METRICS_TOKEN", "ACTION_SERVER_URL", "CSKH_MODEL_SERVERS",
         "CSKH_PG_URL", "CSKH_REDIS_URL", "CSKH_REPLICAS", "BENCH_PG_URL", "BENCH_REDIS_URL",
@@ -328,7 +386,7 @@ KNOBS = frozenset(
         "CSKH_EVENTS_VIA_RABBITMQ", "CSKH_RABBITMQ_URL", "CSKH_EVENT_QUEUE",
         "CSKH_ATTACHMENTS_QUOTA_MB", "CSKH_ATTACHMENTS_S3_BUCKET", "CSKH_ATTACHMENTS_S3_ENDPOINT",
         "CSKH_ATTACHMENTS_S3_REGION", "CSKH_ATTACHMENTS_S3_ACCESS_KEY", "CSKH_ATTACHMENTS_S3_SECRET_KEY",
-        "CSKH_MEDIA_PRIVATE_HOSTS",
+        "CSKH_MEDIA_PRIVATE_HOSTS", "CSKH_ZALO_PAID_REPLIES", "FB_HUMAN_AGENT",
     }
 )  # fmt: skip
 

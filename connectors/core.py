@@ -38,6 +38,7 @@ from bot.senders import platform_id
 from bot.shop_policy import render_text
 from connectors.dedupe import seen_messages
 from connectors.guard import NO_ANSWER, Guard
+from connectors.notice_words import answered_notice_wish
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +181,8 @@ async def take_turn(on_new_message: OnNewMessage, message: UserMessage) -> None:
 
     ``message.output_channel`` is the platform's output; it receives everything at the end of the turn.
     """
+    if await answered_notice_wish(message):  # "ngừng nhận thông báo": stored and confirmed, no NLU
+        return
     output, sender = message.output_channel, message.sender_id
     channel, metrics = message.input_channel or output.name(), rasa_server_metrics()
     held = HeldReplies(output)

@@ -10,10 +10,16 @@ before the 200, a 500 when they cannot be, one person's messages in order, an ap
 when the tracker store fails) is shared with Zalo: connectors/core.py.
 
 Messenger lets a page answer only within 24 h of the person's last message;
-a human agent may answer for 7 days with the ``HUMAN_AGENT`` tag. The time of
+a human agent may answer for 7 days with the ``HUMAN_AGENT`` tag, once Meta's App Review
+granted the page's app the Human Agent permission (``FB_HUMAN_AGENT=1``). The time of
 each person's last message is kept in the project database, so any Rasa
 replica sends an agent's reply (which arrives through Rasa's HTTP API, with no
-webhook request behind it) with the right messaging type.
+webhook request behind it) with the right messaging type. What Messenger would refuse
+(an automated message after 24 h, an agent's without the permission, anything after
+7 days) is not sent: it is recorded as failed with the reason (bot/messaging_windows.py),
+and the desk refuses an agent's such reply before it leaves.
+Posts about objects other than a page (``instagram``, ``user``...) are answered 200 and
+dropped: Meta resends what is not acknowledged.
 
 Every message is stored in the outbox before it is sent (connectors/outbox.py): a failed send is
 retried, and one refused for good (or not sent because the window closed) is shown to the agent.
@@ -21,6 +27,9 @@ retried, and one refused for good (or not sent because the window closed) is sho
 Pictures and files (``message.attachments[]`` of type ``image`` or ``file``, not stickers) are downloaded
 from Facebook's CDN, checked and stored, and become the person's turn (connectors/inbound_files.py); for
 voice, video, stickers and the like the bot asks the person to type.
+
+Comments on the page's posts and live videos (the ``feed`` field, same webhook, same signature) get one
+private reply in Messenger when they ask a price, stock or "ib": connectors/messenger_comments.py.
 
 Rasa knows the person as ``fb:<psid>`` (bot/senders.py): no other channel can name
 that conversation. Every message passes the door guard (connectors/guard.py) per person:
@@ -47,11 +56,13 @@ from sanic.response import HTTPResponse
 
 from bot.database import database_url, engine_for
 from bot.handoff_protocol import file_of
+from bot.messaging_windows import MESSENGER_AUTOMATED_LATE, MESSENGER_CLOSED, MESSENGER_NO_PERMISSION
 from bot.migrations import ensure_schema
 from bot.outbox import OutboxStore
 from bot.privacy import mask_id
 from bot.schema import messenger_last_inbound_table as last_inbound_table
 from bot.senders import namespaced, platform_id
+from bot.settings import current_settings
 from connectors.core import (
     Delivery,
     OnNewMessage,
@@ -65,6 +76,7 @@ from connectors.files import read_file
 from connectors.guard import door_guard
 from connectors.inbound_files import attachment_turn, fetch_and_save
 from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
+from connectors.messenger_comments import Comment, CommentReplies, CommentRules, page_comments
 from connectors.outbox import Attempt, Outbox
 
 logger = logging.getLogger(__name__)
@@ -75,7 +87,7 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 TEXT_ONLY = "Xin lỗi bạn, mình chỉ đọc được tin nhắn chữ, bạn gõ câu hỏi giúp mình nhé."
-WINDOW_CLOSED = "Khách nhắn lần cuối hơn 7 ngày trước nên Messenger không cho trang trả lời nữa."
+WINDOW_CLOSED = MESSENGER_CLOSED
 
 
 class MessagingWindow:
@@ -114,18 +126,33 @@ def messaging_window() -> MessagingWindow:
     return MessagingWindow(engine_for(database_url()))
 
 
-def delivery(agent: bool, last_inbound: datetime | None, now: datetime) -> tuple[str, str | None] | None:
-    """Messaging type and tag for a message, or None when Messenger would refuse it anyway.
+@dataclass(frozen=True)
+class Refusal:
+    """Why a message is not sent: Messenger would refuse it (or the page may not use the tag it needs)."""
 
-    The bot answers within the standard window. An agent's reply after it goes
-    out tagged ``HUMAN_AGENT`` for up to 7 days. With no record of the person,
-    Facebook itself decides.
+    code: str
+    reason: str
+
+
+def delivery(
+    agent: bool, last_inbound: datetime | None, now: datetime, human_agent: bool = True
+) -> tuple[str, str | None] | Refusal:
+    """Messaging type and tag for a message, or the ``Refusal`` Messenger would answer anyway.
+
+    Everyone answers within the standard window. After it, only an agent, tagged
+    ``HUMAN_AGENT`` for up to 7 days, and only with the page's Human Agent permission
+    (``human_agent``); automated messages (the desk's "agent joined", closing, CSAT) are
+    not sent. With no record of the person, Facebook itself decides.
     """
-    if not agent or last_inbound is None or now - last_inbound <= STANDARD_WINDOW:
+    if last_inbound is None or now - last_inbound <= STANDARD_WINDOW:
         return "RESPONSE", None
-    if now - last_inbound <= HUMAN_AGENT_WINDOW:
-        return "MESSAGE_TAG", "HUMAN_AGENT"
-    return None
+    if now - last_inbound > HUMAN_AGENT_WINDOW:
+        return Refusal("messenger:window", WINDOW_CLOSED)
+    if not agent:
+        return Refusal("messenger:automated-late", MESSENGER_AUTOMATED_LATE)
+    if not human_agent:
+        return Refusal("messenger:no-human-agent", MESSENGER_NO_PERMISSION)
+    return "MESSAGE_TAG", "HUMAN_AGENT"
 
 
 def valid_signature(app_secret: str, body: bytes, header: str) -> bool:
@@ -207,10 +234,13 @@ def inbound_messages(payload: dict[str, Any]) -> list[Inbound]:
     return found
 
 
-def outbox_for(api: SendApi, engine: sa.engine.Engine) -> Outbox:
-    """The channel's outbox: each stored part is one Send API message with its messaging type and tag."""
+def outbox_for(api: SendApi, engine: sa.engine.Engine, comments: CommentReplies | None = None) -> Outbox:
+    """The channel's outbox: each stored part is one Send API message with its messaging type and tag, or
+    a private reply to a comment."""
 
     async def send_part(psid: str, part: dict[str, Any]) -> Attempt:
+        if "comment_id" in part and comments is not None:
+            return await comments.deliver(part)
         if "file" in part:  # an agent's picture or PDF, read from the attachment store at each try
             stored = await asyncio.to_thread(read_file, part["file"]["id"])
             return await api.send_file(psid, stored, part["messaging_type"], part.get("tag"))
@@ -220,14 +250,17 @@ def outbox_for(api: SendApi, engine: sa.engine.Engine) -> Outbox:
 
 
 class MessengerOutput(OutputChannel):
-    """Sends through the outbox and the Send API: long texts split, buttons as quick replies, agents named."""
+    """Sends through the outbox and the Send API: long texts split, buttons as quick replies, agents named,
+    product pictures as image messages."""
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, window: MessagingWindow | None = None, human_agent: bool | None = None) -> None:
         self.outbox = outbox
+        self._window = window  # the process's store (messaging_window()) unless given
+        self._human_agent = current_settings().messenger_human_agent if human_agent is None else human_agent
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """Rasa addresses its tracker key (``fb:<psid>``); the Send API wants the PSID."""
@@ -248,6 +281,17 @@ class MessengerOutput(OutputChannel):
     ) -> None:
         await self._deliver(recipient_id, text, buttons, kwargs.get("agent"), kwargs.get("timestamp"))
 
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """A picture (a product's) after the words, as an image message Facebook fetches itself: only a full
+        https link can be fetched, so a path of the bot's own server is left out (the words carry the facts).
+        Its outbox row has no Rasa timestamp: the desk's transcript line is the text's."""
+        if not image.startswith("https://"):
+            return
+        message = {"attachment": {"type": "image", "payload": {"url": image, "is_reusable": True}}}
+        await self.outbox.send(
+            namespaced(CHANNEL, recipient_id), [{"message": message, "messaging_type": "RESPONSE"}], None
+        )
+
     async def _deliver(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], agent: str | None, sent_at: float | None,
         extra: dict[str, Any] | None = None,
@@ -256,11 +300,11 @@ class MessengerOutput(OutputChannel):
         text, quick_replies = with_quick_replies(text or "", buttons)
         if agent:
             text = f"{agent}: {text}"  # the customer sees which person writes
-        last_inbound = await asyncio.to_thread(messaging_window().last_inbound, recipient_id) if agent else None
-        how = delivery(bool(agent), last_inbound, datetime.now(timezone.utc))
+        last_inbound = await asyncio.to_thread((self._window or messaging_window()).last_inbound, recipient_id)
+        how = delivery(bool(agent), last_inbound, datetime.now(timezone.utc), self._human_agent)
         conversation = namespaced(CHANNEL, recipient_id)
-        if how is None:
-            await self.outbox.refuse(conversation, sent_at, "messenger:window", WINDOW_CLOSED)
+        if isinstance(how, Refusal):
+            await self.outbox.refuse(conversation, sent_at, how.code, how.reason)
             return
         messaging_type, tag = how
         pieces = split_text(text, MAX_TEXT)
@@ -293,14 +337,19 @@ class MessengerInput(PushChannel):
             app_secret=str(credentials.get("app_secret") or ""),
             page_access_token=str(credentials.get("page_access_token") or ""),
             graph_url=str(credentials.get("graph_url") or DEFAULT_GRAPH_URL),
+            comment_rules=CommentRules.from_credentials(credentials),
         )
 
-    def __init__(self, verify_token: str, app_secret: str, page_access_token: str, graph_url: str) -> None:
+    def __init__(
+        self, verify_token: str, app_secret: str, page_access_token: str, graph_url: str,
+        comment_rules: CommentRules | None = None,
+    ) -> None:  # fmt: skip
         super().__init__()
         self._verify_token = verify_token
         self._app_secret = app_secret
         self._api = SendApi(graph_url, page_access_token) if app_secret and page_access_token else None
-        self._outbox = outbox_for(self._api, engine_for(database_url())) if self._api else None
+        self.comments = CommentReplies(self._api, comment_rules or CommentRules()) if self._api else None
+        self._outbox = outbox_for(self._api, engine_for(database_url()), self.comments) if self._api else None
 
     def get_output_channel(self) -> OutputChannel | None:
         """Used by Rasa's HTTP API (the desk's agent replies), where no webhook request exists."""
@@ -339,19 +388,29 @@ class MessengerInput(PushChannel):
                 payload = json.loads(request.body)
             except ValueError:
                 return response.json({"error": "body is not JSON"}, status=400)
-            if not isinstance(payload, dict) or payload.get("object") != "page":
-                return response.json({"error": "not a page subscription"}, status=404)
+            if not isinstance(payload, dict):
+                return response.json({"error": "body is not a JSON object"}, status=400)
+            if payload.get("object") != "page":  # e.g. instagram, user: acknowledged, or Meta keeps resending it
+                logger.info("messenger: a post about %r acknowledged and ignored", str(payload.get("object"))[:32])
+                return response.text("EVENT_RECEIVED")
             deliveries = [
                 Delivery(inbound.sender_id, inbound.message_id,
                          partial(_answer_one, api, outbox, inbound, on_new_message))
                 for inbound in inbound_messages(payload)
+            ]  # fmt: skip
+            deliveries += [
+                Delivery(f"comment:{comment.author_id}", f"comment:{comment.comment_id}",
+                         partial(_answer_comment, self.comments, outbox, comment))
+                for comment in (page_comments(payload) if self.comments else [])
             ]  # fmt: skip
             if not await self.admit(deliveries):
                 return self.unavailable()
             return response.text("EVENT_RECEIVED")
 
         @webhook.listener("after_server_start")
-        async def start_outbox(*_: Any) -> None:
+        async def start_outbox(app: Any, _: Any) -> None:
+            if self.comments is not None:  # Rasa loads it before the server starts
+                self.comments.agent = getattr(app.ctx, "agent", None)
             if self._outbox is not None:
                 self._outbox.start()  # retries, and what an earlier run of the server left pending
 
@@ -390,6 +449,16 @@ async def _answer_one(api: SendApi, outbox: Outbox, inbound: Inbound, on_new_mes
             await take_turn(on_new_message, message)
     finally:
         await api.sender_action(inbound.sender_id, "typing_off")
+
+
+async def _answer_comment(comments: CommentReplies | None, outbox: Outbox, comment: Comment) -> None:
+    """One admitted comment: counted by the door guard per author like a message, then answered or not."""
+    if comments is None:
+        return
+    if door_guard().check(namespaced(CHANNEL, f"comment:{comment.author_id}"), comment.text) is not None:
+        logger.info("messenger: a comment of %s was not answered (too long or too many)", mask_id(comment.author_id))
+        return
+    await comments.handle(comment, outbox)
 
 
 async def _answer_files(output: MessengerOutput, inbound: Inbound, sender: str, on_new_message: OnNewMessage) -> None:

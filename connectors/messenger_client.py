@@ -36,6 +36,9 @@ INVALID_TOKEN = 190
 OUTSIDE_WINDOW = (10, 2018278)
 WINDOW_SUBCODES = frozenset({2018278, 2018108, 2018065})  # code 10: sent outside the allowed window
 USER_UNAVAILABLE = 551
+# private replies to comments (connectors/messenger_comments.py): one per comment, within 7 days
+ALREADY_REPLIED = 10900  # "Activity already replied to"
+CANNOT_REPLY = 10903  # "This user cant reply to this activity"
 TIMEOUT_SECONDS = 10.0
 USAGE_HEADER = "X-Business-Use-Case-Usage"  # page tokens' rate limits: JSON per business id
 # what the agent reads next to a message Facebook did not take (bot/desk/console.py)
@@ -44,7 +47,10 @@ TEMPORARY_REASON = "Facebook đang tạm thời gặp lỗi."
 UNREACHED_REASON = "Không kết nối được tới Facebook."
 TOKEN_REASON = "Mã truy cập của trang Facebook không còn hiệu lực: quản trị viên cần cấp mã mới."
 WINDOW_REASON = "Đã quá thời hạn Messenger cho phép trang trả lời khách (khách cần nhắn lại trước)."
+REPLIED_REASON = "Bình luận này đã được trả lời riêng trước đó (Facebook chỉ cho một tin)."
+CANNOT_REPLY_REASON = "Facebook không cho trang nhắn riêng cho người bình luận này."
 UNAVAILABLE_REASON = "Khách hiện không nhận được tin nhắn (có thể đã chặn trang hoặc khoá tài khoản)."
+PERMISSION_REASON = "Facebook không cho trang gửi tin này: ứng dụng của trang thiếu quyền (ví dụ quyền Human Agent)."
 MORE_CHOICES = "Bạn cũng có thể nhắn cho mình một trong các lựa chọn sau:"
 
 
@@ -84,8 +90,14 @@ class SendError:
             return refused(code, TOKEN_REASON)
         if self.code == OUTSIDE_WINDOW[0] and self.subcode in WINDOW_SUBCODES:
             return refused(code, WINDOW_REASON)
+        if self.code == OUTSIDE_WINDOW[0]:  # code 10 is "permission denied": e.g. HUMAN_AGENT without App Review
+            return refused(code, PERMISSION_REASON)
         if self.code == USER_UNAVAILABLE:
             return refused(code, UNAVAILABLE_REASON)
+        if self.code == ALREADY_REPLIED:
+            return refused(code, REPLIED_REASON)
+        if self.code == CANNOT_REPLY:
+            return refused(code, CANNOT_REPLY_REASON)
         if self.status is not None and self.status >= 500:
             return retry_later(code, TEMPORARY_REASON, self.wait_seconds)
         return refused(code, f"Facebook từ chối tin nhắn (mã lỗi {code.removeprefix('messenger:')}).")
@@ -114,6 +126,7 @@ class SendApi:
     """``POST {graph_url}/me/messages`` (and ``/me/message_attachments``) for one page, over one aiohttp session."""
 
     def __init__(self, graph_url: str, page_access_token: str, timeout: float = TIMEOUT_SECONDS) -> None:
+        self._graph_url = graph_url.rstrip("/")
         self._url = graph_url.rstrip("/") + "/me/messages"
         self._upload_url = graph_url.rstrip("/") + "/me/message_attachments"
         self._token = page_access_token
@@ -161,6 +174,25 @@ class SendApi:
         message = {"attachment": {"type": kind, "payload": {"attachment_id": str(uploaded["attachment_id"])}}}
         return await self.send_message(recipient_id, message, messaging_type, tag)
 
+    async def private_reply(self, comment_id: str, message: dict[str, Any]) -> tuple[Attempt, str | None]:
+        """The page's one Messenger message to the author of a comment (Send API, ``recipient: {comment_id}``);
+        with it delivered, the PSID Facebook answers with: the person's Messenger conversation from then on."""
+        body = {"messaging_type": "RESPONSE", "recipient": {"comment_id": comment_id}, "message": message}
+        answer: dict[str, Any] = {}
+        error = await self._post_once(body, None, answer)
+        if error is not None:
+            _log(error, comment_id)
+            return error.attempt(), None
+        psid = answer.get("recipient_id")
+        return DELIVERED, str(psid) if psid else None
+
+    async def comment_reply(self, comment_id: str, text: str) -> Attempt:
+        """A public reply under the comment (``POST /{comment-id}/comments``, needs pages_manage_engagement)."""
+        error = await self._post_once({"message": text}, f"{self._graph_url}/{comment_id}/comments")
+        if error is not None:
+            _log(error, comment_id)
+        return DELIVERED if error is None else error.attempt()
+
     async def sender_action(self, recipient_id: str, action: str) -> bool:
         """``typing_on``, ``typing_off`` or ``mark_seen``: best effort, never retried."""
         return await self._post({"recipient": {"id": recipient_id}, "sender_action": action}) is None
@@ -201,6 +233,8 @@ def _log(error: SendError, recipient_id: str) -> None:
         logger.warning("messenger: %s wrote too long ago, Messenger refused the message (fbtrace %s)", who, trace)
     elif error.code == USER_UNAVAILABLE:
         logger.warning("messenger: %s cannot receive messages now (code 551, fbtrace %s)", who, trace)
+    elif error.code == ALREADY_REPLIED:
+        logger.info("messenger: comment %s was already answered privately (code 10900)", who)
     elif error.code in RATE_LIMIT_CODES:
         logger.warning("messenger: rate limited, message to %s not sent now (fbtrace %s)", who, trace)
     else:

@@ -38,6 +38,7 @@ from bot.rasa_plugins.tracking import storage_failures
 from bot.senders import SESSION_HEADER, namespaced
 from bot.shop_policy import render_text
 from connectors.guard import MAX_SENDER_CHARS, NO_ANSWER, door_guard, limit_request_size, problem_with
+from connectors.notice_words import notice_wish_reply
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,9 @@ class RestWithInbox(RestInput):
             if refusal:
                 retry = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
                 return _reply(client_sender, refusal.text, refusal.status, retry)
+            wish = await notice_wish_reply(sender, text)  # "ngừng nhận thông báo": stored and confirmed
+            if wish is not None:
+                return _reply(client_sender, wish)
             collector = NamedCollector()
             sent_at, started, metrics = time.time(), time.perf_counter(), rasa_server_metrics()
             failed = False

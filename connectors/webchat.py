@@ -77,6 +77,8 @@ WIDGET_SESSION = re.compile(r"[0-9a-f]{32}")  # what widget.js draws: crypto.get
 MAX_UPLOAD_BODY = MAX_BYTES + 64 * 1024  # one file and its multipart envelope
 NOT_YOURS = "Mình chưa nhận được tệp: phiên chat đã hết hạn. Bạn tải lại trang rồi gửi lại giúp mình nhé."
 NO_FILE = "Mình chưa thấy tệp nào, bạn chọn lại ảnh hoặc tệp PDF giúp mình nhé."
+PRODUCT_PICTURES = WIDGET_DIR / "src" / "products"
+PICTURE_NAME = re.compile(r"[a-z0-9-]{1,64}\.png")
 # The Redis pub/sub channel the replicas' socket.io servers share (pub/sub ignores Redis's db number).
 SOCKETS_CHANNEL = "cskh-widget-sockets"
 
@@ -175,6 +177,13 @@ class WebChatInput(SocketIOInput):
                 return response.text("Widget files missing: run `make widget`.", status=503)
             return await response.file(path, mime_type=content_type, headers={"Cache-Control": "no-cache"})
 
+        async def product_picture(request: Request, name: str) -> HTTPResponse:
+            """The demo catalog's pictures (bot/catalog/demo_catalog.py), by a name that cannot leave the folder."""
+            path = PRODUCT_PICTURES / name
+            if not PICTURE_NAME.fullmatch(name) or not path.is_file():
+                return response.json({"error": "not found"}, status=404)
+            return await response.file(path, mime_type="image/png", headers={"Cache-Control": "max-age=3600"})
+
         webhook.add_route(widget_file, "/<name>", methods=["GET"])
         webhook.add_route(customer_file, FILE_ROUTE, methods=["GET"])  # agents' pictures, by signed link
         turns: set[asyncio.Task] = set()  # the turns of uploads answered already, kept alive until done
@@ -212,6 +221,7 @@ class WebChatInput(SocketIOInput):
             return response.json({"attachment": described(attachment)})
 
         webhook.add_route(upload, "/upload", methods=["POST"], stream=True)
+        webhook.add_route(product_picture, "/products/<name>", methods=["GET"])
         return webhook
 
     def _client_address(self, sid: str) -> str | None:

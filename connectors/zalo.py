@@ -1,10 +1,12 @@
 """Zalo Official Account channel: ``/webhooks/zalo/webhook`` in, OA consultation messages out.
 
 Zalo signs each webhook (``X-ZEvent-Signature: mac=<sha256 of app id, raw body,
-timestamp and secret>``) and sends it again unless it gets HTTP 200 within
-about two seconds. So a request is checked, recorded as seen (redeliveries are
-dropped by ``msg_id``; a 500 when that fails, so Zalo sends it again) and answered
-at once; Rasa handles the message in the background, one customer's messages in
+timestamp and secret>``; which id and which secret is reported both ways, so both are
+configurable and the log names the pair that matched) and sends it again unless it gets
+HTTP 200 within about two seconds, at about 30 s, 5 min, 15 min, 30 min and 1 h. So a
+request is accepted until that retry horizon (``max_age_seconds``, 2 h), recorded as seen
+(redeliveries are dropped by ``msg_id``; a 500 when that fails, so Zalo sends it again) and
+answered at once; Rasa handles the message in the background, one customer's messages in
 order, and replies through the OA API (connectors/zalo_client.py). That part is
 shared with Messenger: connectors/core.py. Every reply is stored in the outbox before it is sent
 (connectors/outbox.py), so a failed send is retried or, refused for good, shown to the agent.
@@ -17,6 +19,12 @@ stored, and become the customer's turn (connectors/inbound_files.py), which the 
 an agent see; a caption sent with a picture follows as a text turn. For stickers, voice,
 videos and the like the bot asks the customer to type instead, unless an agent has the
 conversation, who then sees what was sent.
+
+Each user event notes the user's last interaction with the OA (bot/messaging_windows.py):
+Zalo's consultation messages are free for 48 h after it, may be billed up to 7 days
+(``CSKH_ZALO_PAID_REPLIES``: warn, allow or block) and are refused after that (-230), so
+a message Zalo would refuse, or the shop does not want to pay for, is not sent: it is
+recorded as failed with the reason for the agent.
 
 Rasa knows the customer as ``zalo:<user id>`` (bot/senders.py): no other channel can
 name that conversation. Every message passes the door guard (connectors/guard.py) per
@@ -32,6 +40,7 @@ import logging
 import re
 import time
 import unicodedata
+from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
@@ -43,11 +52,13 @@ from sanic.response import HTTPResponse
 
 from bot.database import database_url, engine_for
 from bot.handoff_protocol import file_of
+from bot.messaging_windows import PAID, LastInteractions, WindowRules, zalo_window
 from bot.migrations import ensure_schema
 from bot.outbox import OutboxStore
 from bot.privacy import mask_id
 from bot.schema import zalo_choices_table as choices_table
 from bot.senders import namespaced, platform_id
+from bot.settings import current_settings
 from connectors.core import (
     Delivery,
     OnNewMessage,
@@ -62,6 +73,7 @@ from connectors.guard import door_guard
 from connectors.inbound_files import attachment_turn, fetch_and_save
 from connectors.outbox import Attempt, Outbox
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig
+from connectors.zalo_zns import send_template
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +105,19 @@ CHOOSE_BY_NUMBER = "(Bạn nhắn số thứ tự để chọn nhé.)"
 CHOICE = re.compile(r"^(?:(?:số|so|chọn|chon)\s*)?(\d{1,2})\s*[.)]?$")
 
 
-def mac_for(config: ZaloConfig, raw_body: bytes, timestamp: str) -> str:
-    """The signature Zalo puts in ``X-ZEvent-Signature``: plain SHA-256, not an HMAC."""
-    signed = config.app_id.encode() + raw_body + timestamp.encode() + config.oa_secret_key.encode()
-    return "mac=" + hashlib.sha256(signed).hexdigest()
+def mac_for(first: str, raw_body: bytes, timestamp: str, secret: str) -> str:
+    """The signature Zalo puts in ``X-ZEvent-Signature``: plain SHA-256 (not an HMAC) of id, body, time, secret."""
+    return "mac=" + hashlib.sha256(first.encode() + raw_body + timestamp.encode() + secret.encode()).hexdigest()
+
+
+def matching_terms(config: ZaloConfig, raw_body: bytes, timestamp: str, signature: str) -> str | None:
+    """``"<id name> + <secret name>"`` of the configured pair that signed the body, or None. Every pair is
+    compared, in constant time, whichever matches."""
+    given, found = signature.strip().encode(), None
+    for id_name, first, secret_name, secret in config.signature_terms():
+        if hmac.compare_digest(given, mac_for(first, raw_body, timestamp, secret).encode()) and found is None:
+            found = f"{id_name} + {secret_name}"
+    return found
 
 
 def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
@@ -149,6 +170,8 @@ def outbox_for(client: ZaloClient, engine: sa.engine.Engine) -> Outbox:
     async def send_part(user_id: str, part: dict[str, Any]) -> Attempt:
         if "file" in part:  # an agent's picture or PDF, read from the attachment store at each try
             return await client.send_file(user_id, await asyncio.to_thread(read_file, part["file"]["id"]))
+        if "zns" in part:  # an order update outside the consultation window (bot/order_updates.py)
+            return await send_template(client, part["zns"])
         return await client.send_text(user_id, str(part["text"]))
 
     return Outbox(OutboxStore(engine), "zalo", send_part)
@@ -161,10 +184,29 @@ class ZaloOutput(OutputChannel):
     def name(cls) -> str:
         return "zalo"
 
-    def __init__(self, outbox: Outbox, choices: ChoiceStore, text_limit: int) -> None:
+    def __init__(
+        self, outbox: Outbox, choices: ChoiceStore, text_limit: int, interactions: LastInteractions | None = None,
+        rules: WindowRules | None = None,
+    ) -> None:  # fmt: skip
         self._outbox = outbox
         self._choices = choices
         self._text_limit = text_limit
+        self._interactions = interactions
+        self._rules = rules or WindowRules.of(current_settings())
+
+    async def _sent_within_window(self, conversation: str, parts: list[dict[str, Any]], sent_at: Any) -> None:
+        """Sends, unless Zalo would refuse it (7 days since the user's last interaction) or the shop does not
+        send billable messages (48 h–7 d, ``block``): then it is recorded as failed, with the reason."""
+        if self._interactions is not None:
+            last = await asyncio.to_thread(self._interactions.zalo, platform_id(self.name(), conversation))
+            window = zalo_window(last, datetime.now(timezone.utc), self._rules.zalo_paid)
+            if window.blocked:
+                await self._outbox.refuse(conversation, sent_at, f"zalo:window:{window.state}", window.notice)
+                return
+            if window.state == PAID:
+                logger.info("zalo: a message to %s may be billed (48 h-7 d since the last interaction)",
+                            mask_id(platform_id(self.name(), conversation)))  # fmt: skip
+        await self._outbox.send(conversation, parts, sent_at)
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """Rasa addresses its tracker key (``zalo:<user id>``); the OA API wants the user id. An agent's file
@@ -179,7 +221,7 @@ class ZaloOutput(OutputChannel):
         parts: list[dict[str, Any]] = [{"text": part} for part in split_text(text, self._text_limit)]
         parts.append({"file": dict(sent)})
         user_id = platform_id(self.name(), recipient_id)
-        await self._outbox.send(namespaced(self.name(), user_id), parts, message.get("timestamp"))
+        await self._sent_within_window(namespaced(self.name(), user_id), parts, message.get("timestamp"))
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """One stored message of one or more parts; ``timestamp`` (Rasa's, of the bot event) ties it to the
@@ -188,7 +230,7 @@ class ZaloOutput(OutputChannel):
             text = f"{kwargs['agent']}: {text}"
         parts = [{"text": part} for part in split_text(text, self._text_limit)]
         if parts:
-            await self._outbox.send(namespaced(self.name(), recipient_id), parts, kwargs.get("timestamp"))
+            await self._sent_within_window(namespaced(self.name(), recipient_id), parts, kwargs.get("timestamp"))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
@@ -204,7 +246,8 @@ class ZaloOutput(OutputChannel):
         await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send_text_message(recipient_id, image)  # Zalo shows the link; Rasa's default adds English
+        if image.startswith("https://"):  # a path of the bot's own server means nothing to the customer
+            await self.send_text_message(recipient_id, image)  # Zalo shows the link; Rasa's default adds English
 
     async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, str(attachment))
@@ -238,8 +281,11 @@ class ZaloInput(PushChannel):
         self._client: ZaloClient | None = None
         self._choices: ChoiceStore | None = None
         self._outbox: Outbox | None = None
+        self._interactions: LastInteractions | None = None
+        self._signed_with: str | None = None  # the signature terms that matched last (names only), for the log
         if config.enabled:
             engine = engine_for(database_url())
+            self._interactions = LastInteractions(engine)
             tokens = TokenStore(engine, config.app_id, config.access_token, config.refresh_token)
             self._client = ZaloClient(config, tokens)
             self._choices = ChoiceStore(engine)
@@ -249,7 +295,7 @@ class ZaloInput(PushChannel):
         """Also what Rasa uses for agents' replies (``output_channel=latest``), outside any request."""
         if self._outbox is None or self._choices is None:
             return None
-        return ZaloOutput(self._outbox, self._choices, self.config.text_limit)
+        return ZaloOutput(self._outbox, self._choices, self.config.text_limit, self._interactions)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         webhook = Blueprint("zalo_webhook", __name__)
@@ -270,6 +316,7 @@ class ZaloInput(PushChannel):
             delivery = self._delivery_for(event, request.app, on_new_message)
             if delivery is None:
                 return response.json({"status": "ignored"})
+            await self._note_interaction(delivery.sender, event)
             if not await self.admit([delivery]):  # handled after the 200: Zalo waits about 2 s only
                 return self.unavailable()
             return response.json({"status": "ok"})
@@ -291,8 +338,21 @@ class ZaloInput(PushChannel):
 
         return webhook
 
+    async def _note_interaction(self, sender: str, event: dict[str, Any]) -> None:
+        """The user's last interaction, at the event's time (a retry's is its first delivery's), never later
+        than now; a database failure only costs the window's accuracy, the message is still handled."""
+        if self._interactions is None:
+            return
+        try:
+            at = min(datetime.fromtimestamp(int(str(event.get("timestamp"))) / 1000, timezone.utc),
+                     datetime.now(timezone.utc))  # fmt: skip
+            await asyncio.to_thread(self._interactions.record_zalo, sender, at)
+        except (ValueError, OverflowError, OSError, sa.exc.SQLAlchemyError) as error:
+            logger.warning("zalo: the interaction of %s was not noted (%s)", mask_id(sender), type(error).__name__)
+
     def verified_event(self, raw_body: bytes, signature: str) -> dict[str, Any]:
-        """The webhook's event if Zalo signed it within ``max_age_seconds``; raises ``RejectedError`` otherwise."""
+        """The webhook's event if Zalo signed it and its time is within Zalo's retry horizon (``max_age_seconds``
+        back, ``max_future_seconds`` ahead); raises ``RejectedError`` otherwise."""
         try:
             event = json.loads(raw_body)
         except (ValueError, UnicodeDecodeError):
@@ -300,14 +360,20 @@ class ZaloInput(PushChannel):
         if not isinstance(event, dict):
             raise RejectedError(400, "the body is not a JSON object")
         timestamp = str(event.get("timestamp", ""))
-        if not hmac.compare_digest(signature.strip().encode(), mac_for(self.config, raw_body, timestamp).encode()):
+        signed_with = matching_terms(self.config, raw_body, timestamp, signature)
+        if signed_with is None:
             raise RejectedError(401, "missing or wrong signature")
+        if signed_with != self._signed_with:  # names only, once per change: which of the reported schemes Zalo uses
+            logger.info("zalo: webhook signature matched with %s", signed_with)
+            self._signed_with = signed_with
         try:
             age = time.time() - int(timestamp) / 1000
         except ValueError:
             raise RejectedError(400, "the timestamp is not a number") from None
-        if abs(age) > self.config.max_age_seconds:
-            raise RejectedError(403, "stale request")
+        if age > self.config.max_age_seconds:
+            raise RejectedError(403, "stale request: older than Zalo's retries")
+        if -age > self.config.max_future_seconds:
+            raise RejectedError(403, "stale request: its time is in the future")
         return event
 
     def _delivery_for(self, event: dict[str, Any], app: Sanic, on_new_message: OnNewMessage) -> Delivery | None:

@@ -8,8 +8,9 @@ newest one, and a refresh is claimed there first (a lease on the row), so two
 replicas never spend the same refresh token. Error codes and limits that are
 not confirmed by Zalo's own pages are configuration (``ZaloConfig``).
 
-A send answers with an ``Attempt`` (connectors/outbox.py): a rate limit (-32, retried no sooner than
-``rate_limit_wait_seconds``), a failed request or a refresh that could not be made yet are worth
+A send answers with an ``Attempt`` (connectors/outbox.py): a rate limit (-32, Zalo's per-minute limit: this
+client then sends nothing for ``rate_limit_wait_seconds``, a whole minute by default, and the outbox retries
+no sooner), a failed request or a refresh that could not be made yet are worth
 retrying; a refusal (-230, -213, a token dead even after a refresh...) is not, and says why in
 Vietnamese for the agent.
 
@@ -80,13 +81,23 @@ class ZaloConfig:
     app_id: str = ""
     app_secret: str = ""
     oa_secret_key: str = ""  # the secret in X-ZEvent-Signature (reported as OA secret key or app secret)
+    oa_id: str = ""  # the OA's id: the first term of X-ZEvent-Signature in some reports (app id in others)
     access_token: str = ""
     refresh_token: str = ""
     api_url: str = "https://openapi.zalo.me"
+    zns_url: str = "https://business.openapi.zalo.me"  # ZNS template messages (connectors/zalo_zns.py)
     oauth_url: str = "https://oauth.zaloapp.com"
     text_limit: int = 2000
-    max_age_seconds: float = 300.0
-    rate_limit_wait_seconds: float = 1.0
+    # Zalo resends an unacknowledged event at about 30 s, 5 min, 15 min, 30 min and 1 h: a retry is fresh until
+    # this horizon (msg_id dedupe answers it once); a timestamp further ahead than max_future_seconds is refused
+    max_age_seconds: float = 7200.0
+    max_future_seconds: float = 300.0
+    # which secrets and first terms X-ZEvent-Signature may be built from, tried in this order (space-separated
+    # names of the fields above: oa_secret_key, app_secret; app_id, oa_id). Sources disagree; the log says which
+    # one matched (connectors/zalo.py), so a shop can narrow them to the one its OA uses.
+    mac_signed_with: str = "oa_secret_key app_secret"
+    mac_first_terms: str = "app_id oa_id"
+    rate_limit_wait_seconds: float = 60.0  # -32 is a per-minute limit
     # what the upload APIs take, as community clients report it (JPG/PNG up to 1 MB, PDF up to 5 MB; unconfirmed)
     image_limit_bytes: int = 1024 * 1024
     file_limit_bytes: int = 5 * 1024 * 1024
@@ -94,8 +105,19 @@ class ZaloConfig:
 
     @property
     def enabled(self) -> bool:
-        """Without the app id and the signature secret no webhook can be trusted: the channel is off."""
-        return bool(self.app_id and self.oa_secret_key)
+        """Without the app id and a signature secret no webhook can be trusted: the channel is off."""
+        return bool(self.app_id and self.signature_terms())
+
+    def signature_terms(self) -> list[tuple[str, str, str, str]]:
+        """``(id name, id, secret name, secret)`` for each configured way X-ZEvent-Signature may be built."""
+        values = {"app_id": self.app_id, "oa_id": self.oa_id, "oa_secret_key": self.oa_secret_key,
+                  "app_secret": self.app_secret}  # fmt: skip
+        return [
+            (id_name, values[id_name], secret_name, values[secret_name])
+            for secret_name in self.mac_signed_with.split() if secret_name in ("oa_secret_key", "app_secret")
+            for id_name in self.mac_first_terms.split() if id_name in ("app_id", "oa_id")
+            if values[id_name] and values[secret_name]
+        ]  # fmt: skip
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "ZaloConfig":
@@ -291,6 +313,7 @@ class ZaloClient:
         self._tokens = tokens
         self._session: aiohttp.ClientSession | None = None
         self._refreshing = asyncio.Lock()  # one refresh at a time in this process; the lease covers the others
+        self._quiet_until = 0.0  # after a -32, nothing is sent before this (time.monotonic())
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -323,6 +346,9 @@ class ZaloClient:
 
     async def _deliver(self, user_id: str, call: Callable[[str], Awaitable[int]]) -> Attempt:
         """``call`` with a working access token (refreshed once when Zalo refuses it); its outcome as an attempt."""
+        quiet = self._quiet_until - time.monotonic()
+        if quiet > 0:  # Zalo limited this OA for the minute: asking again now would only be refused again
+            return retry_later(f"zalo:{RATE_LIMITED}", RATE_LIMITED_REASON, quiet)
         try:
             tokens = await self._usable_tokens()
             error = await call(tokens.access_token)
@@ -338,6 +364,8 @@ class ZaloClient:
         if error == 0:
             return DELIVERED
         if error == RATE_LIMITED:
+            self._quiet_until = time.monotonic() + self._config.rate_limit_wait_seconds
+            logger.warning("zalo: rate limited (-32); nothing is sent for %.0f s", self._config.rate_limit_wait_seconds)
             return retry_later(f"zalo:{error}", RATE_LIMITED_REASON, self._config.rate_limit_wait_seconds)
         if error in UNREACHABLE:
             logger.info("zalo: message to %s not sent: %s (error %s)", mask_id(user_id), UNREACHABLE[error], error)
@@ -346,6 +374,19 @@ class ZaloClient:
         if error in TOKEN_ERRORS:
             return refused(f"zalo:{error}", TOKEN_REFUSED)
         return refused(f"zalo:{error}", REFUSALS.get(error, f"Zalo từ chối tin nhắn (mã lỗi {error})."))
+
+    async def with_token(self, call: Callable[[str], Awaitable[int]], token_errors: tuple[int, ...]) -> int:
+        """Zalo's error code of ``call`` made with a working access token, refreshed once when Zalo answers one of
+        ``token_errors``; raises ``NoTokenError`` or ``UnreachedError`` like the consultation sends."""
+        tokens = await self._usable_tokens()
+        error = await call(tokens.access_token)
+        if error in token_errors:
+            error = await call((await self._refresh(tokens)).access_token)
+        return error
+
+    async def post_business(self, path: str, access_token: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Zalo's JSON answer to a JSON POST on the ZNS host (``zns_url``); ``UnreachedError`` without one."""
+        return await self._post(path, access_token, base_url=self._config.zns_url, json=body)
 
     async def _upload_and_send(self, access_token: str, *, user_id: str, upload: "Upload") -> int:
         """Zalo's error code of the upload, or else of the message that shows the uploaded file."""
@@ -368,12 +409,11 @@ class ZaloClient:
         body = {"recipient": {"user_id": user_id}, "message": message}
         return _error_of(await self._post("/v3.0/oa/message/cs", access_token, json=body))
 
-    async def _post(self, path: str, access_token: str, **body: Any) -> dict[str, Any]:
+    async def _post(self, path: str, access_token: str, base_url: str = "", **body: Any) -> dict[str, Any]:
         """Zalo's JSON answer to a POST; ``UnreachedError`` when there is none to read."""
+        url = f"{(base_url or self._config.api_url).rstrip('/')}{path}"
         try:
-            async with self._http().post(
-                f"{self._config.api_url.rstrip('/')}{path}", headers={"access_token": access_token}, **body
-            ) as reply:
+            async with self._http().post(url, headers={"access_token": access_token}, **body) as reply:
                 if reply.status != 200:
                     logger.warning("zalo: %s answered HTTP %s", path, reply.status)
                     raise UnreachedError(f"http:{reply.status}")

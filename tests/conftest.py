@@ -94,13 +94,17 @@ def channels_stack(trained_model: Path, tmp_path_factory) -> Iterator[ChannelsSt
 
     workdir = tmp_path_factory.mktemp("channels")
     with FakeZaloApi(APP_ID, APP_SECRET) as zalo, FakeMessengerApi(PAGE_TOKEN) as facebook:
+        facebook.human_agent_permission = True
         env = {
             "ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET, "ZALO_OA_SECRET_KEY": OA_SECRET,
             "ZALO_ACCESS_TOKEN": zalo.access_token, "ZALO_REFRESH_TOKEN": zalo.refresh_token,
             "ZALO_API_URL": zalo.url, "ZALO_OAUTH_URL": zalo.url,
             "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_APP_SECRET": FB_APP_SECRET,
             "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN, "FB_GRAPH_URL": facebook.graph_url,
+            "FB_COMMENT_COMPLAINTS": "desk",  # complaints under posts go to the desk (tests/test_messenger_comments.py)
             "CSKH_MEDIA_PRIVATE_HOSTS": "127.0.0.1",  # the fakes' CDNs: private addresses are refused otherwise
+            "ZALO_RATE_LIMIT_WAIT_SECONDS": "1",  # Zalo's minute, shortened (tests/test_zalo_channel.py proves it)
+            "FB_HUMAN_AGENT": "1",  # the page passed App Review for Human Agent (tests/test_messenger_channel.py)
         }  # fmt: skip
         trusted = (ipaddress.ip_network("127.0.0.1"),)
         with processes_in(workdir, trained_model, env, trusted_proxies=trusted) as (settings, _):

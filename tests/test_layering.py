@@ -8,10 +8,10 @@ Layers, lowest first (a module belongs to the longest prefix that names it):
    bot.text, bot.observability (knobs, masking, the doors, what the processes say to each other,
    Vietnamese text, metrics and logs)
 2. shared: bot.shop_policy, bot.support, bot.schema, bot.migrations, bot.database, bot.senders, bot.tickets,
-   bot.ownership, bot.orders, bot.outbox, bot.training, bot.evaluation, bot.topic_titles (the shop's
-   configuration, every project table, its migrations and its stores, sender namespaces, the order systems, the
-   platform outbox the channels write and the desk reads, cached training and held-out evaluation, the names
-   staff read for topics and shop facts)
+   bot.ownership, bot.orders, bot.catalog, bot.outbox, bot.training, bot.evaluation, bot.topic_titles (the shop's
+   configuration, every project table, its migrations and its stores, sender namespaces, the order and product
+   systems, the platform outbox the channels write and the desk reads, cached training and held-out evaluation, the
+   names staff read for topics and shop facts)
 3. rasa server: bot.nlu, bot.rasa_plugins, connectors (what ``rasa run`` loads: graph components,
    tracker store and event broker, channels)
 4. processes: actions, bot.desk, bot.admin, bot.chat (action server; desk console and service API;
@@ -41,8 +41,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pure", ("bot.paths", "bot.settings", "bot.privacy", "bot.client_address", "bot.doors",
               "bot.handoff_protocol", "bot.text", "bot.observability")),
     ("shared", ("bot.shop_policy", "bot.support", "bot.schema", "bot.migrations", "bot.database", "bot.senders",
-                "bot.tickets", "bot.ownership", "bot.orders", "bot.outbox", "bot.training", "bot.evaluation",
-                "bot.topic_titles", "bot.attachments", "bot.file_links")),
+                "bot.tickets", "bot.ownership", "bot.orders", "bot.catalog", "bot.outbox", "bot.training",
+                "bot.evaluation", "bot.topic_titles", "bot.attachments", "bot.file_links", "bot.messaging_windows",
+                "bot.order_updates")),
     ("rasa server", ("bot.nlu", "bot.rasa_plugins", "connectors")),
     ("processes", ("actions", "bot.desk", "bot.admin", "bot.chat")),
     ("supervisor", ("bot.console_app", "bot.serve", "bot.run", "bot.processes", "bot.scaled", "bot.sandbox")),

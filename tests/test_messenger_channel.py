@@ -34,6 +34,7 @@ from connectors.messenger import (
     MessagingWindow,
     MessengerInput,
     MessengerOutput,
+    Refusal,
     delivery,
     last_inbound_table,
     outbox_for,
@@ -101,10 +102,12 @@ def test_buttons_become_at_most_13_quick_replies_and_the_rest_a_numbered_list() 
 
 def test_agents_may_answer_for_7_days_with_the_human_agent_tag_the_bot_for_24_hours() -> None:
     now = datetime.now(timezone.utc)
-    assert delivery(False, now - timedelta(hours=30), now) == ("RESPONSE", None)
+    assert delivery(False, now - timedelta(hours=23), now) == ("RESPONSE", None)
+    assert isinstance(delivery(False, now - timedelta(hours=30), now), Refusal)  # automated: never past 24 h
     assert delivery(True, now - timedelta(hours=23), now) == ("RESPONSE", None)
     assert delivery(True, now - timedelta(hours=30), now) == ("MESSAGE_TAG", "HUMAN_AGENT")
-    assert delivery(True, now - timedelta(days=8), now) is None
+    assert isinstance(delivery(True, now - timedelta(hours=30), now, human_agent=False), Refusal)
+    assert isinstance(delivery(True, now - timedelta(days=8), now), Refusal)
     assert delivery(True, None, now) == ("RESPONSE", None)  # no record: Facebook decides
 
 
@@ -206,6 +209,31 @@ def test_a_failed_piece_stops_the_rest_of_a_long_message(graph: FakeMessengerApi
     assert [len(t) <= MAX_TEXT for t in graph.texts("psid-here")] == [True, True, True]
 
 
+def test_a_product_picture_goes_after_the_words_as_an_image_message(graph: FakeMessengerApi, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        api = SendApi(graph.graph_url, PAGE_TOKEN)
+        output = MessengerOutput(outbox_for(api, sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}", future=True)))
+        await output.send_response(
+            "fb:psid-1",
+            {
+                "text": "Nồi chiên không dầu 5L giá 1.290.000đ.",
+                "image": "https://bot.shop.example/webhooks/socketio/products/n.png",
+            },
+        )
+        # without a public URL the picture is a path Facebook cannot fetch: the words alone
+        await output.send_response(
+            "fb:psid-2", {"text": "Quạt đứng giá 890.000đ.", "image": "/webhooks/socketio/q.png"}
+        )
+        await api.close()
+
+    asyncio.run(scenario())
+    first, picture = graph.messages("psid-1")
+    assert first["message"]["text"] == "Nồi chiên không dầu 5L giá 1.290.000đ."
+    link = "https://bot.shop.example/webhooks/socketio/products/n.png"
+    assert picture["message"]["attachment"] == {"type": "image", "payload": {"url": link, "is_reusable": True}}
+    assert [m["message"] for m in graph.messages("psid-2")] == [{"text": "Quạt đứng giá 890.000đ."}]
+
+
 def test_without_its_secrets_the_channel_is_off() -> None:
     app = Sanic(f"messenger_off_{uuid.uuid4().hex[:8]}")
     channel = MessengerInput.from_credentials({"verify_token": "", "app_secret": "", "page_access_token": ""})
@@ -278,6 +306,7 @@ class Person:
     def send(self, event: dict[str, Any]) -> int:
         """Posts one event; returns how many messages the person had before, to wait for the answer after."""
         before = len(self.facebook.messages(self.psid))
+        self.facebook.person_wrote(self.psid)  # Facebook knows when the person last wrote
         reply = post(self.settings, webhook_post(PAGE_ID, [event]))
         assert reply.status_code == 200, reply.text
         return before
@@ -462,6 +491,7 @@ def test_an_agent_answers_after_24_hours_with_the_human_agent_tag(stack, faceboo
     engine = sa.create_engine(f"sqlite:///{workdir / 'cskh.db'}", future=True)
 
     def last_wrote(ago: timedelta) -> None:
+        facebook.person_wrote(person.psid, (datetime.now(timezone.utc) - ago).timestamp())
         with engine.begin() as connection:
             connection.execute(
                 last_inbound_table.update()
@@ -475,13 +505,18 @@ def test_an_agent_answers_after_24_hours_with_the_human_agent_tag(stack, faceboo
     assert (tagged["messaging_type"], tagged["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
     assert tagged["message"]["text"] == "CSKH: Xin lỗi bạn vì trả lời muộn, đơn đã được giao lại"
 
-    last_wrote(timedelta(days=8))  # too late even for a human: Messenger would refuse, so nothing is sent
-    assert admin.post(handoff_id, "reply", text="Bạn còn cần hỗ trợ không ạ?").json()["ok"]
-    # no wait needed: Rasa delivers before it answers the desk, and the desk before it answers the agent
-    assert not any("còn cần hỗ trợ" in text for text in facebook.texts(person.psid))
-    late = next(m for m in admin.messages(handoff_id) if m["text"] == "Bạn còn cần hỗ trợ không ạ?")
-    assert late["delivery"]["status"] == "failed" and "hơn 7 ngày" in late["delivery"]["reason"]  # the agent knows
+    page = admin.http.get(f"{settings.desk_url}/handoffs/{handoff_id}", timeout=10).text
+    assert "chỉ nhân viên trả lời được (thẻ HUMAN_AGENT)" in page  # the agent sees the window before writing
+
+    last_wrote(timedelta(days=8))  # too late even for a human: Messenger would refuse, so the desk refuses first
+    refused = admin.post(handoff_id, "reply", text="Bạn còn cần hỗ trợ không ạ?")
+    assert refused.status_code == 409 and "hơn 7 ngày" in refused.json()["error"]  # the agent knows, before sending
+    assert "hơn 7 ngày trước" in admin.http.get(f"{settings.desk_url}/handoffs/{handoff_id}", timeout=10).text
+    assert not any(m["text"] == "Bạn còn cần hỗ trợ không ạ?" for m in admin.messages(handoff_id))
     admin.post(handoff_id, "close", resolution="Đã giao lại đơn")
+    # the desk's automated closing message and CSAT question are not sent past 24 h: Messenger would refuse them
+    assert not any("đánh giá" in text for text in facebook.texts(person.psid))
+    assert not any("hỗ trợ không" in text for text in facebook.texts(person.psid))
     engine.dispose()
 
 

@@ -55,7 +55,8 @@ def test_settings_travel_to_a_child_process_unchanged(tmp_path) -> None:
     settings = Settings.under(
         tmp_path, host="0.0.0.0", admin_password="first-admin-password", secret_key="k" * 40,
         order_api_url="http://127.0.0.1:9/api", order_api_token="order-token", order_api_timeout=0.5,
-        secure_cookies=True, widget_origins=("https://shop.example", "https://m.shop.example"),
+        catalog_api_url="http://127.0.0.1:9/catalog", catalog_api_token="catalog-token", catalog_api_timeout=0.7,
+        public_url="https://bot.shop.example", secure_cookies=True, widget_origins=("https://shop.example", "https://m.shop.example"),
         trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1")),
         action_balancer_url="http://127.0.0.1:7000/webhook", desk_tick_seconds=1.5, replicas=3,
         widget_redis_url="redis://127.0.0.1:6379/5",

@@ -15,6 +15,7 @@ from bot.text.normalize import strip_diacritics
 CONTRACT = [
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human", "complain", "rate_service",
     "check_order_status", "report_issue", "cancel_order", "inform", "out_of_scope", "uncovered_question",
+    "product_question",
     "faq/shipping_fee", "faq/delivery_time", "faq/return_policy", "faq/refund", "faq/warranty",
     "faq/payment_methods", "faq/installment", "faq/opening_hours", "faq/store_location",
     "faq/promotion", "faq/membership", "faq/invoice", "faq/change_address", "faq/contact",

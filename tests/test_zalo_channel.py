@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from PIL import Image
 from sanic import Sanic
 
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port
+from bot.schema import zalo_last_interaction_table
 from bot.settings import CHANNEL_ENV_DEFAULTS, Settings
 from connectors.zalo import ZaloInput, chosen
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig, tokens_table
@@ -79,6 +81,9 @@ class ZaloStack:
 
     def post(self, event: dict[str, Any], secret: str = OA_SECRET) -> requests.Response:
         raw = json.dumps(event, ensure_ascii=False).encode()
+        who = event.get("follower") or event.get("sender") or {}
+        if secret == OA_SECRET and who.get("id") != OA_ID:  # Zalo itself knows when the user interacted
+            self.api.user_interacted(who["id"], int(event["timestamp"]) / 1000)
         return self.post_raw(raw, sign(raw, event["timestamp"], secret))
 
     def post_raw(self, raw: bytes, signature: str | None) -> requests.Response:
@@ -141,7 +146,7 @@ def test_a_signed_message_is_answered_and_forged_or_stale_ones_are_refused(zalo:
     assert zalo.post_raw(raw, None).status_code == 401
     tampered = raw.replace(b"xin ch", b"tam bi")
     assert zalo.post_raw(tampered, sign(raw, forged["timestamp"])).status_code == 401
-    stale = text_event(customer.id, "xin chào", timestamp=now_ms(-600))
+    stale = text_event(customer.id, "xin chào", timestamp=now_ms(-3 * 3600))  # past Zalo's last retry
     assert zalo.post(stale).status_code == 403
 
     customer.say("phí ship về Hà Nội bao nhiêu")
@@ -485,3 +490,58 @@ def test_logs_never_hold_a_token_or_a_whole_user_id(zalo: ZaloStack) -> None:
     secrets = [zalo.api.access_token, zalo.api.refresh_token, *zalo.api.used_refresh_tokens, APP_SECRET, OA_SECRET]
     leaked = [s for s in [*secrets, *zalo.user_ids] if s in logs]
     assert leaked == []
+
+
+@pytest.mark.slow
+def test_a_retry_within_zalos_horizon_is_answered_once_and_an_older_one_refused(zalo: ZaloStack) -> None:
+    customer = zalo.user()
+    retried = text_event(customer.id, "phí ship về Hà Nội bao nhiêu", timestamp=now_ms(-20 * 60))
+    customer.send(retried)  # first received 20 minutes late: Zalo's retry, signed as the original
+    customer.hears(SHIPPING_FEE)
+    customer.send(retried)  # and replayed once more
+    too_old = text_event(customer.id, "chính sách đổi trả thế nào", timestamp=now_ms(-3 * 3600))
+    assert zalo.post(too_old).status_code == 403  # past Zalo's last retry (about 1 h 50 min)
+    customer.say("chính sách đổi trả thế nào")
+    customer.hears("đổi")
+    assert sum(SHIPPING_FEE in text for text in customer.texts()) == 1
+    assert zalo.user_texts(customer.id) == ["phí ship về Hà Nội bao nhiêu", "chính sách đổi trả thế nào"]
+
+
+@pytest.mark.slow
+def test_the_agent_sees_zalos_window_and_a_reply_zalo_would_refuse_is_refused_before_sending(zalo: ZaloStack) -> None:
+    agent = DeskAgent(zalo.settings.desk_url, "admin", ADMIN_PASSWORD)
+    customer = zalo.user()
+    customer.say("cho mình gặp nhân viên về đơn DH975310")
+    customer.hears("vị trí số")
+    handoff_id = agent.waiting_for("DH975310")["id"]
+    agent.claim(handoff_id)
+    customer.hears("đã tham gia")
+    page = f"{zalo.settings.desk_url}/handoffs/{handoff_id}"
+    assert 'id="channel-window"' not in agent.http.get(page, timeout=10).text  # within 48 h: nothing to say
+
+    engine = zalo.database()
+
+    def last_interaction(ago: timedelta) -> None:
+        when = datetime.now(timezone.utc) - ago
+        zalo.api.user_interacted(customer.id, when.timestamp())
+        with engine.begin() as connection:
+            connection.execute(
+                zalo_last_interaction_table.update()
+                .where(zalo_last_interaction_table.c.user_id == customer.id)
+                .values(interacted_at=when)
+            )
+
+    last_interaction(timedelta(days=3))  # billable on most OA packages: the shop's default is to warn
+    assert "có thể bị Zalo tính phí" in agent.http.get(page, timeout=10).text
+    assert agent.post(handoff_id, "reply", text="Chào bạn, đơn DH975310 đã giao lại rồi nhé").json() == {"ok": True}
+    customer.hears("đã giao lại rồi")
+    assert customer.id in zalo.api.billable
+
+    last_interaction(timedelta(days=8))  # Zalo refuses consultation messages now (-230)
+    assert "7 ngày qua" in agent.http.get(page, timeout=10).text
+    refused = agent.post(handoff_id, "reply", text="Bạn còn cần hỗ trợ gì không ạ?")
+    assert refused.status_code == 409 and "7 ngày qua" in refused.json()["error"]
+    assert not any("còn cần hỗ trợ" in text for text in customer.texts())
+    assert [error for user, error in zalo.api.sends if user == customer.id].count(NOT_INTERACTING) == 0
+    agent.post(handoff_id, "close", resolution="Đã giao lại đơn")  # its CSAT question is not sent either
+    engine.dispose()

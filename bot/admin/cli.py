@@ -17,6 +17,7 @@
     cskh db upgrade                  (the project database to this release's schema; make run does it too)
     cskh db current                  (which revision it is at)
     cskh db revision "due times"     (developers: the next migration, from bot/schema.py's changes)
+    cskh orders set-status DH123456 shipping   (the demo shop: change a status; its owners are told)
 
 Edits go to the draft (the var dir's admin/draft); `cskh retrain` publishes them once the
 new model passes the quality gate.
@@ -25,6 +26,7 @@ new model passes the quality gate.
 import argparse
 import getpass
 import sys
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +36,9 @@ from bot.admin.audit import AuditLog
 from bot.admin.editor import FaqEditor, FaqRejectedError, Saved
 from bot.admin.faq import FaqConflictError, Topic, UnknownTopicError
 from bot.database import masked_url, project_engine
+from bot.order_updates import NoticeConfig, NoticeConfigError, OrderUpdates
+from bot.orders.demo_shop import DemoShop
+from bot.orders.model import OrderStatus
 from bot.settings import Settings, current_settings
 from bot.topic_titles import save_title, title_of, topic_titles
 
@@ -138,6 +143,30 @@ def _schema(args: argparse.Namespace, actor: str, settings: Settings) -> int:
     return 0
 
 
+NOTICE_WORDS = {"queued": "đang gửi", "skipped": "bỏ qua", "failed": "không gửi được"}
+
+
+def _orders(args: argparse.Namespace, actor: str, settings: Settings) -> int:
+    """The demo shop's status change, announced the way the shop's webhook is (bot/order_updates.py)."""
+    if settings.order_api_url:
+        print("Đơn hàng nằm ở hệ thống của shop (ORDER_API_URL): đổi trạng thái ở đó, hệ thống sẽ gọi webhook.",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    updates = OrderUpdates(project_engine(settings), NoticeConfig.load(settings.notices_config))
+    try:
+        order = DemoShop.open(settings.demo_shop_db).set_status(args.order.strip().upper(), OrderStatus(args.status))
+    except KeyError:
+        print(f"Không có đơn {args.order}.", file=sys.stderr)
+        return 1
+    notices = updates.announce(f"demo-{uuid.uuid4().hex}", order)
+    AuditLog(project_engine(settings)).record(actor, "order_status", order.number, status=order.status.value)
+    print(f"Đơn {order.number}: {order.status.label}. Thông báo cho {len(notices)} khách.")
+    for notice in notices:
+        reason = f" ({notice.reason})" if notice.reason else ""
+        print(f"  {notice.route:14} {NOTICE_WORDS.get(notice.outcome, notice.outcome)}{reason}")
+    return 0
+
+
 def _releases(args: argparse.Namespace, actor: str, settings: Settings) -> int:
     if args.command == "retrain":
         return retrain.main(["--as", actor], settings)
@@ -183,6 +212,10 @@ def parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="bring it to this release's schema (make run does this at start)")
     db.add_parser("current", help="the revision it is at")
     db.add_parser("revision", help="developers: write the next migration from bot/schema.py").add_argument("message")
+    orders = commands.add_parser("orders", help="the demo shop's orders").add_subparsers(dest="action", required=True)
+    set_status = orders.add_parser("set-status", help="change an order's status; customers who proved it are told")
+    set_status.add_argument("order")
+    set_status.add_argument("status", choices=[status.value for status in OrderStatus])
     return root
 
 
@@ -195,6 +228,8 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
             return _databases(args, args.actor, settings)
         if args.command == "db":
             return _schema(args, args.actor, settings)
+        if args.command == "orders":
+            return _orders(args, args.actor, settings)
         return _faq(args, args.actor, settings) if args.command == "faq" else _releases(args, args.actor, settings)
     except FaqRejectedError as rejected:
         print("Không lưu được:", file=sys.stderr)
@@ -203,6 +238,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return 1
     except UnknownTopicError as error:
         print(f"Không có chủ đề {error}. Xem `cskh faq list`.", file=sys.stderr)
+        return 1
+    except NoticeConfigError as error:
+        print(f"notices.yml không đọc được: {error}", file=sys.stderr)
         return 1
     except backup.BackupError as error:
         print(error, file=sys.stderr)

@@ -26,12 +26,14 @@ from bot.desk.files_out import files_out
 from bot.desk.hours import DeskConfigFile
 from bot.desk.label_routes import label_routes
 from bot.desk.live import live_hub
+from bot.desk.order_webhook import mount_order_updates
 from bot.desk.presence import presence
 from bot.desk.queue import Handoff, HandoffQueue
 from bot.desk.rasa_client import RasaClient
 from bot.desk.search_page import search_page
 from bot.desk.service import Desk
 from bot.desk.throttle import LoginThrottle
+from bot.messaging_windows import WindowRules
 from bot.observability.metrics import desk_metrics
 from bot.observability.web import database_check, observe, path_channel
 from bot.orders.backend import order_backend_for
@@ -82,6 +84,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.ctx.data_dir = settings.data_dir  # topic titles and shop facts staff see (bot.topic_titles)
     app.ctx.secure_cookies = settings.secure_cookies
     app.ctx.trusted_proxies = settings.trusted_proxies
+    app.ctx.window_rules = WindowRules.of(settings)  # Zalo's billable replies, Messenger's Human Agent permission
     app.ctx.login_throttle = LoginThrottle()
     app.static("/static", str(DESK_DIR / "static"))
     app.blueprint(api)
@@ -92,6 +95,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
     app.blueprint(search_page)
     app.blueprint(presence)
     app.blueprint(attachment_files)  # customers' pictures and PDFs, to staff
+    mount_order_updates(app, settings)  # the shop's order-status webhook; updates to widget and REST customers
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

@@ -40,6 +40,7 @@ from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
 from bot.desk.service import AtCapacityError, DeskError
 from bot.desk.teams import TeamStore, team_name
 from bot.desk.transfer import transfer_choices
+from bot.desk.windows import refused_before_sending, window_of
 from bot.handoff_protocol import Mood
 from bot.outbox import Delivery, OutboxStore, line_key
 from bot.schema import AGENT_ONLINE, OUTBOX_PENDING
@@ -418,6 +419,7 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
         **transfer_choices(request.app.ctx.desk, TeamStore(request.app.ctx.engine), handoff, session.agent),
         customer=await asyncio.to_thread(customer_panel, request.app.ctx.engine, request.app.ctx.orders, handoff,
                                          session.agent),
+        channel_window=await window_of(request, handoff),
     )  # fmt: skip
 
 
@@ -459,8 +461,11 @@ async def _outcome(change: Awaitable[None], done: dict[str, Any]) -> HTTPRespons
 @console.post("/handoffs/<handoff_id:int>/reply")
 @agent_required
 async def reply(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
-    if _visible(request, session.agent, handoff_id) is None:
+    handoff = _visible(request, session.agent, handoff_id)
+    if handoff is None:
         return _not_found()
+    if (outside := await refused_before_sending(request, handoff)) is not None:
+        return outside
     return await _outcome(request.app.ctx.desk.reply(handoff_id, session.agent, _field(request, "text")), {"ok": True})
 
 

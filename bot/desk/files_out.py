@@ -21,6 +21,7 @@ from bot.attachments import MAX_BYTES, AttachmentRefusedError
 from bot.desk.accounts import Session
 from bot.desk.console import _not_found, _visible, agent_required
 from bot.desk.service import DeskError
+from bot.desk.windows import refused_before_sending
 from bot.handoff_protocol import SentFile
 
 files_out = Blueprint("desk_files_out")
@@ -40,6 +41,8 @@ async def send_file(request: Request, session: Session, handoff_id: int) -> HTTP
         desk.owned(handoff_id, session.agent)
     except DeskError as error:
         return response.json({"error": str(error)}, status=409)
+    if (outside := await refused_before_sending(request, handoff)) is not None:
+        return outside
     if int(request.headers.get("content-length") or 0) > UPLOAD_MAX_REQUEST:
         return response.json({"error": TOO_BIG}, status=413)
     if request.stream is not None:

@@ -53,11 +53,12 @@ _NAMES = [
     "Nguyễn Thị Lan", "Trần Văn Minh", "Lê Hoàng Anh", "Phạm Thu Hà", "Võ Quốc Bảo", "Đặng Mỹ Linh",
     "Bùi Đức Thắng", "Hồ Ngọc Trâm", "Huỳnh Gia Huy", "Ngô Thanh Tâm", "Dương Khánh Vy", "Lý Minh Khoa",
 ]  # fmt: skip
+# the demo catalog's products at what a customer pays today (bot/catalog/demo_catalog.py, widget/src/demo.html)
 _PRODUCTS = [
-    ("Nồi chiên không dầu 5L", 1_490_000), ("Áo sơ mi linen trắng", 389_000), ("Bộ chăn ga cotton", 890_000),
+    ("Nồi chiên không dầu 5L", 1_290_000), ("Áo sơ mi linen trắng", 389_000), ("Bộ chăn ga cotton", 890_000),
     ("Ấm siêu tốc 1.7L", 329_000), ("Quần jean ống suông", 459_000), ("Đèn ngủ gỗ", 259_000),
-    ("Máy xay sinh tố mini", 690_000), ("Gối tựa lưng", 199_000), ("Váy hoa nhí", 420_000),
-    ("Bộ nồi inox 3 món", 1_150_000), ("Khăn tắm cotton", 129_000), ("Quạt đứng 5 cánh", 790_000),
+    ("Máy xay sinh tố mini", 690_000), ("Gối tựa lưng", 199_000), ("Váy hoa nhí", 359_000),
+    ("Bộ nồi inox 3 món", 1_150_000), ("Khăn tắm cotton", 129_000), ("Quạt đứng tiết kiệm điện", 890_000),
 ]  # fmt: skip
 _STREETS = ["12 Nguyễn Trãi, Quận 1, TP.HCM", "45 Lê Lợi, Hải Châu, Đà Nẵng", "8 Kim Mã, Ba Đình, Hà Nội",
             "102 Trần Hưng Đạo, Ninh Kiều, Cần Thơ", "77 Phan Xích Long, Phú Nhuận, TP.HCM"]  # fmt: skip
@@ -146,4 +147,15 @@ class DemoShop:
             raise KeyError(number)
         if not updated:
             raise OrderNotCancellableError(order)
+        return order
+
+    def set_status(self, number: str, status: OrderStatus) -> Order:
+        """What the shop's staff do in its own system (``cskh orders set-status``); KeyError for an unknown order."""
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                orders_table.update().where(orders_table.c.number == number).values(status=status.value)
+            ).rowcount
+        order = self.get(number)
+        if not changed or order is None:
+            raise KeyError(number)
         return order

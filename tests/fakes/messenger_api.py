@@ -5,7 +5,9 @@ The Send API follows the Messenger Platform documentation:
 - Send API reference, https://developers.facebook.com/docs/messenger-platform/reference/send-api :
   ``POST /{version}/me/messages?access_token=…`` with ``recipient.id`` and either ``messaging_type``
   (RESPONSE, UPDATE or MESSAGE_TAG) and ``message.text`` of at most 2,000 characters, or a
-  ``sender_action`` (typing_on, typing_off, mark_seen); success is ``{"recipient_id", "message_id"}``,
+  ``sender_action`` (typing_on, typing_off, mark_seen); a picture is ``message.attachment`` of type
+  ``image`` with ``payload.url`` (https://developers.facebook.com/docs/messenger-platform/send-messages#url);
+  success is ``{"recipient_id", "message_id"}``,
   failure ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
 - Quick replies, https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies :
   at most 13; ``content_type: "text"`` needs a title of at most 20 characters and a payload of at most 1,000.
@@ -22,7 +24,25 @@ The Send API follows the Messenger Platform documentation:
   ``{"attachment_id"}``. A message then sends it with ``message.attachment`` ``{"type", "payload":
   {"attachment_id"}}``; an id this page never uploaded, or of another type, is an invalid parameter.
 
+- Private replies, https://developers.facebook.com/docs/messenger-platform/discovery/private-replies :
+  the same ``/me/messages`` with ``recipient: {"comment_id"}`` sends one message to a comment's author, once per
+  comment and within 7 days of it; the answer names the person's PSID in ``recipient_id``. A second reply gets
+  10900 "Activity already replied to" (Page messages reference, error codes); for a comment older than 7 days no
+  code is documented, the fake answers 10 / 2018278 (outside the allowed window).
+- Comment replies, https://developers.facebook.com/docs/graph-api/reference/object/comments :
+  ``POST /{version}/{comment-id}/comments`` with ``message`` → ``{"id"}``.
+- The page's ``feed`` webhook field (https://developers.facebook.com/docs/graph-api/webhooks/reference/page):
+  ``feed_post`` builds ``{"object": "page", "entry": [{"id", "time", "changes": [{"field": "feed", "value":
+  {"item": "comment", "verb": "add", "comment_id", "post_id", "parent_id", "from": {"id", "name"}, "message",
+  "created_time"}}]}]}``; ``add_comment`` makes a comment the fake knows, as Facebook knows it.
+
 Wrong input is answered as Facebook does (code 100, invalid parameter; code 190 for a wrong token);
+Messenger's own rules, enforced: a ``RESPONSE`` message more than 24 h after the person's last message, or a
+``HUMAN_AGENT`` one more than 7 days after it, is refused with 10 / 2018278; ``HUMAN_AGENT`` needs the page's
+Human Agent permission (``human_agent_permission``, granted by Meta's App Review) and is refused with code 10
+without it. The test tells the fake when each person wrote (``person_wrote``); a person it never heard of is
+left alone (the client's own tests write to made-up ids).
+
 ``fail_next`` makes it answer the documented errors: rate limit (613, optionally with a ``Retry-After``),
 invalid token (190), person unavailable (551), outside the messaging window (10 / 2018278), a temporary
 error (2, with HTTP 500); ``fail_for`` answers one error to every message to one person (who blocked the
@@ -57,7 +77,13 @@ INVALID_TOKEN = (190, None, "OAuthException", "Invalid OAuth access token - Cann
 USER_UNAVAILABLE = (551, 1545041, "OAuthException", "This person isn't available right now.")
 OUTSIDE_WINDOW = (10, 2018278, "OAuthException", "(#10) This message is sent outside of allowed window.")
 TEMPORARY = (2, None, "OAuthException", "An unexpected error has occurred. Please retry your request later.")
+TEMPORARY_SEND = (1200, None, "OAuthException", "Temporary send message failure. Please try again later.")
+HUMAN_AGENT_DENIED = (10, None, "OAuthException", "(#10) Application does not have permission for this action")
+STANDARD_WINDOW_SECONDS, HUMAN_AGENT_WINDOW_SECONDS = 24 * 3600, 7 * 24 * 3600
 SERVER_ERRORS = {1, 2, 1200}  # answered with HTTP 500
+ALREADY_REPLIED = (10900, None, "OAuthException", "Activity already replied to")
+UNKNOWN_COMMENT = (100, 2018292, "OAuthException", "(#100) Invalid comment_id parameter")
+PRIVATE_REPLY_DAYS = 7
 ATTACHMENT_TYPES = {"image", "audio", "video", "file"}
 MAX_ATTACHMENT = 25 * 1024 * 1024
 
@@ -68,8 +94,13 @@ def invalid(message: str) -> tuple[int, None, str, str]:
 
 def problem(body: Any, uploads: dict[str, tuple[str, bytes]] | None = None) -> str | None:
     """What is wrong with a Send API body, in the Graph API's words, or None."""
-    if not isinstance(body, dict) or not isinstance(body.get("recipient"), dict) or not body["recipient"].get("id"):
+    if not isinstance(body, dict) or not isinstance(body.get("recipient"), dict):
         return "param recipient must be non-empty."
+    recipient = body["recipient"]
+    if not recipient.get("id") and not recipient.get("comment_id"):
+        return "param recipient must be non-empty."
+    if recipient.get("comment_id") and "sender_action" in body:
+        return "sender_action cannot be sent to a comment"
     if "sender_action" in body:
         if body["sender_action"] not in SENDER_ACTIONS:
             return "param sender_action must be one of {typing_on, typing_off, mark_seen}"
@@ -84,6 +115,11 @@ def problem(body: Any, uploads: dict[str, tuple[str, bytes]] | None = None) -> s
     if isinstance(message, dict) and "attachment" in message:
         attachment = message["attachment"] if isinstance(message["attachment"], dict) else {}
         payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        if "url" in payload:  # a picture by its link
+            url = payload.get("url")
+            if attachment.get("type") != "image" or not isinstance(url, str) or not url.startswith("https://"):
+                return "param message.attachment must be an image with an https payload.url"
+            return "message cannot have both text and attachment" if "text" in message else None
         found = (uploads or {}).get(str(payload.get("attachment_id")))
         if found is None or found[0] != attachment.get("type"):
             return "param message[attachment][payload][attachment_id] must be an attachment uploaded by this page"
@@ -118,8 +154,14 @@ class FakeMessengerApi(LoopbackServer):
         self._failing: dict[str, tuple[int, int | None, str, str]] = {}
         self.uploads: dict[str, tuple[str, bytes]] = {}  # attachment id -> (type, bytes)
         self._upload_failures: list[tuple[int, int | None, str, str]] = []
+        self.last_message: dict[str, float] = {}  # psid -> Unix time of the person's last message to the page
+        self.human_agent_permission = False  # the page's app passed App Review for the Human Agent permission
         self._lock = threading.Lock()
         self.cdn = HostedFiles("/v/t1.15752-9")  # as scontent.xx.fbcdn.net serves what people send
+        self._comments: dict[str, tuple[str, float]] = {}  # comment id -> (author id, created_time)
+        self._psids: dict[str, str] = {}  # commenter's id -> their PSID for this page
+        self._replied: set[str] = set()
+        self.public_replies: list[tuple[str, str]] = []  # (comment id, message) under the comment
         super().__init__()
 
     def host_file(self, data: bytes, name: str) -> str:
@@ -137,6 +179,23 @@ class FakeMessengerApi(LoopbackServer):
         """The next ``times`` valid requests get ``error`` (e.g. ``RATE_LIMIT``) instead of success."""
         with self._lock:
             self._failures.extend([(error, retry_after)] * times)
+
+    def person_wrote(self, psid: str, at: float | None = None) -> None:
+        """``psid`` wrote to the page at ``at`` (now by default): the messaging windows count from it."""
+        with self._lock:
+            self.last_message[psid] = time.time() if at is None else at
+
+    def _window_error(self, body: dict[str, Any]) -> tuple[int, int | None, str, str] | None:
+        """What Messenger answers a message outside its window or with a tag the page may not use (lock held)."""
+        if "message" not in body:
+            return None
+        if body.get("tag") == "HUMAN_AGENT" and not self.human_agent_permission:
+            return HUMAN_AGENT_DENIED
+        last = self.last_message.get(body["recipient"]["id"])
+        if last is None:
+            return None
+        allowed = HUMAN_AGENT_WINDOW_SECONDS if body.get("tag") == "HUMAN_AGENT" else STANDARD_WINDOW_SECONDS
+        return OUTSIDE_WINDOW if time.time() - last > allowed else None
 
     def fail_for(self, psid: str, error: tuple[int, int | None, str, str] | None) -> None:
         """Every message to ``psid`` gets ``error`` (e.g. ``USER_UNAVAILABLE``: they blocked the page); None ends it."""
@@ -161,10 +220,36 @@ class FakeMessengerApi(LoopbackServer):
             if "attachment" in body["message"]
         ]
 
+    def add_comment(self, author_id: str, text: str, page_id: str, name: str = "Nguyễn Thu Trang",
+                    days_ago: float = 0, post_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """A person's new comment under a page post, known to the fake; the ``value`` of its feed change."""
+        comment_id = f"{post_id or page_id + '_' + str(uuid.uuid4().int % 10**15)}_{uuid.uuid4().int % 10**15}"
+        created = int(time.time() - days_ago * 86400)
+        with self._lock:
+            self._comments[comment_id] = (author_id, created)
+        return {
+            "from": {"id": author_id, "name": name}, "post_id": comment_id.rsplit("_", 1)[0], "comment_id": comment_id,
+            "parent_id": comment_id.rsplit("_", 1)[0], "created_time": created, "item": "comment", "verb": "add",
+            "message": text,
+        }  # fmt: skip
+
+    def psid_of(self, author_id: str) -> str:
+        """The PSID a commenter has in Messenger with this page (another number than their comment's ``from.id``)."""
+        with self._lock:
+            return self._psids.setdefault(author_id, f"{uuid.uuid4().int % 10**16:016d}")
+
+    def private_replies(self, comment_id: str | None = None) -> list[dict[str, Any]]:
+        """Accepted private replies, to one comment or to all."""
+        with self._lock:
+            return [
+                body for body in self._accepted
+                if body["recipient"].get("comment_id") and comment_id in (None, body["recipient"]["comment_id"])
+            ]  # fmt: skip
+
     def sent(self, psid: str) -> list[dict[str, Any]]:
         """Accepted request bodies for ``psid``, messages and sender actions, in order."""
         with self._lock:
-            return [body for body in self._accepted if body["recipient"]["id"] == psid]
+            return [body for body in self._accepted if body["recipient"].get("id") == psid]
 
     def messages(self, psid: str) -> list[dict[str, Any]]:
         return [body for body in self.sent(psid) if "message" in body]
@@ -211,12 +296,48 @@ class FakeMessengerApi(LoopbackServer):
         with self._lock:
             if self._failures:
                 return _error(*self._failures.pop(0))
-            if "message" in body and body["recipient"]["id"] in self._failing:
+            if "message" in body and body["recipient"].get("id") in self._failing:
                 return _error(self._failing[body["recipient"]["id"]])
+            comment_id = body["recipient"].get("comment_id")
+            if comment_id:
+                return self._private_reply(str(comment_id), body)
+            if (refused := self._window_error(body)) is not None:
+                return _error(refused)
             self._accepted.append(body)
         if "sender_action" in body:
             return 200, {"recipient_id": body["recipient"]["id"]}, {}
         return 200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_{uuid.uuid4().hex}"}, {}
+
+    def _private_reply(self, comment_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Under the lock: one reply per known comment, within 7 days; answered with the author's PSID."""
+        if comment_id not in self._comments:
+            return _error(UNKNOWN_COMMENT)
+        author, created = self._comments[comment_id]
+        if comment_id in self._replied:
+            return _error(ALREADY_REPLIED)
+        if time.time() - created > PRIVATE_REPLY_DAYS * 86400:
+            return _error(OUTSIDE_WINDOW)
+        self._replied.add(comment_id)
+        self._accepted.append(body)
+        psid = self._psids.setdefault(author, f"{uuid.uuid4().int % 10**16:016d}")
+        return 200, {"recipient_id": psid, "message_id": f"m_{uuid.uuid4().hex}"}, {}
+
+    def _comment_reply(self, comment_id: str, query: dict[str, list[str]], raw: bytes) -> tuple[int, dict, dict]:
+        with self._lock:
+            self.calls += 1
+        if query.get("access_token") != [self.access_token]:
+            return _error(INVALID_TOKEN)
+        try:
+            message = json.loads(raw).get("message")
+        except (ValueError, AttributeError):
+            message = None
+        if not isinstance(message, str) or not message.strip():
+            return _error(invalid("param message must be non-empty"))
+        with self._lock:
+            if comment_id not in self._comments:
+                return _error(UNKNOWN_COMMENT)
+            self.public_replies.append((comment_id, message))
+        return 200, {"id": f"{comment_id.rsplit('_', 1)[0]}_{uuid.uuid4().int % 10**15}"}, {}
 
     def _upload(self, query: dict[str, list[str]], content_type: str, raw: bytes) -> tuple[int, dict[str, Any], dict]:
         with self._lock:
@@ -256,6 +377,9 @@ class FakeMessengerApi(LoopbackServer):
                 if url.path == f"/{api.version}/me/message_attachments":
                     content_type = self.headers.get("Content-Type", "")
                     status, payload, headers = api._upload(parse_qs(url.query), content_type, raw)
+                elif url.path.startswith(f"/{api.version}/") and url.path.endswith("/comments"):
+                    comment_id = url.path[len(f"/{api.version}/") : -len("/comments")]
+                    status, payload, headers = api._comment_reply(comment_id, parse_qs(url.query), raw)
                 elif url.path != f"/{api.version}/me/messages":
                     status, payload, headers = _error((803, None, "OAuthException", "(#803) Unknown path"))
                 else:
@@ -326,6 +450,19 @@ def webhook_post(page_id: str, *entries: list[dict]) -> bytes:
     now = int(time.time() * 1000)
     body = {"object": "page", "entry": [{"id": page_id, "time": now, "messaging": events} for events in entries]}
     return json.dumps(body, ensure_ascii=False).encode()
+
+
+def feed_post(page_id: str, *values: dict[str, Any]) -> bytes:
+    """The raw body of one webhook post of the page's ``feed`` field, one change per value (``add_comment``)."""
+    now = int(time.time() * 1000)
+    changes = [{"field": "feed", "value": value} for value in values]
+    body = {"object": "page", "entry": [{"id": page_id, "time": now, "changes": changes}]}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def signed(app_secret: str, raw: bytes) -> dict[str, str]:
+    """The headers Facebook sends with ``raw``."""
+    return {"Content-Type": "application/json", "X-Hub-Signature-256": signature(app_secret, raw)}
 
 
 def signature(app_secret: str, raw: bytes) -> str:

@@ -23,8 +23,24 @@ Follows the formats of Zalo's documentation and of open-source clients:
   ``{"type": "file", "payload": {"token"}}`` (``v3/SendFileCSMessage.java``); an id this OA never uploaded, or
   a file over its limit, is an invalid parameter (-201).
 
+- ZNS template message: ``POST /message/template`` on business.openapi.zalo.me (here the same server), header
+  ``access_token``, JSON ``{"phone": "84…", "template_id", "template_data": {...}, "tracking_id"}`` →
+  ``{"error": 0, "message": "Success", "data": {"msg_id", "sent_time", "quota": {"dailyQuota",
+  "remainingQuota"}}}``; errors with HTTP 200 (zalo.cloud/zns/guidelines/handle-error-code): -108 phone invalid
+  (only 84 and 9 digits here), -109 template id invalid (not one of ``zns_templates``), -111 template data empty,
+  -112 template data invalid (a parameter of the template missing), -115 out of quota (``zns_quota`` spent),
+  -124 access token invalid (community tables for the last two).
+- The consultation window: a consultation message to a user whose last interaction (``interacted``) is more than
+  7 days old is refused with -230, as Zalo does.
+
 Rotating the pair here also invalidates the previous access token, so a delivered message proves the new one
 was used. Texts longer than Zalo's 2,000 characters are refused like any invalid parameter.
+
+Zalo's own rules, enforced: a consultation message more than 7 days after the user's last interaction is
+refused with -230, and one sent 48 h–7 d after it is accepted but noted in ``billable`` (charged on most OA
+packages); the test tells the fake of each interaction (``user_interacted``; tests/test_zalo_channel.py does it
+for every webhook it posts), and a user it never heard of is left alone, as the client's own tests send to
+made-up ids. With ``rate_limit_per_minute`` set, sends beyond that many within 60 s answer -32.
 
 Failures a test can ask for: ``fail_next`` (error codes for the next sends, whoever they are to), ``fail_for``
 (an error code every send to one user gets, e.g. -213 for a customer who blocked the OA), ``http_status_next``
@@ -38,6 +54,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
@@ -52,12 +69,15 @@ IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 FILE_MAGIC = (b"%PDF-", b"\xd0\xcf\x11\xe0", b"PK\x03\x04")  # PDF, DOC, DOCX
 INVALID_TOKEN, EXPIRED_TOKEN, NOT_INTERACTING, RATE_LIMITED, INVALID_PARAMETER = -216, -220, -230, -32, -201
 NOT_FOLLOWER = -213
+ZNS_INVALID_PHONE, ZNS_INVALID_TEMPLATE, ZNS_EMPTY_DATA, ZNS_INVALID_DATA = -108, -109, -111, -112
+ZNS_OUT_OF_QUOTA, ZNS_INVALID_TOKEN = -115, -124
 ERROR_NAMES = {
     NOT_INTERACTING: "User has not interacted with the OA in the last 7 days",
     NOT_FOLLOWER: "User has not followed the OA",
     RATE_LIMITED: "Request limit exceeded",
 }
 REFRESH_TOKEN_USED, WRONG_SECRET, WRONG_REQUEST = -14014, -14002, -14003
+FREE_SECONDS, LAST_SECONDS = 48 * 3600, 7 * 24 * 3600  # consultation messages after the user's last interaction
 
 
 class FakeZaloApi(LoopbackServer):
@@ -81,6 +101,14 @@ class FakeZaloApi(LoopbackServer):
         self.uploads: dict[str, tuple[str, bytes]] = {}  # attachment id or file token -> (kind, bytes)
         self.media: dict[str, list[tuple[str, bytes]]] = {}  # user id -> (kind, bytes) of each picture/file shown
         self.fail_uploads_next: list[int] = []  # HTTP statuses the next uploads answer with (e.g. 502)
+        self.interactions: dict[str, float] = {}  # user id -> Unix time of their last interaction with the OA
+        self.billable: list[str] = []  # user ids of messages sent 48 h–7 d after the user's last interaction
+        self.rate_limit_per_minute: int | None = None  # sends beyond this many within 60 s answer -32
+        self._recent_sends: deque[float] = deque()
+        self.zns_templates: dict[str, set[str]] = {}  # approved template id -> its parameters
+        self.zns_quota: int | None = None  # ZNS messages left; None: no limit
+        self.zns_sent: list[dict] = []  # the body of each ZNS message delivered
+        self.zns_errors: list[tuple[str, int]] = []  # (phone, error) of each ZNS message refused
         self._lock = threading.Lock()
         self.cdn = HostedFiles("/zdn/photo")  # what photo.zdn.vn / f*.zdn.vn serve in the real webhooks
         super().__init__()
@@ -101,6 +129,32 @@ class FakeZaloApi(LoopbackServer):
         """The current access token answers -220 (expired) from now on."""
         with self._lock:
             self.expired_tokens.add(self.access_token)
+
+    def user_interacted(self, user_id: str, at: float | None = None) -> None:
+        """The user wrote to (or followed) the OA at ``at`` (now by default): Zalo's windows count from it."""
+        with self._lock:
+            self.interactions[user_id] = time.time() if at is None else at
+
+    def _window_error(self, recipient: str) -> int:
+        """-230 past 7 days since the user's last interaction, -32 over the requested rate; notes billable sends.
+        Called with the lock held, for a message that is otherwise valid."""
+        now = time.time()
+        if self.rate_limit_per_minute is not None:
+            while self._recent_sends and self._recent_sends[0] < now - 60:
+                self._recent_sends.popleft()
+            if len(self._recent_sends) >= self.rate_limit_per_minute:
+                return RATE_LIMITED
+            self._recent_sends.append(now)
+        last = self.interactions.get(recipient)
+        if last is not None and now - last > LAST_SECONDS:
+            return NOT_INTERACTING
+        if last is not None and now - last > FREE_SECONDS:
+            self.billable.append(recipient)
+        return 0
+
+    def zns_to(self, phone: str) -> list[dict]:
+        with self._lock:
+            return [body for body in self.zns_sent if body.get("phone") == phone]
 
     def texts(self, user_id: str) -> list[str]:
         with self._lock:
@@ -137,6 +191,8 @@ class FakeZaloApi(LoopbackServer):
                 error, name = INVALID_PARAMETER, "Attachment is invalid"
             elif recipient in self.unreachable_users:
                 error, name = NOT_INTERACTING, "User has not interacted with the OA in the last 7 days"
+            elif window_error := self._window_error(recipient):
+                error, name = window_error, ERROR_NAMES[window_error]
             else:
                 error, name = 0, "Success"
                 if text:
@@ -147,6 +203,35 @@ class FakeZaloApi(LoopbackServer):
         if error:
             return {"error": error, "message": name}
         return {"error": 0, "message": "Success", "data": {"message_id": uuid.uuid4().hex, "user_id": recipient}}
+
+    def _send_template(self, access_token: str, body: dict) -> dict:
+        phone, template_id = str(body.get("phone") or ""), str(body.get("template_id") or "")
+        data = body.get("template_data")
+        with self._lock:
+            if access_token != self.access_token or access_token in self.expired_tokens:
+                error, name = ZNS_INVALID_TOKEN, "Access token is invalid"
+            elif not (len(phone) == 11 and phone.startswith("84") and phone.isdigit()):
+                error, name = ZNS_INVALID_PHONE, "Phone number invalid"
+            elif template_id not in self.zns_templates:
+                error, name = ZNS_INVALID_TEMPLATE, "Template ID invalid"
+            elif not isinstance(data, dict) or not data:
+                error, name = ZNS_EMPTY_DATA, "Template data empty"
+            elif not self.zns_templates[template_id] <= {key for key, value in data.items() if str(value).strip()}:
+                error, name = ZNS_INVALID_DATA, "Template data invalid"
+            elif self.zns_quota is not None and self.zns_quota <= 0:
+                error, name = ZNS_OUT_OF_QUOTA, "Out of quota"
+            else:
+                error, name = 0, "Success"
+                if self.zns_quota is not None:
+                    self.zns_quota -= 1
+                self.zns_sent.append(body)
+            if error:
+                self.zns_errors.append((phone, error))
+        if error:
+            return {"error": error, "message": name}
+        quota = {"dailyQuota": "500", "remainingQuota": str(self.zns_quota if self.zns_quota is not None else 500)}
+        sent = {"msg_id": uuid.uuid4().hex, "sent_time": str(int(time.time() * 1000)), "quota": quota}
+        return {"error": 0, "message": "Success", "data": sent}
 
     def _uploaded(self, message: dict) -> tuple[str, bytes] | bool | None:
         """What a message's attachment shows: an upload of this OA, None without one, False when it names none."""
@@ -242,6 +327,12 @@ class FakeZaloApi(LoopbackServer):
                     except ValueError:
                         body = {}
                     self._send(200, api._send_message(self.headers.get("access_token", ""), body))
+                elif self.path == "/message/template":
+                    try:
+                        body = json.loads(raw)
+                    except ValueError:
+                        body = {}
+                    self._send(200, api._send_template(self.headers.get("access_token", ""), body))
                 elif self.path in ("/v2.0/oa/upload/image", "/v2.0/oa/upload/file"):
                     with api._lock:
                         status = api.fail_uploads_next.pop(0) if api.fail_uploads_next else 200

@@ -111,6 +111,14 @@
       link.append(image);
     }
     return link;
+  // a picture the bot sends (a product's): a path of the bot's server or an https link, never script
+  function pictureUrl(src) {
+    try {
+      const url = new URL(src, base);
+      return url.protocol === "https:" || url.origin === new URL(base).origin ? url.href : null;
+    } catch (error) {
+      return null;
+    }
   }
 
   function render(entry) {
@@ -121,6 +129,12 @@
       image.src = entry.image;  // a data: URL this page drew from the customer's own file
       image.alt = "Ảnh bạn đã gửi";
       item.append(image);
+    } else if (entry.picture) {
+      const picture = element("img", "cskh-image");
+      picture.src = entry.picture;  // a product's picture (pictureUrl: this server's or https)
+      picture.alt = "Hình sản phẩm";
+      picture.loading = "lazy";
+      item.append(picture);
     } else if (entry.fileName) {
       item.append(element("span", "cskh-text", `📎 ${entry.fileName}`));
     } else {
@@ -150,6 +164,16 @@
   }
 
   function receive(message) {
+    const src = message && message.attachment && message.attachment.type === "image"
+      && message.attachment.payload && message.attachment.payload.src;
+    if (src) {
+      const image = pictureUrl(String(src));
+      if (!image) return;
+      const entry = { from: "bot", picture: image, text: "" };
+      remember(entry);
+      render(entry);
+      return;
+    }
     if (!message || !message.text) return;
     if (message.agent && message.timestamp) {
       if (seenDesk.has(message.timestamp)) return;
