@@ -7,6 +7,7 @@ a button that picks one of several carries its id as the ``product`` entity, and
 answers is the one kept in ``product_question`` when the bot asked which. A message naming no
 product ("còn màu khác không") is about the product of the previous answer (``product_id``).
 An unknown product gets the honest answer and a person; a catalog that cannot answer, an apology.
+Each answer's message records the products it named, or none (bot/catalog/asked.py), for the analytics.
 """
 
 import asyncio
@@ -19,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import catalog_backend, shop_teencode
 from bot.catalog.answers import HUMAN_BUTTON, Answer, answer
+from bot.catalog.asked import lookup_metadata
 from bot.catalog.matching import ProductMatch, match_products, words
 from bot.catalog.model import CatalogBackendError, Product
 from bot.catalog.questions import read_question
@@ -47,8 +49,9 @@ def _by_id(catalog: list[Product], product_id: str | None) -> Product | None:
     return next((p for p in catalog if p.id == product_id), None) if product_id else None
 
 
-def reply(tracker: Tracker, catalog: list[Product]) -> tuple[Answer, str]:
-    """The answer to the latest message, and the question to keep should the bot ask which product."""
+def reply(tracker: Tracker, catalog: list[Product]) -> tuple[Answer, str, ProductMatch]:
+    """The answer to the latest message, the question to keep should the bot ask which product, and the
+    products it was about (what the analytics count)."""
     lexicon = shop_teencode()
     text = tracker.latest_message.get("text") or ""
     picked = _by_id(catalog, _entity(tracker, "product"))
@@ -60,7 +63,7 @@ def reply(tracker: Tracker, catalog: list[Product]) -> tuple[Answer, str]:
         earlier = _by_id(catalog, tracker.get_slot("product_id"))
         if not match.products and earlier:
             match = ProductMatch((earlier,))
-    return answer(match, read_question(words(text, lexicon)), catalog), text
+    return answer(match, read_question(words(text, lexicon)), catalog), text, match
 
 
 class ActionAnswerProduct(Action):
@@ -78,8 +81,8 @@ class ActionAnswerProduct(Action):
             logger.warning("catalog unavailable: %s", error)
             dispatcher.utter_message(text=CATALOG_DOWN, buttons=[HUMAN_BUTTON])
             return []
-        said, question = reply(tracker, catalog)
-        message: dict[str, Any] = {"text": said.text, "buttons": said.buttons}
+        said, question, match = reply(tracker, catalog)
+        message: dict[str, Any] = {"text": said.text, "buttons": said.buttons, **lookup_metadata(match.products)}
         if said.image:
             message["image"] = picture_link(said.image)
         dispatcher.utter_message(**message)

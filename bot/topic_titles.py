@@ -1,4 +1,5 @@
-"""What staff see instead of internal ids: Vietnamese titles of FAQ topics and named shop-fact chips.
+"""What staff see instead of internal ids: Vietnamese titles of FAQ topics (and of intents counted as topics)
+and named shop-fact chips.
 
 The titles live in ``data/staff/titles.yml``, outside the training inputs (bot/training.py MODEL_INPUTS),
 so an admin can rename a topic without retraining the bot. Tooling keeps using the ids.
@@ -45,6 +46,11 @@ def _load(data_dir: Path) -> dict[str, Any]:
 def topic_titles(data_dir: Path) -> dict[str, str]:
     """Topic id -> its Vietnamese title (only the topics that have one)."""
     return {str(k): str(v) for k, v in (_load(data_dir).get("topics") or {}).items() if v}
+
+
+def intent_titles(data_dir: Path) -> dict[str, str]:
+    """Intent -> the title of the topic it makes in the analytics (intents outside the FAQ, as product_question)."""
+    return {str(k): str(v) for k, v in (_load(data_dir).get("intents") or {}).items() if v}
 
 
 def title_of(titles: dict[str, str], topic: str) -> str:

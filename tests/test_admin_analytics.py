@@ -6,13 +6,19 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from rasa.core.actions.action import create_bot_utterance
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
+from actions.product_answers import ActionAnswerProduct
 from bot.admin.analytics import SHOP_TIMEZONE, compute, daily_csv
+from bot.admin.product_analytics import PRODUCT_INTENT, product_questions
 from bot.admin.unanswered import group_similar, unanswered
 from bot.desk.queue import HandoffQueue
+from bot.settings import Settings, settings_in_force
 from bot.tickets import TicketStore
 
 DAY1, DAY2 = date(2026, 11, 20), date(2026, 11, 21)
@@ -166,3 +172,63 @@ def test_requests_for_a_person_that_became_tickets_are_handoffs_with_their_reaso
     day = datetime.now(SHOP_TIMEZONE).date()
     figures = compute(trackers, project, day, day)
     assert dict(figures.handoff_reasons) == {"complaint": 1} and figures.totals["handoffs"] == 1
+
+
+# --- product questions: their own topic, the products asked about most, the unknown ones ---------------------
+
+
+def product_turn(moment: datetime, text: str) -> list:
+    """A product question answered by the real action from the demo catalog, stored as Rasa stores its reply
+    (the action's message made a BotUttered by Rasa's own code, extra keys as metadata)."""
+    tracker = Tracker("customer", {}, {"intent": {"name": PRODUCT_INTENT}, "entities": [], "text": text}, [], False,
+                      None, {}, "action_listen")  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerProduct().run(dispatcher, tracker, {}))
+    replies = [create_bot_utterance({k: v for k, v in m.items() if v}) for m in dispatcher.messages]
+    for reply in replies:
+        reply.timestamp = moment.timestamp() + 2
+    said = UserUttered(text, {"name": PRODUCT_INTENT, "confidence": 0.9}, timestamp=moment.timestamp())
+    return [said, ActionExecuted("action_answer_product", timestamp=moment.timestamp() + 1), *replies,
+            ActionExecuted("action_listen", timestamp=moment.timestamp() + 3)]  # fmt: skip
+
+
+ASKED = {
+    "web:p1": [(at(DAY1, 9), "nồi chiên 5L giá nhiêu"), (at(DAY1, 9, 1), "quạt đứng còn hàng không")],
+    "web:p2": [(at(DAY1, 11), "noi chien 5l con hang ko"), (at(DAY1, 11, 1), "máy rửa bát âm tủ giá bao nhiêu")],
+    "web:p3": [(at(DAY2, 8), "may rua bat am tu bao tien"), (at(DAY2, 8, 1), "nồi chiên bao nhiêu tiền")],
+}
+
+
+@pytest.fixture
+def asked(tmp_path):
+    with settings_in_force(Settings.under(tmp_path)):  # the demo catalog the action reads
+        conversations = {sender: [e for moment, text in turns for e in product_turn(moment, text)]
+                         for sender, turns in ASKED.items()}  # fmt: skip
+    conversations["web:faq"] = turn(at(DAY1, 10), "phí ship bao nhiêu", "faq", "utter_faq")
+    trackers = SQLTrackerStore(dialect="sqlite", db=str(tmp_path / "trackers.db"))
+    for sender, events in conversations.items():
+        asyncio.run(trackers.save(DialogueStateTracker.from_events(sender, [SessionStarted(), *events])))
+    trackers.engine.dispose()
+    project = sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}", future=True)
+    HandoffQueue(project)
+    return sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}", future=True), project
+
+
+def test_product_questions_are_a_topic_of_their_own(asked) -> None:
+    assert compute(*asked, DAY1, DAY2).intent_topics == {"product_question": 6}
+    assert compute(*asked, DAY2, DAY2).intent_topics == {"product_question": 2}
+
+
+def test_the_products_asked_about_most_come_from_what_the_answers_found(asked) -> None:
+    trackers, _ = asked
+    found = product_questions(trackers, DAY1, DAY2)
+    assert [(p.id, p.name, p.count) for p in found.top] == [
+        ("noi-chien-5l", "Nồi chiên không dầu 5L", 3), ("quat-dung", "Quạt đứng tiết kiệm điện", 1),
+        ("noi-chien-3-5l", "Nồi chiên không dầu 3.5L", 1),
+    ]  # fmt: skip
+    [group] = found.unknown.groups
+    assert group.count == 2 and set(group.texts) == {"máy rửa bát âm tủ giá bao nhiêu", "may rua bat am tu bao tien"}
+    assert found.unknown_count == 2
+    day2 = product_questions(trackers, DAY2, DAY2)
+    assert [(p.id, p.count) for p in day2.top] == [("noi-chien-5l", 1), ("noi-chien-3-5l", 1)]
+    assert day2.unknown_count == 1

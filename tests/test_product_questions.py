@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.product_answers import CATALOG_DOWN, ActionAnswerProduct
+from bot.catalog.asked import lookup_of
 from bot.catalog.demo_catalog import DemoCatalog
 from bot.catalog.matching import match_products
 from bot.evaluation import evaluate, heldout_files, load_examples, stripped
@@ -125,10 +126,21 @@ def test_an_unknown_product_is_answered_honestly_with_a_person_on_offer() -> Non
     assert {"title": "Gặp nhân viên", "payload": "/request_human"} in message["buttons"]
 
 
+def test_each_answer_records_the_products_it_named_for_the_analytics() -> None:
+    found, _ = ask("nồi chiên 5L giá nhiêu")
+    several, _ = ask("nồi chiên bao nhiêu tiền")
+    unknown, _ = ask("máy rửa bát âm tủ giá bao nhiêu")
+    assert lookup_of({"metadata": {"product_lookup": found["product_lookup"]}}) == {
+        "noi-chien-5l": "Nồi chiên không dầu 5L"
+    }
+    assert set(several["product_lookup"]["found"]) == {"noi-chien-5l", "noi-chien-3-5l"}
+    assert unknown["product_lookup"] == {"found": {}}
+
+
 def test_a_catalog_that_does_not_answer_gets_a_polite_apology(tmp_path) -> None:
     with settings_in_force(Settings.under(tmp_path, catalog_api_url="http://127.0.0.1:9", catalog_api_timeout=0.5)):
         message, events = ask("nồi chiên 5L giá bao nhiêu")
-    assert message["text"] == CATALOG_DOWN and events == []
+    assert message["text"] == CATALOG_DOWN and events == [] and "product_lookup" not in message
     assert message["buttons"] == [{"title": "Gặp nhân viên", "payload": "/request_human"}]
 
 

@@ -9,6 +9,8 @@ handoffs from the project database. Definitions (shown on the page too):
   (``FALLBACK_ACTIONS``), or whose answer the customer rejected in the next message ("không phải",
   "sai rồi", bot/text/rejection.py) / all customer messages. The NLU intent alone says nothing: a
   phone or an order code typed into a form is ``nlu_fallback`` to the classifier and a valid answer;
+- topics: FAQ questions by the topic the bot answered with, and product questions (intent
+  ``product_question``, bot/admin/product_analytics.py for which products) as one topic of their own;
 - handoff reasons: handoffs queued for an agent and requests for a person that became tickets;
 - wait time: handoff opened → claimed by an agent; first response: opened → the agent's first reply;
 - first-contact resolution: handoffs an agent closed after which the customer did not ask for a
@@ -36,6 +38,8 @@ FALLBACK_ACTIONS = frozenset({"action_fallback_help", "action_default_fallback",
 NOT_AN_ANSWER = FALLBACK_ACTIONS | {"action_listen", "action_session_start"}
 # a turn's actions come a moment after its message; a turn starting just before midnight ends after it
 TURN_SLACK = timedelta(minutes=10)
+# intents outside the FAQ counted as topics of their own, titled in data/staff/titles.yml's ``intents``
+TOPIC_INTENTS = frozenset({"product_question"})
 
 
 @dataclass
@@ -68,6 +72,7 @@ class Figures:
     handoff_reasons: Counter
     fallback_rate: float | None
     top_faq: list[tuple[str, int]]
+    intent_topics: Counter  # messages of each of TOPIC_INTENTS
     csat_average: float | None
     csat_distribution: dict[int, int]
     wait_minutes_median: float | None
@@ -201,6 +206,7 @@ def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, 
     days = {start + timedelta(days=n): Day(start + timedelta(days=n)) for n in range((end - start).days + 1)}
     talkers: dict[date, set[str]] = defaultdict(set)
     faq: Counter[str] = Counter()
+    intent_topics: Counter[str] = Counter()
     for row in rows:
         day = days[_local_day(row.timestamp)]
         talkers[day.day].add(row.sender_id)
@@ -209,6 +215,8 @@ def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, 
             day.fallbacks += 1
         elif row.intent_name == "faq" and (topic := _faq_topic(row.data)):
             faq[topic] += 1
+        elif row.intent_name in TOPIC_INTENTS:
+            intent_topics[row.intent_name] += 1
     handed_over: dict[date, set[str]] = defaultdict(set)
     for handoff in [*handoffs, *ticketed]:
         handed_over[_local_day(_utc(handoff.created_at).timestamp())].add(handoff.sender_id)
@@ -234,7 +242,7 @@ def compute(trackers: sa.engine.Engine, project: sa.engine.Engine, start: date, 
         handoff_rate=_share(sum(d.handoffs for d in days.values()), conversations),
         handoff_reasons=Counter([*(h.reason for h in handoffs), *(t.handoff_reason for t in ticketed)]),
         fallback_rate=_share(sum(d.fallbacks for d in days.values()), messages),
-        top_faq=faq.most_common(10),
+        top_faq=faq.most_common(10), intent_topics=intent_topics,
         csat_average=statistics.fmean(ratings) if ratings else None,
         csat_distribution={score: ratings.count(score) for score in range(1, 6)},
         wait_minutes_median=statistics.median(waits) if waits else None,

@@ -24,6 +24,7 @@ from bot.admin.analytics import SHOP_TIMEZONE
 from bot.admin.audit import AuditLog
 from bot.admin.editor import FaqEditor, FaqRejectedError
 from bot.admin.faq import FaqConflictError, Topic, UnknownTopicError
+from bot.admin.product_analytics import product_questions
 from bot.admin.unanswered import unanswered
 from bot.database import tracker_engine
 from bot.desk.accounts import Session
@@ -32,7 +33,7 @@ from bot.desk.rasa_client import RasaUnavailableError
 from bot.desk.texts import REASON_LABELS
 from bot.observability.metrics import desk_metrics
 from bot.paths import PROJECT_ROOT
-from bot.topic_titles import answer_pieces, fact_chips, save_title, title_of, topic_titles
+from bot.topic_titles import answer_pieces, fact_chips, intent_titles, save_title, title_of, topic_titles
 
 admin = Blueprint("desk_admin", url_prefix="/admin")
 TEMPLATES = Path(__file__).parent / "templates"  # the admin pages; the console's base.html frames them
@@ -283,10 +284,13 @@ def _trackers(request: Request):
 async def analytics_page(request: Request, session: Session) -> HTTPResponse:
     start, end = _range(request)
     figures = await asyncio.to_thread(analytics.compute, _trackers(request), request.app.ctx.engine, start, end)
-    titles = topic_titles(request.app.ctx.data_dir)
+    products = await asyncio.to_thread(product_questions, _trackers(request), start, end)
+    titles, intents = topic_titles(request.app.ctx.data_dir), intent_titles(request.app.ctx.data_dir)
+    topics = [*((title_of(titles, topic), n, topic) for topic, n in figures.top_faq),
+              *((title_of(intents, intent), n, intent) for intent, n in figures.intent_topics.items())]  # fmt: skip
     return render(
-        request, "admin_analytics.html", session=session, f=figures,
-        faq_rows=[(title_of(titles, topic), n, topic) for topic, n in figures.top_faq],
+        request, "admin_analytics.html", session=session, f=figures, products=products,
+        faq_rows=sorted(topics, key=lambda row: -row[1]),
         reason_rows=[(REASON_LABELS.get(r, r), n) for r, n in figures.handoff_reasons.most_common()],
         csat_rows=[(f"{score} sao", n) for score, n in figures.csat_distribution.items()],
     )  # fmt: skip
@@ -308,8 +312,10 @@ async def analytics_csv(request: Request, session: Session) -> HTTPResponse:
 async def unanswered_page(request: Request, session: Session) -> HTTPResponse:
     start, end = _range(request)
     found = await asyncio.to_thread(unanswered, _trackers(request), start, end)
+    products = await asyncio.to_thread(product_questions, _trackers(request), start, end)
     return render(
         request, "admin_unanswered.html", session=session, groups=found.groups[:SHOWN_GROUPS], start=start, end=end,
+        unknown_products=products.unknown,
         hidden_groups=max(0, len(found.groups) - SHOWN_GROUPS), ungrouped=found.ungrouped,
         topics=[t.name for t in draft.draft().topics()], notice=NOTICES.get(request.args.get("notice", "")),
         **_staff_view(request),
