@@ -63,6 +63,7 @@ from bot.privacy import mask_id
 from bot.schema import messenger_last_inbound_table as last_inbound_table
 from bot.senders import namespaced, platform_id
 from bot.settings import current_settings
+from connectors.comment_products import catalog_answer
 from connectors.core import (
     Delivery,
     OnNewMessage,
@@ -348,7 +349,8 @@ class MessengerInput(PushChannel):
         self._verify_token = verify_token
         self._app_secret = app_secret
         self._api = SendApi(graph_url, page_access_token) if app_secret and page_access_token else None
-        self.comments = CommentReplies(self._api, comment_rules or CommentRules()) if self._api else None
+        rules = comment_rules or CommentRules()
+        self.comments = CommentReplies(self._api, rules, answer=catalog_answer) if self._api else None
         self._outbox = outbox_for(self._api, engine_for(database_url()), self.comments) if self._api else None
 
     def get_output_channel(self) -> OutputChannel | None:
