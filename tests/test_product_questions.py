@@ -94,6 +94,22 @@ def test_the_answer_carries_the_picture_and_remembers_the_product(settings) -> N
     assert "đen" in follow_up["text"] and "trắng" in follow_up["text"]
 
 
+def test_the_answer_carries_a_card_whose_ask_more_button_tells_all_about_the_product() -> None:
+    message, events = ask("nồi chiên 5L giá nhiêu")
+    [card] = message["elements"]  # shown where the channel can (Messenger's generic template)
+    assert card["title"] == "Nồi chiên không dầu 5L" and "1.290.000đ" in card["subtitle"]
+    assert [b["title"] for b in card["buttons"]] == ["Hỏi thêm", "Gặp nhân viên"]
+    kept = next(e["value"] for e in events if e.get("name") == "product_question")
+    more, _ = ask(
+        card["buttons"][0]["payload"], slots={"product_question": kept, "product_id": "noi-chien-5l"},
+        entities=[{"entity": "product", "value": "noi-chien-5l"}],
+    )  # fmt: skip
+    assert "1.290.000đ" in more["text"] and "còn hàng" in more["text"]  # not only the price asked before
+    assert "đen" in more["text"] and "1500W" in more["text"]
+    several, _ = ask("nồi chiên bao nhiêu tiền")  # no one product: no card
+    assert several["elements"] == []
+
+
 def test_a_public_url_makes_the_picture_a_full_link(tmp_path) -> None:
     with settings_in_force(Settings.under(tmp_path, public_url="https://bot.shop.example")):
         message, _ = ask("quạt đứng tiết kiệm điện giá sao")
