@@ -21,6 +21,7 @@ from bot.paths import DATA_DIR
 from bot.settings import Settings, settings_in_force
 from bot.text.lexicon import load_lexicon
 from bot.text.normalize import strip_diacritics
+from connectors.webchat import WebChatOutput
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "data" / "product_questions.yml").read_text(encoding="utf-8"))[
     "questions"
@@ -108,6 +109,21 @@ def test_the_answer_carries_a_card_whose_ask_more_button_tells_all_about_the_pro
     assert "đen" in more["text"] and "1500W" in more["text"]
     several, _ = ask("nồi chiên bao nhiêu tiền")  # no one product: no card
     assert several["elements"] == []
+
+
+def test_the_widget_keeps_its_own_card_the_words_then_the_picture() -> None:
+    message, _ = ask("nồi chiên 5L giá nhiêu")
+    sent: list[dict[str, Any]] = []
+
+    class Socket:  # what python-socketio's server is asked to emit
+        async def emit(self, event: str, data: dict[str, Any], room: str | None = None, **_: Any) -> None:
+            sent.append(data)
+
+    asyncio.run(WebChatOutput(Socket(), "bot_uttered").send_response("web:khach-1", dict(message)))
+    assert sent == [
+        {"text": message["text"]},
+        {"attachment": {"type": "image", "payload": {"src": "/webhooks/socketio/products/noi-chien-5l.png"}}},
+    ]  # no template the widget would not show
 
 
 def test_a_public_url_makes_the_picture_a_full_link(tmp_path) -> None:
