@@ -21,6 +21,7 @@ from bot.paths import DATA_DIR
 from bot.settings import Settings, settings_in_force
 from bot.text.lexicon import load_lexicon
 from bot.text.normalize import strip_diacritics
+from connectors.rest import NamedCollector
 from connectors.webchat import WebChatOutput
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "data" / "product_questions.yml").read_text(encoding="utf-8"))[
@@ -124,6 +125,16 @@ def test_the_widget_keeps_its_own_card_the_words_then_the_picture() -> None:
         {"text": message["text"]},
         {"attachment": {"type": "image", "payload": {"src": "/webhooks/socketio/products/noi-chien-5l.png"}}},
     ]  # no template the widget would not show
+
+
+def test_rest_clients_get_the_words_and_the_pictures_link_and_no_card_as_text() -> None:
+    message, _ = ask("nồi chiên 5L giá nhiêu")
+    collector = NamedCollector()
+    asyncio.run(collector.send_response("web:khach-1", dict(message)))
+    assert collector.messages == [
+        {"recipient_id": "web:khach-1", "text": message["text"]},
+        {"recipient_id": "web:khach-1", "image": "/webhooks/socketio/products/noi-chien-5l.png"},
+    ]
 
 
 def test_a_public_url_makes_the_picture_a_full_link(tmp_path) -> None:
