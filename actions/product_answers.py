@@ -4,8 +4,9 @@ comparisons and suggestions (the words: bot/catalog/answers.py).
 The catalog is read in a worker thread at every question (prices and stock change; nothing is
 taken from training data). The product is found in the customer's words (bot/catalog/matching.py);
 a button that picks one of several carries its id as the ``product`` entity, and the question it
-answers is the one kept in ``product_question`` when the bot asked which. A message naming no
-product ("còn màu khác không") is about the product of the previous answer (``product_id``).
+answers is the one kept in ``product_question`` when the bot asked which; the "Hỏi thêm" button of a
+product's card (bot/catalog/cards.py, shown where the channel can) asks for all there is to know of it. A
+message naming no product ("còn màu khác không") is about the product of the previous answer (``product_id``).
 An unknown product gets the honest answer and a person; a catalog that cannot answer, an apology.
 Each answer's message records the products it named, or none (bot/catalog/asked.py), for the analytics.
 """
@@ -21,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.services import catalog_backend, shop_teencode
 from bot.catalog.answers import HUMAN_BUTTON, Answer, answer
 from bot.catalog.asked import lookup_metadata
+from bot.catalog.cards import product_card
 from bot.catalog.matching import ProductMatch, match_products, words
 from bot.catalog.model import CatalogBackendError, Product
 from bot.catalog.questions import read_question
@@ -55,8 +57,10 @@ def reply(tracker: Tracker, catalog: list[Product]) -> tuple[Answer, str, Produc
     lexicon = shop_teencode()
     text = tracker.latest_message.get("text") or ""
     picked = _by_id(catalog, _entity(tracker, "product"))
-    if picked:  # a button: the product is chosen, the question is the one asked before
-        text = tracker.get_slot("product_question") or ""
+    if picked:  # a button: the product is chosen, the question is the one that named several before
+        kept = tracker.get_slot("product_question") or ""
+        # a question about one product kept: the button is the card's "Hỏi thêm", asking all there is to know
+        text = kept if match_products(kept, catalog, lexicon).ambiguous else ""
         match = ProductMatch((picked,))
     else:
         match = match_products(text, catalog, lexicon)
@@ -85,6 +89,8 @@ class ActionAnswerProduct(Action):
         message: dict[str, Any] = {"text": said.text, "buttons": said.buttons, **lookup_metadata(match.products)}
         if said.image:
             message["image"] = picture_link(said.image)
+            if said.product:  # the channels that show cards show this one instead of the bare picture
+                message["elements"] = [product_card(said.product, message["image"])]
         dispatcher.utter_message(**message)
         events = [SlotSet("product_question", question)]
         if said.product:

@@ -16,6 +16,7 @@ ENDPOINTS_FILE = PROJECT_ROOT / "endpoints.yml"
 CREDENTIALS_FILE = PROJECT_ROOT / "credentials.yml"
 DESK_FILE = PROJECT_ROOT / "desk.yml"
 NOTICES_FILE = PROJECT_ROOT / "notices.yml"  # order-update messages per status (bot/order_updates.py)
+FACEBOOK_POSTS_FILE = PROJECT_ROOT / "facebook_posts.yml"  # the product each Facebook post sells
 # Files the servers create: owner-only, so another local user cannot read tokens, customers' data or logs.
 PRIVATE_UMASK = 0o077
 

@@ -31,6 +31,7 @@ from bot.paths import (
     DATA_DIR,
     DESK_FILE,
     ENDPOINTS_FILE,
+    FACEBOOK_POSTS_FILE,
     MODELS_DIR,
     NOTICES_FILE,
     VAR_DIR,
@@ -133,6 +134,7 @@ class Settings:
     demo_shop_db: Path
     desk_config: Path
     notices_config: Path  # order-update texts, ZNS templates, the Messenger tag (notices.yml)
+    facebook_posts: Path  # the product each Facebook post sells, for comments under it (facebook_posts.yml)
     endpoints_file: Path
     # the training data (the admin retrain publishes the FAQ into it; held-out sets in its eval/) and the models
     data_dir: Path
@@ -222,6 +224,7 @@ class Settings:
             demo_shop_db=Path(environ.get("DEMO_SHOP_DB") or var_dir / "demo_shop.db"),
             desk_config=Path(environ.get("CSKH_DESK_CONFIG") or DESK_FILE),
             notices_config=Path(environ.get("CSKH_NOTICES_CONFIG") or NOTICES_FILE),
+            facebook_posts=Path(environ.get("CSKH_FACEBOOK_POSTS") or FACEBOOK_POSTS_FILE),
             endpoints_file=Path(environ.get("CSKH_ENDPOINTS") or ENDPOINTS_FILE),
             data_dir=Path(environ.get("CSKH_DATA_DIR") or DATA_DIR),
             models_dir=Path(environ.get("CSKH_MODELS_DIR") or MODELS_DIR),
@@ -300,6 +303,7 @@ class Settings:
             "DEMO_SHOP_DB": str(self.demo_shop_db),
             "CSKH_DESK_CONFIG": str(self.desk_config),
             "CSKH_NOTICES_CONFIG": str(self.notices_config),
+            "CSKH_FACEBOOK_POSTS": str(self.facebook_posts),
             "ORDER_WEBHOOK_SECRET": self.order_webhook_secret,
             "CSKH_ENDPOINTS": str(self.endpoints_file),
             "CSKH_DATA_DIR": str(self.data_dir),
@@ -376,7 +380,8 @@ KNOBS = frozenset(
         "RASA_API_HOST", "ACTION_HOST", "DESK_HOST", "DESK_API_HOST",
         "RASA_AUTH_TOKEN", "DESK_SERVICE_TOKEN", "ACTION_SERVER_TOKEN", "CSKH_ADMIN_PASSWORD", "CSKH_SECRET_KEY",
         "CSKH_VAR_DIR", "CSKH_DATABASE_URL", "TRACKER_DB", "DEMO_SHOP_DB", "CSKH_DESK_CONFIG", "CSKH_ENDPOINTS",
-        "CSKH_NOTICES_CONFIG", "ORDER_WEBHOOK_SECRET", "CSKH_DATA_DIR", "CSKH_MODELS_DIR", "CSKH_MODEL_CONFIG",
+        "CSKH_NOTICES_CONFIG", "CSKH_FACEBOOK_POSTS", "ORDER_WEBHOOK_SECRET", "CSKH_DATA_DIR", "CSKH_MODELS_DIR",
+        "CSKH_MODEL_CONFIG",
         "ORDER_API_URL", "ORDER_API_TOKEN", "ORDER_API_TIMEOUT", "CSKH_DESK_TICK_SECONDS", "CSKH_DESK_LIVE_URL",
         "DEMO_CATALOG_DB", "CATALOG_API_URL", "CATALOG_API_TOKEN", "CATALOG_API_TIMEOUT", "CSKH_PUBLIC_URL",
         "CSKH_SECURE_COOKIES", "CSKH_WIDGET_ORIGINS", "CSKH_TRUSTED_PROXIES", "LOG_LEVEL", "CSKH_LOG_FORMAT",

@@ -42,6 +42,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache, partial
@@ -54,6 +55,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.catalog.cards import public_picture
 from bot.database import database_url, engine_for
 from bot.handoff_protocol import file_of
 from bot.messaging_windows import MESSENGER_AUTOMATED_LATE, MESSENGER_CLOSED, MESSENGER_NO_PERMISSION
@@ -63,6 +65,7 @@ from bot.privacy import mask_id
 from bot.schema import messenger_last_inbound_table as last_inbound_table
 from bot.senders import namespaced, platform_id
 from bot.settings import current_settings
+from connectors.comment_products import catalog_answer
 from connectors.core import (
     Delivery,
     OnNewMessage,
@@ -75,7 +78,7 @@ from connectors.core import (
 from connectors.files import read_file
 from connectors.guard import door_guard
 from connectors.inbound_files import attachment_turn, fetch_and_save
-from connectors.messenger_client import MAX_TEXT, SendApi, with_quick_replies
+from connectors.messenger_client import MAX_CARDS, MAX_TEXT, SendApi, generic_element, with_quick_replies
 from connectors.messenger_comments import Comment, CommentReplies, CommentRules, page_comments
 from connectors.outbox import Attempt, Outbox
 
@@ -251,7 +254,7 @@ def outbox_for(api: SendApi, engine: sa.engine.Engine, comments: CommentReplies 
 
 class MessengerOutput(OutputChannel):
     """Sends through the outbox and the Send API: long texts split, buttons as quick replies, agents named,
-    product pictures as image messages."""
+    products as cards (generic template), other pictures as image messages."""
 
     @classmethod
     def name(cls) -> str:
@@ -263,10 +266,17 @@ class MessengerOutput(OutputChannel):
         self._human_agent = current_settings().messenger_human_agent if human_agent is None else human_agent
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        """Rasa addresses its tracker key (``fb:<psid>``); the Send API wants the PSID."""
+        """Rasa addresses its tracker key (``fb:<psid>``); the Send API wants the PSID. A product's card
+        (``elements``, bot/catalog/cards.py) replaces its bare picture when Facebook can fetch the picture;
+        otherwise the words go alone."""
         sent = file_of(message)
         psid = platform_id(self.name(), recipient_id)
         if sent is None:
+            message = dict(message)
+            if message.get("elements") and all(public_picture(card) for card in message["elements"]):
+                message.pop("image", None)
+            else:
+                message.pop("elements", None)
             await super().send_response(psid, message)
             return
         extra = {"file": dict(sent)}  # an agent's file: one stored message, its caption and then the file
@@ -288,6 +298,15 @@ class MessengerOutput(OutputChannel):
         if not image.startswith("https://"):
             return
         message = {"attachment": {"type": "image", "payload": {"url": image, "is_reusable": True}}}
+        await self.outbox.send(
+            namespaced(CHANNEL, recipient_id), [{"message": message, "messaging_type": "RESPONSE"}], None
+        )
+
+    async def send_elements(self, recipient_id: str, elements: Iterable[dict[str, Any]], **kwargs: Any) -> None:
+        """Products' cards after the words, as one generic template (at most 10 cards of at most 3 buttons, the
+        Send API's limits); like the picture it replaces, its outbox row has no Rasa timestamp."""
+        cards = [generic_element(card) for card in list(elements)[:MAX_CARDS]]
+        message = {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": cards}}}
         await self.outbox.send(
             namespaced(CHANNEL, recipient_id), [{"message": message, "messaging_type": "RESPONSE"}], None
         )
@@ -348,7 +367,8 @@ class MessengerInput(PushChannel):
         self._verify_token = verify_token
         self._app_secret = app_secret
         self._api = SendApi(graph_url, page_access_token) if app_secret and page_access_token else None
-        self.comments = CommentReplies(self._api, comment_rules or CommentRules()) if self._api else None
+        rules = comment_rules or CommentRules()
+        self.comments = CommentReplies(self._api, rules, answer=catalog_answer) if self._api else None
         self._outbox = outbox_for(self._api, engine_for(database_url()), self.comments) if self._api else None
 
     def get_output_channel(self) -> OutputChannel | None:

@@ -30,6 +30,8 @@ MAX_TEXT = 2000  # characters in one message (the Send API refuses more); longer
 MAX_QUICK_REPLIES = 13
 MAX_QUICK_REPLY_TITLE = 20
 MAX_QUICK_REPLY_PAYLOAD = 1000
+# the generic template (developers.facebook.com/docs/messenger-platform/send-messages/template/generic)
+MAX_CARDS, MAX_CARD_TEXT, MAX_CARD_BUTTONS = 10, 80, 3  # a button title: 20, as a quick reply's
 RATE_LIMIT_CODES = frozenset({4, 32, 613})
 TEMPORARY_CODES = frozenset({1, 2, 1200})  # Facebook's "try again later" errors
 INVALID_TOKEN = 190
@@ -246,6 +248,25 @@ def _log(error: SendError, recipient_id: str) -> None:
 
 def _shortened(title: str) -> str:
     return title if len(title) <= MAX_QUICK_REPLY_TITLE else title[: MAX_QUICK_REPLY_TITLE - 1].rstrip() + "…"
+
+
+def generic_element(card: dict[str, Any]) -> dict[str, Any]:
+    """A card (bot/catalog/cards.py) as an element of Messenger's generic template, within its limits: title and
+    subtitle of at most 80 characters, at most 3 buttons, each a postback of a title of at most 20 characters
+    whose payload comes back as the person's message (connectors/messenger.py reads postbacks)."""
+    element: dict[str, Any] = {"title": str(card.get("title") or "")[:MAX_CARD_TEXT]}
+    if card.get("subtitle"):
+        element["subtitle"] = str(card["subtitle"])[:MAX_CARD_TEXT]
+    if card.get("image_url"):
+        element["image_url"] = str(card["image_url"])
+    buttons = [
+        {"type": "postback", "title": _shortened(str(b["title"])), "payload": str(b["payload"])}
+        for b in card.get("buttons") or []
+        if b.get("title") and 0 < len(str(b.get("payload") or "")) <= MAX_QUICK_REPLY_PAYLOAD
+    ]
+    if buttons:
+        element["buttons"] = buttons[:MAX_CARD_BUTTONS]
+    return element
 
 
 def with_quick_replies(text: str, buttons: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:

@@ -9,8 +9,9 @@ removals, reactions and posts are acknowledged and left alone.
 What a comment asks is read by bot/text/comments.py:
 
 - a price, stock or size question, or "ib"/"inbox": ONE private reply (Send API, ``recipient: {comment_id}``)
-  with a greeting and the answer when there is one (``ProductAnswer``, the catalog's seam), else an invitation
-  to continue in Messenger. Facebook allows one private reply per comment within 7 days of it
+  with a greeting and the answer when there is one (``ProductAnswer``: the catalog's price and stock of the product
+  the comment names or its post sells, connectors/comment_products.py), else an invitation to continue in
+  Messenger. Facebook allows one private reply per comment within 7 days of it
   (developers.facebook.com/docs/messenger-platform/discovery/private-replies) and nothing more until the
   person answers. Each comment id is recorded (connectors/dedupe.py) before the webhook's 200, so a
   redelivery or a second replica never replies twice; the reply itself goes through the outbox
@@ -125,8 +126,8 @@ ProductAnswer = Callable[[Comment], Awaitable[str | None]]
 
 
 async def no_product_answer(_: Comment) -> str | None:
-    """What the bot can answer about a product from a comment today: nothing yet, so the reply invites the
-    person to continue in Messenger. The catalog (price and stock lookup) plugs in here."""
+    """No answer: the reply invites the person to continue in Messenger. The channel plugs in the catalog's
+    (connectors/comment_products.py)."""
     return None
 
 

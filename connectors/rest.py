@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 from asyncio import CancelledError
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -83,6 +83,10 @@ class NamedCollector(CollectingOutputChannel):
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.response_names.append(message.get("utter_action"))
         await super().send_response(recipient_id, message)
+
+    async def send_elements(self, recipient_id: str, elements: Iterable[Any], **kwargs: Any) -> None:
+        """A product's card (bot/catalog/cards.py): the client has the words and the picture's ``image``, which
+        say what it would; Rasa's default would add each card as one more text, "title : subtitle"."""
 
 
 class RestWithInbox(RestInput):

@@ -37,7 +37,7 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,10 @@ class WebChatOutput(SocketIOOutput):
                 {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in message["buttons"]
             ]
         await self._send_message(recipient_id, payload)
+
+    async def send_elements(self, recipient_id: str, elements: Iterable[Any], **kwargs: Any) -> None:
+        """A product's card (bot/catalog/cards.py): the widget shows the words and the picture as its own card,
+        so the template, which it would not show, is not sent."""
 
 
 class WebChatInput(SocketIOInput):

@@ -165,13 +165,16 @@ class ChoiceStore:
 
 
 def outbox_for(client: ZaloClient, engine: sa.engine.Engine) -> Outbox:
-    """The channel's outbox: each stored part is one consultation text, or an agent's file to upload and send."""
+    """The channel's outbox: each stored part is one consultation text, an agent's file to upload and send, a
+    product's picture by its link or an order update's ZNS message."""
 
     async def send_part(user_id: str, part: dict[str, Any]) -> Attempt:
         if "file" in part:  # an agent's picture or PDF, read from the attachment store at each try
             return await client.send_file(user_id, await asyncio.to_thread(read_file, part["file"]["id"]))
         if "zns" in part:  # an order update outside the consultation window (bot/order_updates.py)
             return await send_template(client, part["zns"])
+        if "picture" in part:  # a product's picture by its public link
+            return await client.send_picture(user_id, str(part["picture"]))
         return await client.send_text(user_id, str(part["text"]))
 
     return Outbox(OutboxStore(engine), "zalo", send_part)
@@ -246,8 +249,14 @@ class ZaloOutput(OutputChannel):
         await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        if image.startswith("https://"):  # a path of the bot's own server means nothing to the customer
-            await self.send_text_message(recipient_id, image)  # Zalo shows the link; Rasa's default adds English
+        """A product's picture after the words, as a media message Zalo fetches from the link: only a public
+        https link can be fetched, so a path of the bot's own server is left out (the words carry the facts)."""
+        if image.startswith("https://"):
+            await self._sent_within_window(namespaced(self.name(), recipient_id), [{"picture": image}], None)
+
+    async def send_elements(self, recipient_id: str, elements: Any, **kwargs: Any) -> None:
+        """A product's card: Zalo shows its picture (``send_image_url``) under the words, which say what the
+        card would; its buttons are the words' own numbered choices."""
 
     async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, str(attachment))

@@ -328,6 +328,14 @@ class ZaloClient:
         """Delivers one text (at most ``text_limit`` characters); how it went, for the outbox to retry or not."""
         return await self._deliver(user_id, partial(self._post_message, user_id=user_id, message={"text": text}))
 
+    async def send_picture(self, user_id: str, link: str) -> Attempt:
+        """A picture Zalo fetches from its public ``link`` (a product's): a media template naming the ``url``
+        (developers.zalo.me, "Gửi tin Tư vấn đính kèm ảnh"; zalo-java-sdk ``v3/SendImageCSMessage.java``)."""
+        element = {"media_type": "image", "url": link}
+        attachment = {"type": "template", "payload": {"template_type": "media", "elements": [element]}}
+        message = {"attachment": attachment}
+        return await self._deliver(user_id, partial(self._post_message, user_id=user_id, message=message))
+
     async def send_file(self, user_id: str, stored: StoredFile | None) -> Attempt:
         """An agent's picture or PDF: uploaded (``/v2.0/oa/upload/image`` → ``attachment_id``, ``.../file`` →
         ``token``), then sent as a media template or a file attachment. Uploaded again on every try: what

@@ -27,7 +27,7 @@ from rasa.core.channels.channel import register
 from sanic import Sanic
 
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port
-from bot.settings import Settings
+from bot.settings import Settings, settings_in_force
 from connectors.core import split_text
 from connectors.messenger import (
     TEXT_ONLY,
@@ -56,6 +56,7 @@ from tests.fakes.messenger_api import (
     text_event,
     webhook_post,
 )
+from tests.test_product_questions import ask
 
 PAGE_ID = "104857600123456"
 UNSUPPORTED = "Mình chỉ nhận ảnh (JPG, PNG, WEBP, GIF) và tệp PDF, bạn gửi lại giúp mình nhé."
@@ -232,6 +233,60 @@ def test_a_product_picture_goes_after_the_words_as_an_image_message(graph: FakeM
     link = "https://bot.shop.example/webhooks/socketio/products/n.png"
     assert picture["message"]["attachment"] == {"type": "image", "payload": {"url": link, "is_reusable": True}}
     assert [m["message"] for m in graph.messages("psid-2")] == [{"text": "Quạt đứng giá 890.000đ."}]
+
+
+def answered(question: str, folder: Path, public_url: str) -> dict[str, Any]:
+    """The product action's message (actions/product_answers.py) on the demo catalog under ``folder``."""
+    with settings_in_force(Settings.under(folder, public_url=public_url)):
+        message, _ = ask(question)
+    return message
+
+
+def test_a_product_answer_is_a_card_where_facebook_can_fetch_its_picture(graph: FakeMessengerApi, tmp_path) -> None:
+    card_answer = answered("nồi chiên 5L giá nhiêu", tmp_path, "https://bot.shop.example")
+    words_only = answered("nồi chiên 5L giá nhiêu", tmp_path, "http://192.168.1.20:5005")  # not https: not public
+
+    async def scenario() -> None:
+        api = SendApi(graph.graph_url, PAGE_TOKEN)
+        output = MessengerOutput(outbox_for(api, sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}", future=True)))
+        await output.send_response("fb:psid-card", card_answer)
+        await output.send_response("fb:psid-words", words_only)
+        await api.close()
+
+    asyncio.run(scenario())
+    words, _ = graph.messages("psid-card")  # the answer, then its card instead of the bare picture
+    assert "1.290.000đ" in words["message"]["text"]
+    assert graph.cards("psid-card") == [{
+        "title": "Nồi chiên không dầu 5L",
+        "subtitle": "Đang giảm còn 1.290.000đ (giá gốc 1.490.000đ, giảm 13%) · còn hàng",
+        "image_url": "https://bot.shop.example/webhooks/socketio/products/noi-chien-5l.png",
+        "buttons": [
+            {"type": "postback", "title": "Hỏi thêm", "payload": '/product_question{"product":"noi-chien-5l"}'},
+            {"type": "postback", "title": "Gặp nhân viên", "payload": "/request_human"},
+        ],
+    }]  # fmt: skip
+    assert [m["message"] for m in graph.messages("psid-words")] == [{"text": words["message"]["text"]}]
+
+
+def test_cards_are_kept_within_the_generic_templates_limits(graph: FakeMessengerApi, tmp_path) -> None:
+    button = {"type": "postback", "title": "Xem mẫu này ngay bây giờ nhé", "payload": "/request_human"}
+    card = {"title": "Bộ nồi inox " * 10, "subtitle": "Giá 1.000.000đ · còn hàng " * 5,
+            "image_url": "https://bot.shop.example/p.png", "buttons": [button] * 4}  # fmt: skip
+    bad = {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": [card] * 11}}}
+
+    async def scenario() -> Attempt:
+        api = SendApi(graph.graph_url, PAGE_TOKEN)
+        output = MessengerOutput(outbox_for(api, sa.create_engine(f"sqlite:///{tmp_path / 'cskh.db'}", future=True)))
+        await output.send_response("fb:psid-many", {"text": "Các mẫu bộ nồi:", "elements": [card] * 12})
+        refused = await api.send_message("psid-many", bad, "RESPONSE", None)  # as is, Facebook refuses it
+        await api.close()
+        return refused
+
+    assert not asyncio.run(scenario()).delivered
+    cards = graph.cards("psid-many")
+    assert len(cards) == 10
+    assert all(len(c["title"]) <= 80 and len(c["subtitle"]) <= 80 and len(c["buttons"]) == 3 for c in cards)
+    assert {b["title"] for c in cards for b in c["buttons"]} == {"Xem mẫu này ngay bâ…"}
 
 
 def test_without_its_secrets_the_channel_is_off() -> None:

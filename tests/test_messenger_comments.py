@@ -15,15 +15,20 @@ import requests
 from rasa.core.channels.channel import register
 from sanic import Sanic
 
+from bot.catalog.demo_catalog import DemoCatalog
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port
+from bot.settings import Settings, settings_in_force
 from bot.text.comments import COMPLAINT, OTHER, QUESTION, read_comment
 from connectors import dedupe, messenger
+from connectors.comment_products import post_products
 from connectors.guard import Guard
 from connectors.messenger import MessengerInput
 from connectors.messenger_client import SendApi
 from connectors.messenger_comments import INVITATION, Comment, CommentRules, private_reply_text
 from tests.fakes.messenger_api import FakeMessengerApi, feed_post, signed, text_event, webhook_post
 from tests.test_messenger_channel import APP_SECRET, PAGE_ID, PAGE_TOKEN, VERIFY_TOKEN
+
+DEMO_POST = f"{PAGE_ID}_555000000000001"  # the demo page's post selling the air fryer (facebook_posts.yml)
 
 
 def test_price_stock_and_inbox_comments_are_questions_praise_and_spam_are_not_complaints_are() -> None:
@@ -179,6 +184,55 @@ def test_comment_rules_come_from_credentials() -> None:
     assert CommentRules.from_credentials(configured) == CommentRules("Shop đã inbox bạn ạ", True)
 
 
+# --- the catalog's answer in the private reply ---------------------------------------------------------------
+
+
+def reply_to(graph: FakeMessengerApi, text: str, post_id: str | None = DEMO_POST) -> str:
+    """The private reply's text to a new comment ``text`` under ``post_id``, through the channel in this process."""
+    value = graph.add_comment(f"{uuid.uuid4().int % 10**15}", text, PAGE_ID, post_id=post_id)
+    raw = feed_post(PAGE_ID, value)
+    serve(graph, [(raw, signed(APP_SECRET, raw))], lambda: graph.private_replies(value["comment_id"]))
+    [reply] = graph.private_replies(value["comment_id"])
+    return reply["message"]["text"]
+
+
+def test_the_demo_maps_a_post_to_the_air_fryer() -> None:
+    assert post_products(Settings.from_environment({}).facebook_posts) == {DEMO_POST: "noi-chien-5l"}
+
+
+def test_giá_bn_under_the_air_fryer_post_gets_its_live_price_and_stock(graph, project_db, settings_under_tmp) -> None:
+    said = reply_to(graph, "giá bn ạ")
+    assert said.startswith("Chào bạn Trang, cảm ơn bạn đã quan tâm sản phẩm của shop! Nồi chiên không dầu 5L")
+    assert "1.290.000đ" in said and "còn hàng" in said and INVITATION not in said
+    # the shop sells the last black one: the next comment's reply says so, read from the catalog at reply time
+    DemoCatalog.open(settings_under_tmp.demo_catalog_db).set_stock("NC5-0", 0)
+    later = reply_to(graph, ".")
+    assert "1.290.000đ" in later and "tạm hết hàng" in later and "còn hàng" not in later
+
+
+def test_a_comment_naming_a_product_is_answered_about_that_one_anywhere(graph, project_db) -> None:
+    said = reply_to(graph, "quạt đứng còn ko shop, giá bn", post_id=None)  # under a post the shop did not list
+    assert "Quạt đứng tiết kiệm điện giá 890.000đ, còn hàng." in said
+    assert "Bàn" not in said and "Nồi chiên" not in said
+    assert reply_to(graph, "đèn ngủ gỗ giá sao ạ", post_id=DEMO_POST).count("Đèn ngủ") == 1  # the words win
+    # naming a kind the shop sells in two sizes: both, with their prices
+    both = reply_to(graph, "nồi chiên giá bn ạ", post_id=None)
+    assert "990.000đ" in both and "1.290.000đ" in both and "mẫu nào" in both
+    # a comment about no product under an unlisted post: the invitation, as before
+    assert reply_to(graph, "ib", post_id=None).endswith(INVITATION)
+
+
+def test_with_the_catalog_down_the_reply_is_the_polite_invitation(graph, tmp_path, monkeypatch) -> None:
+    down = Settings.under(tmp_path, catalog_api_url="http://127.0.0.1:9/catalog", catalog_api_timeout=0.5)
+    guard = Guard(())
+    monkeypatch.setattr(messenger, "door_guard", lambda: guard)
+    dedupe.seen_messages.cache_clear()
+    with settings_in_force(down):
+        said = reply_to(graph, "giá bn ạ")
+    dedupe.seen_messages.cache_clear()
+    assert said == f"Chào bạn Trang, cảm ơn bạn đã quan tâm sản phẩm của shop! {INVITATION}"
+
+
 # --- with the stack: the conversation continues in Messenger ------------------------------------------------
 
 
@@ -232,3 +286,27 @@ def test_a_complaint_comment_reaches_the_desk_when_the_shop_wants_it(channels_st
                describe=lambda: admin.messages(row["id"]))  # fmt: skip
     assert not any("chưa hiểu" in t for t in facebook.texts(psid)[before:])  # the bot is paused for the agent
     admin.post(row["id"], "close", resolution="Đã đổi đơn")
+
+
+@pytest.mark.slow
+def test_giá_bn_under_the_air_fryer_post_gets_the_catalogs_live_price_on_the_stack(channels_stack) -> None:
+    settings, facebook = channels_stack.settings, channels_stack.messenger_api
+    url = f"{settings.rasa_url}/webhooks/messenger/webhook"
+
+    def reply_on_the_stack(text: str) -> str:
+        value = facebook.add_comment(f"{uuid.uuid4().int % 10**15}", text, PAGE_ID, name="Lê Minh", post_id=DEMO_POST)
+        raw = feed_post(PAGE_ID, value)
+        assert requests.post(url, data=raw, headers=signed(APP_SECRET, raw), timeout=5).status_code == 200
+        [reply] = eventually(lambda: facebook.private_replies(value["comment_id"]), 30, 0.1)
+        return reply["message"]["text"]
+
+    said = reply_on_the_stack("giá bn ạ")
+    assert said.startswith("Chào bạn Minh") and "Nồi chiên không dầu 5L" in said
+    assert "1.290.000đ" in said and "còn hàng" in said
+    catalog = DemoCatalog.open(settings.demo_catalog_db)  # the file the Rasa server reads the catalog from
+    catalog.set_stock("NC5-0", 0)
+    try:
+        sold_out = reply_on_the_stack("còn ko shop")
+    finally:
+        catalog.set_stock("NC5-0", 9)  # as seeded: the stack is shared with other modules
+    assert "tạm hết hàng" in sold_out and "1.290.000đ" in sold_out

@@ -22,6 +22,8 @@ from bot.paths import DATA_DIR
 from bot.settings import Settings, settings_in_force
 from bot.text.lexicon import load_lexicon
 from bot.text.normalize import strip_diacritics
+from connectors.rest import NamedCollector
+from connectors.webchat import WebChatOutput
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "data" / "product_questions.yml").read_text(encoding="utf-8"))[
     "questions"
@@ -93,6 +95,47 @@ def test_the_answer_carries_the_picture_and_remembers_the_product(settings) -> N
     # "còn màu khác không" right after names no product: it is about the same one
     follow_up, _ = ask("còn màu khác không", slots={"product_id": "noi-chien-5l"})
     assert "đen" in follow_up["text"] and "trắng" in follow_up["text"]
+
+
+def test_the_answer_carries_a_card_whose_ask_more_button_tells_all_about_the_product() -> None:
+    message, events = ask("nồi chiên 5L giá nhiêu")
+    [card] = message["elements"]  # shown where the channel can (Messenger's generic template)
+    assert card["title"] == "Nồi chiên không dầu 5L" and "1.290.000đ" in card["subtitle"]
+    assert [b["title"] for b in card["buttons"]] == ["Hỏi thêm", "Gặp nhân viên"]
+    kept = next(e["value"] for e in events if e.get("name") == "product_question")
+    more, _ = ask(
+        card["buttons"][0]["payload"], slots={"product_question": kept, "product_id": "noi-chien-5l"},
+        entities=[{"entity": "product", "value": "noi-chien-5l"}],
+    )  # fmt: skip
+    assert "1.290.000đ" in more["text"] and "còn hàng" in more["text"]  # not only the price asked before
+    assert "đen" in more["text"] and "1500W" in more["text"]
+    several, _ = ask("nồi chiên bao nhiêu tiền")  # no one product: no card
+    assert several["elements"] == []
+
+
+def test_the_widget_keeps_its_own_card_the_words_then_the_picture() -> None:
+    message, _ = ask("nồi chiên 5L giá nhiêu")
+    sent: list[dict[str, Any]] = []
+
+    class Socket:  # what python-socketio's server is asked to emit
+        async def emit(self, event: str, data: dict[str, Any], room: str | None = None, **_: Any) -> None:
+            sent.append(data)
+
+    asyncio.run(WebChatOutput(Socket(), "bot_uttered").send_response("web:khach-1", dict(message)))
+    assert sent == [
+        {"text": message["text"]},
+        {"attachment": {"type": "image", "payload": {"src": "/webhooks/socketio/products/noi-chien-5l.png"}}},
+    ]  # no template the widget would not show
+
+
+def test_rest_clients_get_the_words_and_the_pictures_link_and_no_card_as_text() -> None:
+    message, _ = ask("nồi chiên 5L giá nhiêu")
+    collector = NamedCollector()
+    asyncio.run(collector.send_response("web:khach-1", dict(message)))
+    assert collector.messages == [
+        {"recipient_id": "web:khach-1", "text": message["text"]},
+        {"recipient_id": "web:khach-1", "image": "/webhooks/socketio/products/noi-chien-5l.png"},
+    ]
 
 
 def test_a_public_url_makes_the_picture_a_full_link(tmp_path) -> None:

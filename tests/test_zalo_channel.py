@@ -24,13 +24,16 @@ import sqlalchemy as sa
 from PIL import Image
 from sanic import Sanic
 
+from bot.database import engine_for
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, eventually, free_port
 from bot.schema import zalo_last_interaction_table
-from bot.settings import CHANNEL_ENV_DEFAULTS, Settings
-from connectors.zalo import ZaloInput, chosen
+from bot.settings import CHANNEL_ENV_DEFAULTS, Settings, settings_in_force
+from connectors.zalo import ChoiceStore, ZaloInput, ZaloOutput, chosen
 from connectors.zalo_client import TokenStore, ZaloClient, ZaloConfig, tokens_table
 from tests.databases import KINDS, project_database
 from tests.fakes.zalo_api import EXPIRED_TOKEN, INVALID_TOKEN, NOT_INTERACTING, RATE_LIMITED, FakeZaloApi
+from tests.test_outbox import run, zalo_outbox
+from tests.test_product_questions import ask
 
 APP_ID = "4208372650153791023"
 OA_ID = "1032900368545911432"
@@ -371,6 +374,31 @@ def test_only_a_bare_number_in_range_picks_a_button() -> None:
     for answer in ("3", "0", "đơn 1", "1 cái", "0912345678"):
         assert chosen(answer, buttons) == answer
     assert chosen("2", []) == "2"
+
+
+def test_a_product_answer_shows_its_picture_where_zalo_can_fetch_it(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'cskh.db'}"
+    with settings_in_force(Settings.under(tmp_path, public_url="https://bot.shop.example")):
+        card_answer, _ = ask("quạt đứng tiết kiệm điện giá sao")
+    with settings_in_force(Settings.under(tmp_path, public_url="")):  # only the widget can show the picture
+        words_only, _ = ask("quạt đứng tiết kiệm điện giá sao")
+    with FakeZaloApi(APP_ID, APP_SECRET) as api:
+
+        async def scenario() -> bool:
+            output = ZaloOutput(zalo_outbox(url, api), ChoiceStore(engine_for(url)), 2000)
+            await output.send_response("zalo:7001", card_answer)
+            await output.send_response("zalo:7002", words_only)
+            client = replica(url, api, api.access_token, api.refresh_token)
+            try:  # a picture Zalo could not fetch is refused (-201)
+                return (await client.send_picture("7003", "http://192.168.1.20:5005/products/q.png")).delivered
+            finally:
+                await client.close()
+
+        assert run(scenario()) is False
+        [words] = api.texts("7001")  # the answer, then its picture: no link as text
+        assert "Quạt đứng tiết kiệm điện giá 890.000đ" in words
+        assert api.pictures_to("7001") == ["https://bot.shop.example/webhooks/socketio/products/quat-dung.png"]
+        assert api.texts("7002") == [words] and api.pictures_to("7002") == []
 
 
 @pytest.fixture(params=KINDS)

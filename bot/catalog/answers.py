@@ -202,3 +202,36 @@ def answer(match: ProductMatch, question: Question, catalog: Sequence[Product]) 
 def _both_named(products: Sequence[Product], question: Question) -> bool:
     """Two products each named by what sets it apart ("5L với 3.5L"): the customer weighs them."""
     return " hay " in question.folded or " voi " in question.folded or " va " in question.folded
+
+
+# --- a private reply to a comment under the shop's Facebook post -------------------------------------------
+
+COMMENT_FOLLOW_UP = "Bạn muốn hỏi thêm hay đặt hàng thì cứ nhắn mình ngay tại đây nhé."
+COMMENT_WHICH = "Bạn quan tâm mẫu nào thì nhắn mình ngay tại đây nhé."
+MAX_IN_COMMENT_REPLY = 3  # more products than this: the reply invites the person to say which
+
+
+def comment_answer(products: Sequence[Product], question: Question) -> str | None:
+    """What the one private reply to a comment says of the products it is about (named in it, or sold by the
+    post): price and stock together, as "giá bn ạ" and "còn ko" are the same question under a sales post, and
+    what it asked of a size or colour. None when there is nothing to say, and the reply invites instead."""
+    if not products or len(products) > MAX_IN_COMMENT_REPLY:
+        return None
+    if len(products) > 1:
+        listed = "; ".join(f"{p.name} {_price(p.variants)}, {_stock(p.variants)}" for p in products)
+        return f"Shop có {len(products)} mẫu: {listed}. {COMMENT_WHICH}"
+    product = products[0]
+    sizes, colours = _wanted(product, question)
+    if sizes or colours:
+        said = _about_variant(product, question, sizes, colours)
+    else:
+        said = f"{product.name} {_price(product.variants)}, {_stock(product.variants)}."
+        if OPTIONS in question.asks and (options := _options(product)):
+            said = f"{said} {options}"
+    return f"{said} {COMMENT_FOLLOW_UP}"
+
+
+def summary(product: Product) -> str:
+    """Price and stock in a few words, for a card under the answer ("Giá 890.000đ · còn hàng")."""
+    price = _price(product.variants)
+    return f"{price[:1].upper()}{price[1:]} · {_stock(product.variants).removeprefix('hiện đang ')}"

@@ -9,6 +9,13 @@ The Send API follows the Messenger Platform documentation:
   ``image`` with ``payload.url`` (https://developers.facebook.com/docs/messenger-platform/send-messages#url);
   success is ``{"recipient_id", "message_id"}``,
   failure ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
+- Generic template, https://developers.facebook.com/docs/messenger-platform/send-messages/template/generic :
+  ``message.attachment`` ``{"type": "template", "payload": {"template_type": "generic", "elements": [...]}}``,
+  at most 10 elements, each a ``title`` of at most 80 characters and at least one more property: ``subtitle``
+  (at most 80), ``image_url``, ``default_action``, ``buttons`` (at most 3; a postback is ``{"type": "postback",
+  "title", "payload"}``, a link ``{"type": "web_url", "url", "title"}``, a title of at most 20 characters as in
+  Meta's button reference). The fake also wants ``image_url`` to be https, the only kind of link the bot may
+  hand Facebook to fetch.
 - Quick replies, https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies :
   at most 13; ``content_type: "text"`` needs a title of at most 20 characters and a payload of at most 1,000.
 - Message tags, https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags :
@@ -85,11 +92,44 @@ ALREADY_REPLIED = (10900, None, "OAuthException", "Activity already replied to")
 UNKNOWN_COMMENT = (100, 2018292, "OAuthException", "(#100) Invalid comment_id parameter")
 PRIVATE_REPLY_DAYS = 7
 ATTACHMENT_TYPES = {"image", "audio", "video", "file"}
+MAX_ELEMENTS, MAX_CARD_TEXT, MAX_BUTTONS, MAX_BUTTON_TITLE = 10, 80, 3, 20
 MAX_ATTACHMENT = 25 * 1024 * 1024
 
 
 def invalid(message: str) -> tuple[int, None, str, str]:
     return 100, None, "OAuthException", f"(#100) {message}"
+
+
+def template_problem(payload: dict[str, Any]) -> str | None:
+    """What is wrong with a generic template's payload, in the Graph API's words, or None."""
+    if payload.get("template_type") != "generic":
+        return "param payload[template_type] must be one of {generic, button, media, receipt}"
+    elements = payload.get("elements")
+    if not isinstance(elements, list) or not 1 <= len(elements) <= MAX_ELEMENTS:
+        return "param payload[elements] must have between 1 and 10 elements"
+    for element in elements:
+        if not isinstance(element, dict) or not isinstance(element.get("title"), str) or not element["title"]:
+            return "param elements[title] must be a non-empty string"
+        if len(element["title"]) > MAX_CARD_TEXT or len(str(element.get("subtitle") or "")) > MAX_CARD_TEXT:
+            return "param elements[title] and elements[subtitle] must have at most 80 characters"
+        if not set(element) & {"subtitle", "image_url", "default_action", "buttons"}:
+            return "param elements must have at least one property besides title"
+        image = element.get("image_url")
+        if image is not None and (not isinstance(image, str) or not image.startswith("https://")):
+            return "param elements[image_url] must be an https URL"
+        buttons = element.get("buttons", [])
+        if not isinstance(buttons, list) or len(buttons) > MAX_BUTTONS:
+            return "param elements[buttons] must have at most 3 buttons"
+        for button in buttons:
+            title = button.get("title") if isinstance(button, dict) else None
+            if not isinstance(title, str) or not 0 < len(title) <= MAX_BUTTON_TITLE:
+                return "param buttons[title] must be non-empty and at most 20 characters"
+            if button.get("type") == "postback":
+                if not isinstance(button.get("payload"), str) or not 0 < len(button["payload"]) <= 1000:
+                    return "param buttons[payload] must be non-empty and at most 1000 characters"
+            elif button.get("type") != "web_url" or not str(button.get("url") or "").startswith("https://"):
+                return "param buttons[type] must be postback, or web_url with an https url"
+    return None
 
 
 def problem(body: Any, uploads: dict[str, tuple[str, bytes]] | None = None) -> str | None:
@@ -115,6 +155,8 @@ def problem(body: Any, uploads: dict[str, tuple[str, bytes]] | None = None) -> s
     if isinstance(message, dict) and "attachment" in message:
         attachment = message["attachment"] if isinstance(message["attachment"], dict) else {}
         payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        if attachment.get("type") == "template":
+            return "message cannot have both text and attachment" if "text" in message else template_problem(payload)
         if "url" in payload:  # a picture by its link
             url = payload.get("url")
             if attachment.get("type") != "image" or not isinstance(url, str) or not url.startswith("https://"):
@@ -217,7 +259,16 @@ class FakeMessengerApi(LoopbackServer):
         return [
             uploads[body["message"]["attachment"]["payload"]["attachment_id"]]
             for body in self.messages(psid)
-            if "attachment" in body["message"]
+            if "attachment_id" in body["message"].get("attachment", {}).get("payload", {})
+        ]
+
+    def cards(self, psid: str) -> list[dict[str, Any]]:
+        """The elements of every generic template sent to ``psid``, in order."""
+        return [
+            element
+            for body in self.messages(psid)
+            if body["message"].get("attachment", {}).get("type") == "template"
+            for element in body["message"]["attachment"]["payload"]["elements"]
         ]
 
     def add_comment(self, author_id: str, text: str, page_id: str, name: str = "Nguyễn Thu Trang",

@@ -22,6 +22,10 @@ Follows the formats of Zalo's documentation and of open-source clients:
   [{"media_type": "image", "attachment_id"}]}}`` (``v3/SendImageCSMessage.java``, with ``url`` there) or
   ``{"type": "file", "payload": {"token"}}`` (``v3/SendFileCSMessage.java``); an id this OA never uploaded, or
   a file over its limit, is an invalid parameter (-201).
+- a picture by its link ("Gửi tin Tư vấn đính kèm ảnh", developers.zalo.me; ``v3/SendImageCSMessage.java``): the
+  same media template with exactly one element ``{"media_type": "image", "url"}`` instead of an
+  ``attachment_id``, optionally with a ``text``; Zalo fetches the picture itself, so the fake wants a public
+  https link and refuses anything else (-201). Kept in ``pictures`` (``pictures_to``).
 
 - ZNS template message: ``POST /message/template`` on business.openapi.zalo.me (here the same server), header
   ``access_token``, JSON ``{"phone": "84…", "template_id", "template_data": {...}, "tracking_id"}`` →
@@ -65,6 +69,7 @@ from tests.fakes.loopback import LoopbackServer
 
 MAX_TEXT = 2000
 IMAGE_LIMIT, FILE_LIMIT = 1024 * 1024, 5 * 1024 * 1024
+LINKED = "image-link"  # what _uploaded names a picture shown by its link
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 FILE_MAGIC = (b"%PDF-", b"\xd0\xcf\x11\xe0", b"PK\x03\x04")  # PDF, DOC, DOCX
 INVALID_TOKEN, EXPIRED_TOKEN, NOT_INTERACTING, RATE_LIMITED, INVALID_PARAMETER = -216, -220, -230, -32, -201
@@ -100,6 +105,7 @@ class FakeZaloApi(LoopbackServer):
         self.sends: list[tuple[str, int]] = []  # (user id, error) for every message request
         self.uploads: dict[str, tuple[str, bytes]] = {}  # attachment id or file token -> (kind, bytes)
         self.media: dict[str, list[tuple[str, bytes]]] = {}  # user id -> (kind, bytes) of each picture/file shown
+        self.pictures: dict[str, list[str]] = {}  # user id -> the link of each picture shown by its link
         self.fail_uploads_next: list[int] = []  # HTTP statuses the next uploads answer with (e.g. 502)
         self.interactions: dict[str, float] = {}  # user id -> Unix time of their last interaction with the OA
         self.billable: list[str] = []  # user ids of messages sent 48 h–7 d after the user's last interaction
@@ -197,7 +203,9 @@ class FakeZaloApi(LoopbackServer):
                 error, name = 0, "Success"
                 if text:
                     self.messages.setdefault(recipient, []).append(text)
-                if shown:
+                if shown and shown[0] == LINKED:
+                    self.pictures.setdefault(recipient, []).append(shown[1].decode())
+                elif shown:
                     self.media.setdefault(recipient, []).append(shown)
             self.sends.append((recipient, error))
         if error:
@@ -247,6 +255,9 @@ class FakeZaloApi(LoopbackServer):
             reference, kind = element.get("attachment_id"), "image"
             if element.get("media_type") != "image":
                 return False
+            if "url" in element and reference is None:  # a picture Zalo fetches itself: a public https link
+                link = element["url"]
+                return (LINKED, link.encode()) if isinstance(link, str) and link.startswith("https://") else False
         else:
             return False
         with self._lock:
@@ -268,6 +279,11 @@ class FakeZaloApi(LoopbackServer):
             self.uploads[reference] = (kind, data)
         key = "attachment_id" if kind == "image" else "token"
         return {"error": 0, "message": "Success", "data": {key: reference}}
+
+    def pictures_to(self, user_id: str) -> list[str]:
+        """The links of the pictures shown to ``user_id`` by their link, in order."""
+        with self._lock:
+            return list(self.pictures.get(user_id, []))
 
     def media_to(self, user_id: str) -> list[tuple[str, bytes]]:
         with self._lock:
