@@ -130,6 +130,7 @@ def desk(workdir: Path, queue_name: str, **changes: Any):
 def test_what_rasa_publishes_while_the_desk_is_down_reaches_the_transcript_once_it_is_back(tmp_path, queue_name):
     with desk(tmp_path, queue_name) as server:
         handoff_id = open_handoff(server.engine, queue_name)
+        eventually(lambda: consumers_on(queue_name) == 1)  # its queue is declared and bound before it stops
     # the desk is down: the customer writes on, the bot answers, Rasa stores slots too
     events = [
         line(queue_name, 1),
@@ -138,7 +139,7 @@ def test_what_rasa_publishes_while_the_desk_is_down_reaches_the_transcript_once_
         line(queue_name, 4),
     ]
     publish(queue_name, events)
-    assert waiting_in(queue_name) == 3  # the transcript lines only, kept by RabbitMQ for the desk
+    eventually(lambda: waiting_in(queue_name) == 3)  # the transcript lines only, kept by RabbitMQ for the desk
 
     with desk(tmp_path, queue_name) as server:
         expected = [("customer", "tin nhắn số 1"), ("bot", "tin nhắn số 2"), ("customer", "tin nhắn số 4")]
