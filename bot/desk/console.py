@@ -44,7 +44,8 @@ from bot.desk.windows import refused_before_sending, window_of
 from bot.handoff_protocol import Mood
 from bot.outbox import Delivery, OutboxStore, line_key
 from bot.schema import AGENT_ONLINE, OUTBOX_PENDING
-from bot.support import FALLBACK_TEAM
+from bot.support import FALLBACK_TEAM, issue_type_or_fallback
+from bot.tickets import STATUS_LABELS as TICKET_STATUS_LABELS
 from bot.topic_titles import title_of, topic_titles
 
 console = Blueprint("desk_console")
@@ -403,6 +404,16 @@ class DeliveryWatch:
         return changed
 
 
+def _conversation_ticket(request: Request, handoff: Handoff) -> dict[str, str] | None:
+    """The ticket this conversation is about (bot/tickets.py ``conversation_ticket``), as its summary names it."""
+    found = request.app.ctx.desk.tickets.conversation_ticket(handoff.sender_id, handoff.created_at, handoff.ticket_code)
+    if found is None:
+        return None
+    status = TICKET_STATUS_LABELS.get(found["status"], found["status"])
+    issue = issue_type_or_fallback(found["issue_type"]).label
+    return {"code": found["code"], "issue_label": issue, "team_name": team_name(found["team"]), "status_label": status}
+
+
 @console.get("/handoffs/<handoff_id:int>")
 @agent_required
 async def conversation_page(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
@@ -419,7 +430,7 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
         **transfer_choices(request.app.ctx.desk, TeamStore(request.app.ctx.engine), handoff, session.agent),
         customer=await asyncio.to_thread(customer_panel, request.app.ctx.engine, request.app.ctx.orders, handoff,
                                          session.agent),
-        channel_window=await window_of(request, handoff),
+        channel_window=await window_of(request, handoff), conversation_ticket=_conversation_ticket(request, handoff),
     )  # fmt: skip
 
 

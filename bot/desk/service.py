@@ -110,7 +110,10 @@ class Desk:
     def open_handoff(self, request: HandoffRequest) -> HandoffAnswer:
         """Queues the conversation if someone can take it; otherwise says why and when the shop calls back."""
         now = _now()
-        issue = issue_type_or_fallback(request.get("slots", {}).get("issue_type_key"))
+        named = request.get("slots", {}).get("issue_type_key")
+        # none named: the report the customer just filed (the bot clears its slots once the ticket is made)
+        ticket = None if named else self.tickets.conversation_ticket(request["sender_id"], now)
+        issue = issue_type_or_fallback(ticket["issue_type"] if ticket else named)
         callback = texts.callback_promise(self.config, now, issue.response_time)
         if not self.config.is_open(now):
             opening = texts.opening_phrase(self.config, now, self.config.next_opening(now))
@@ -122,7 +125,8 @@ class Desk:
             channel=request["channel"], sender_id=request["sender_id"], reason=request["reason"],
             summary=request["summary"], slots=request["slots"], transcript=request["transcript"],
             contact_phone=request["contact_phone"], mood=_known_mood(request["mood"]),
-            expires_at=now + timedelta(minutes=self.config.accept_timeout_minutes), team=issue.team,
+            expires_at=now + timedelta(minutes=self.config.accept_timeout_minutes),
+            team=ticket["team"] if ticket else issue.team,
         )  # fmt: skip
         position = self.queue.position(handoff.id) or 1
         minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
