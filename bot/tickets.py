@@ -127,6 +127,13 @@ class TicketStore:
         with self._engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 
+    def codes_since(self, day: datetime) -> set[str]:
+        """The codes of the tickets filed since ``day`` (the shop's calendar day): a code starts with its day."""
+        first = f"TK-{day.astimezone(SHOP_TIMEZONE):%Y%m%d}-"
+        with self._engine.connect() as connection:
+            codes = connection.execute(sa.select(tickets_table.c.code).where(tickets_table.c.code >= first))
+            return set(codes.scalars())
+
     def assign(self, code: str, assignee: str | None, only_if_unassigned_or: str | None = None) -> bool:
         """Gives an unresolved ticket to ``assignee``; with ``only_if_unassigned_or``, only when it has no
         owner or that one, checked in the same statement so two agents never both take it."""

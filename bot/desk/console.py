@@ -39,6 +39,7 @@ from bot.desk.live import QUEUE_TOPIC, agent_topic, handoff_topic
 from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
 from bot.desk.service import AtCapacityError, DeskError
 from bot.desk.teams import TeamStore, team_name
+from bot.desk.ticket_news import TICKETS_TOPIC
 from bot.desk.transfer import transfer_choices
 from bot.desk.windows import refused_before_sending, window_of
 from bot.handoff_protocol import Mood
@@ -285,7 +286,8 @@ async def stream(request: Request, session: Session) -> HTTPResponse:
     """Server-sent events: queue changes, and the lines of one conversation when ``?handoff=`` is given
     (with ``delivery`` events when a line being retried to the customer was sent or failed), and the
     alerts of bot/desk/static/alerts.js: ``waiting`` (a new customer, only to agents who may take one now),
-    ``customer_message`` (in a conversation of the agent's, not while away) and ``agents`` (a status changed).
+    ``customer_message`` (in a conversation of the agent's, not while away) and ``agents`` (a status changed);
+    with ``?tickets=1`` also ``ticket`` news for the tickets page (bot/desk/ticket_news.py).
 
     The session, and the right to see that conversation, are checked again at every event and at
     least every ``SESSION_CHECK_SECONDS``: a logout, an expiry or another agent's claim ends the
@@ -294,6 +296,8 @@ async def stream(request: Request, session: Session) -> HTTPResponse:
     desk = request.app.ctx.desk
     token = request.cookies.get(SESSION_COOKIE)
     topics = [QUEUE_TOPIC, agent_topic(session.agent.username)]
+    if request.args.get("tickets") == "1":  # the tickets page: every agent sees every ticket there
+        topics.append(TICKETS_TOPIC)
     wanted = request.args.get("handoff", "")
     handoff_id = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 12 else None
     handoff = None

@@ -22,6 +22,7 @@ from bot.desk.hours import DeskConfig, DeskConfigFile
 from bot.desk.live import QUEUE_TOPIC, LiveHub, agent_topic, handoff_topic
 from bot.desk.queue import ACTIVE, AGENT, BOT, CUSTOMER, NOTE, WAITING, Handoff, HandoffQueue, estimate_wait_minutes
 from bot.desk.rasa_client import RasaClient, RasaUnavailableError
+from bot.desk.ticket_news import NewTickets
 from bot.handoff_protocol import (
     DESK_CLOSED,
     HANDOFF_ACTIVE,
@@ -100,6 +101,7 @@ class Desk:
         # (model fingerprint, its FAQ answers by topic): a new model brings its own answers
         self._faq_answers: tuple[str, dict[str, str]] = ("", {})
         self._caught_up = False
+        self.new_tickets = NewTickets(tickets, hub)  # what the action server files, for the tickets page
 
     @property
     def config(self) -> DeskConfig:
@@ -111,9 +113,7 @@ class Desk:
         """Queues the conversation if someone can take it; otherwise says why and when the shop calls back."""
         now = _now()
         named = request.get("slots", {}).get("issue_type_key")
-        # none named: the report the customer just filed (the bot clears its slots once the ticket is made)
-        ticket = None if named else self.tickets.conversation_ticket(request["sender_id"], now)
-        issue = issue_type_or_fallback(ticket["issue_type"] if ticket else named)
+        issue = issue_type_or_fallback(named)
         callback = texts.callback_promise(self.config, now, issue.response_time)
         if not self.config.is_open(now):
             opening = texts.opening_phrase(self.config, now, self.config.next_opening(now))
@@ -121,6 +121,8 @@ class Desk:
         agents_online = self.accounts.online_count()
         if agents_online == 0:
             return HandoffAnswer(status=NO_AGENT_ONLINE, callback=callback)
+        # none named: the report the customer just filed (the bot clears its slots once the ticket is made)
+        ticket = None if named else self.tickets.conversation_ticket(request["sender_id"], now)
         handoff = self.queue.open(
             channel=request["channel"], sender_id=request["sender_id"], reason=request["reason"],
             summary=request["summary"], slots=request["slots"], transcript=request["transcript"],
@@ -434,3 +436,4 @@ class Desk:
                 logger.warning("transcripts not caught up yet: %s", error)
         await self.expire_overdue()
         await self.update_positions()
+        self.new_tickets.check()

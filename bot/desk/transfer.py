@@ -22,6 +22,7 @@ from bot.desk.queue import ACTIVE, Handoff
 from bot.desk.rasa_client import RasaUnavailableError
 from bot.desk.service import Desk, DeskError
 from bot.desk.teams import TeamStore, team_name
+from bot.desk.ticket_news import ticket_changed
 from bot.support import FALLBACK_TEAM, team_names
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ def _move_ticket(desk: Desk, handoff: Handoff, team: str, agent: str | None) -> 
     ticket = desk.tickets.conversation_ticket(handoff.sender_id, handoff.created_at, handoff.ticket_code)
     if ticket is None or not desk.tickets.move(ticket["code"], team, agent):
         return None
+    ticket_changed(desk.hub, ticket["code"], "moved")
     return ticket
 
 
