@@ -227,6 +227,8 @@ def _queue_state(request: Request, session: Session) -> dict[str, Any]:
         "labels": distinct(label for found in labels.values() for label in found),
         "label": wanted,
         "now": time.time(),
+        # whether a new customer is for this agent now (the rule of the "waiting" alert): the "n" shortcut asks
+        "offered": request.app.ctx.desk.offered_new_customers(session.agent.username),
     }
 
 
