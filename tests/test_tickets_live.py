@@ -7,6 +7,7 @@ Over HTTP against the console in this process (its timer every 0.2 s), Rasa bein
 tests/test_desk_console.py.
 """
 
+import time
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,8 @@ def news(stream: LiveStream, code: str, change: str, timeout: float = 5) -> None
 
 
 def test_a_ticket_the_bot_files_is_news_within_a_few_timer_ticks(desk) -> None:
-    already = file_ticket(desk, "web:truoc")  # there before the page opened: not news
+    already = file_ticket(desk, "web:truoc")
+    time.sleep(1)  # the desk noticed it at a tick (five of them) before the page opened: no news to it
     stream = LiveStream(DeskAgent(desk.url, "lan", "lan-password-123"), tickets=True)
     try:
         first, second = file_ticket(desk, "web:a"), file_ticket(desk, "web:b")
@@ -88,7 +90,8 @@ def test_a_refused_change_is_no_news_and_the_news_needs_a_session(desk) -> None:
         assert forged.status_code == 403  # no CSRF token
         assert act(lan, code, "comment", text="Khách hẹn chiều nay").status_code == 302
         news(stream, code, "commented")
-        assert [data["change"] for _, event, data in stream.events if event == "ticket"] == ["commented"]
+        changes = [data["change"] for _, event, data in stream.events if event == "ticket"]
+        assert [change for change in changes if change != "created"] == ["commented"]  # its filing may be news yet
     finally:
         stream.close()
     assert requests.get(f"{desk.url}/stream", params={"tickets": 1}, timeout=10).status_code == 401
