@@ -285,11 +285,13 @@ class DeskAgent:
 
 class LiveStream:
     """Reads the console's server-sent events in the background (the queue's, and one conversation's when
-    ``handoff_id`` is given), noting when each arrived."""
+    ``handoff_id`` is given, the tickets page's news with ``tickets``), noting when each arrived."""
 
-    def __init__(self, agent: DeskAgent, handoff_id: int | None = None) -> None:
+    def __init__(self, agent: DeskAgent, handoff_id: int | None = None, tickets: bool = False) -> None:
         self.events: list[tuple[float, str, dict[str, Any]]] = []
-        params = {} if handoff_id is None else {"handoff": handoff_id}
+        params: dict[str, Any] = {} if handoff_id is None else {"handoff": handoff_id}
+        if tickets:
+            params["tickets"] = 1
         self._response = agent.http.get(f"{agent.desk_url}/stream", params=params, stream=True, timeout=30)
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()

@@ -7,7 +7,7 @@ concurrent tickets never share a code (SQLite and PostgreSQL alike).
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,8 @@ OPEN, PENDING, RESOLVED = "open", "pending", "resolved"
 STATUSES = (OPEN, PENDING, RESOLVED)
 # how staff read a status, on the tickets page, in search results and in the customer panel
 STATUS_LABELS = {OPEN: "Mới", PENDING: "Đang chờ", RESOLVED: "Đã xử lý"}
+# a ticket filed this long before a hand-off opened (or later) is what that conversation is about
+CONVERSATION_LOOKBACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,13 @@ class TicketStore:
         with self._engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 
+    def codes_since(self, day: datetime) -> set[str]:
+        """The codes of the tickets filed since ``day`` (the shop's calendar day): a code starts with its day."""
+        first = f"TK-{day.astimezone(SHOP_TIMEZONE):%Y%m%d}-"
+        with self._engine.connect() as connection:
+            codes = connection.execute(sa.select(tickets_table.c.code).where(tickets_table.c.code >= first))
+            return set(codes.scalars())
+
     def assign(self, code: str, assignee: str | None, only_if_unassigned_or: str | None = None) -> bool:
         """Gives an unresolved ticket to ``assignee``; with ``only_if_unassigned_or``, only when it has no
         owner or that one, checked in the same statement so two agents never both take it."""
@@ -147,6 +156,17 @@ class TicketStore:
                 .limit(1)
             ).first()  # fmt: skip
         return dict(row._mapping) if row else None
+
+    def conversation_ticket(
+        self, sender_id: str, opened_at: datetime, code: str | None = None
+    ) -> dict[str, Any] | None:
+        """The ticket a conversation opened at ``opened_at`` is about: the one noted for it (``code``), else the
+        customer's newest unresolved one filed since a day before. One rule for routing a hand-off that names no
+        issue, showing its ticket and moving that ticket along with a transfer."""
+        ticket = self.get(code) if code else None
+        if ticket is None:
+            ticket = self.unresolved_of(sender_id, (opened_at - CONVERSATION_LOOKBACK).astimezone(SHOP_TIMEZONE))
+        return ticket
 
     def move(self, code: str, team: str, assignee: str | None) -> bool:
         """Hands an unresolved ticket to ``team`` (and ``assignee``, or nobody in it yet): it follows its

@@ -164,3 +164,36 @@ def test_keyboard_shortcuts_are_listed_and_work(console, browser) -> None:
     page.keyboard.press("Control+Shift+X")
     page.wait_for_url("**/?notice=closed")
     context.close()
+
+
+def test_the_next_waiting_shortcut_offers_no_new_customer_beyond_capacity_or_while_busy(console, browser) -> None:
+    server, _ = console
+    AccountStore(server.engine).set_capacity("lan", 1)
+    context, page = logged_in(browser, server)
+    first, second = hand_off(server, "Khách hỏi đơn DH600001"), hand_off(server, "Khách hỏi đơn DH600002")
+    page.locator("#waiting tr", has_text="DH600001").get_by_role("button", name="Nhận").click()
+    page.wait_for_url(f"**/handoffs/{first['handoff_id']}")
+    page.locator("#reply-text").wait_for()
+
+    page.locator("h1").click()
+    page.keyboard.press("n")  # one conversation is all she takes at once: the waiting customer is not opened
+    expect(page.locator("#shortcut-hint")).to_contain_text("tối đa")
+    page.goto(f"{server.url}/")
+    page.locator("#waiting tr", has_text="DH600002").wait_for()
+    page.keyboard.press("n")
+    expect(page.locator("#shortcut-hint")).to_contain_text("tối đa")
+    assert page.url == f"{server.url}/"
+
+    # with room again but busy: still not offered; ready: the next customer opens
+    AccountStore(server.engine).set_capacity("lan", 2)
+    page.select_option("#agent-status-select", "busy")
+    expect(page.locator("#team li[data-username=lan]")).to_contain_text("Đang bận")
+    page.keyboard.press("n")
+    expect(page.locator("#shortcut-hint")).to_contain_text("Sẵn sàng")
+    assert page.url == f"{server.url}/"
+    page.select_option("#agent-status-select", "online")
+    expect(page.locator("#team li[data-username=lan]")).to_contain_text("Sẵn sàng")
+    page.locator("h1").first.click()
+    page.keyboard.press("n")
+    page.wait_for_url(f"**/handoffs/{second['handoff_id']}")
+    context.close()

@@ -204,10 +204,11 @@ def test_a_shift_from_the_widget_photo_to_the_resolved_ticket(desk_stack, browse
     # Lan takes it, with the customer's history and photo before her
     row = lan.locator(f"#waiting tr[data-id='{handoff}']")
     expect(row).to_contain_text(ORDER)
-    assert "my-team" in (row.get_attribute("class") or "")  # asked after the report was filed: customer care's
+    assert "my-team" in (row.get_attribute("class") or "")  # asked after the report was filed: its team's
     row.get_by_role("button", name="Nhận").click()
     lan.wait_for_url(f"**/handoffs/{handoff}")
-    expect(lan.locator("#conversation-team")).to_have_text("Chăm sóc khách hàng")
+    expect(lan.locator("#conversation-team")).to_have_text("Kho vận")
+    expect(lan.locator("#conversation-ticket")).to_contain_text(f"Phiếu {code} · Hàng lỗi / hư hỏng · Kho vận")
     bot_says(widget, "đã tham gia")
     shows_picture(lan, ".msg.customer .attachment-image img", 320)
     history = lan.locator("#customer-conversations")

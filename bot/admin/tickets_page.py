@@ -6,6 +6,8 @@ per request: an admin any ticket, an agent only one that is unassigned or theirs
 ticket to nobody but themselves. Each change is written to the audit log (hence this lives beside it, in
 bot/admin: bot/desk never imports bot/admin).
 
+Every change is news on the live hub (bot/desk/ticket_news.py): open tickets pages refresh their list.
+
 Resolving sends the customer a message on their own channel the way agents' replies go (Rasa's tracker
 events API, tagged as the desk's); the ticket is marked resolved first, in one conditional update, so a
 double click or two agents at once send it once.
@@ -23,6 +25,7 @@ from bot.desk.console import agent_required, render
 from bot.desk.due_times import due_at
 from bot.desk.rasa_client import RasaUnavailableError
 from bot.desk.texts import REASON_LABELS
+from bot.desk.ticket_news import ticket_changed
 from bot.handoff_protocol import desk_message
 from bot.support import issue_type_or_fallback, issue_types
 from bot.tickets import RESOLVED, STATUS_LABELS, STATUSES, TicketStore
@@ -142,6 +145,7 @@ async def assign(request: Request, session: Session, code: str) -> HTTPResponse:
     if not store.assign(code, wanted, only_if_unassigned_or=guard):
         return render(request, "forbidden.html", status=403, session=session)
     AuditLog(request.app.ctx.engine).record(agent.username, "ticket_assign", code, assignee=wanted)
+    ticket_changed(request.app.ctx.desk.hub, code, "assigned")
     return _back(code, "assigned")
 
 
@@ -157,6 +161,7 @@ async def comment(request: Request, session: Session, code: str) -> HTTPResponse
         return _back(code, "empty")
     store.comment(code, session.agent.username, text)
     AuditLog(request.app.ctx.engine).record(session.agent.username, "ticket_comment", code)
+    ticket_changed(request.app.ctx.desk.hub, code, "commented")
     return _back(code, "commented")
 
 
@@ -170,6 +175,7 @@ async def set_pending(request: Request, session: Session, code: str) -> HTTPResp
     if not store.set_pending(code):
         return _back(code, "not_open")
     AuditLog(request.app.ctx.engine).record(session.agent.username, "ticket_pending", code)
+    ticket_changed(request.app.ctx.desk.hub, code, "pending")
     return _back(code, "pending")
 
 
@@ -193,4 +199,5 @@ async def resolve(request: Request, session: Session, code: str) -> HTTPResponse
         store.reopen(code, before)
         return _back(code, "unsent")
     AuditLog(request.app.ctx.engine).record(session.agent.username, "ticket_resolve", code, previous=before)
+    ticket_changed(request.app.ctx.desk.hub, code, "resolved")
     return _back(code, "resolved")

@@ -129,6 +129,7 @@ def create_app(settings: Settings, template_folders: Sequence[Path] = ()) -> San
         await hub.start()
         app.ctx.attachments = attachment_store(engine, settings)
         app.ctx.desk = Desk(queue, accounts, TicketStore(engine), rasa, config_file, hub)
+        app.ctx.desk.new_tickets.check()  # what exists now is not news to the tickets pages
         app.ctx.event_consumer = None
         if settings.events_via_rabbitmq:  # the scaled stack: Rasa's events wait in RabbitMQ while the desk is down
             app.ctx.event_consumer = EventConsumer(settings.rabbitmq_url, settings.event_queue,

@@ -39,12 +39,14 @@ from bot.desk.live import QUEUE_TOPIC, agent_topic, handoff_topic
 from bot.desk.queue import CUSTOMER, NOTE, WAITING, Handoff
 from bot.desk.service import AtCapacityError, DeskError
 from bot.desk.teams import TeamStore, team_name
+from bot.desk.ticket_news import TICKETS_TOPIC
 from bot.desk.transfer import transfer_choices
 from bot.desk.windows import refused_before_sending, window_of
 from bot.handoff_protocol import Mood
 from bot.outbox import Delivery, OutboxStore, line_key
 from bot.schema import AGENT_ONLINE, OUTBOX_PENDING
-from bot.support import FALLBACK_TEAM
+from bot.support import FALLBACK_TEAM, issue_type_or_fallback
+from bot.tickets import STATUS_LABELS as TICKET_STATUS_LABELS
 from bot.topic_titles import title_of, topic_titles
 
 console = Blueprint("desk_console")
@@ -225,6 +227,8 @@ def _queue_state(request: Request, session: Session) -> dict[str, Any]:
         "labels": distinct(label for found in labels.values() for label in found),
         "label": wanted,
         "now": time.time(),
+        # whether a new customer is for this agent now (the rule of the "waiting" alert): the "n" shortcut asks
+        "offered": request.app.ctx.desk.offered_new_customers(session.agent.username),
     }
 
 
@@ -284,7 +288,8 @@ async def stream(request: Request, session: Session) -> HTTPResponse:
     """Server-sent events: queue changes, and the lines of one conversation when ``?handoff=`` is given
     (with ``delivery`` events when a line being retried to the customer was sent or failed), and the
     alerts of bot/desk/static/alerts.js: ``waiting`` (a new customer, only to agents who may take one now),
-    ``customer_message`` (in a conversation of the agent's, not while away) and ``agents`` (a status changed).
+    ``customer_message`` (in a conversation of the agent's, not while away) and ``agents`` (a status changed);
+    with ``?tickets=1`` also ``ticket`` news for the tickets page (bot/desk/ticket_news.py).
 
     The session, and the right to see that conversation, are checked again at every event and at
     least every ``SESSION_CHECK_SECONDS``: a logout, an expiry or another agent's claim ends the
@@ -293,6 +298,8 @@ async def stream(request: Request, session: Session) -> HTTPResponse:
     desk = request.app.ctx.desk
     token = request.cookies.get(SESSION_COOKIE)
     topics = [QUEUE_TOPIC, agent_topic(session.agent.username)]
+    if request.args.get("tickets") == "1":  # the tickets page: every agent sees every ticket there
+        topics.append(TICKETS_TOPIC)
     wanted = request.args.get("handoff", "")
     handoff_id = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 12 else None
     handoff = None
@@ -403,6 +410,16 @@ class DeliveryWatch:
         return changed
 
 
+def _conversation_ticket(request: Request, handoff: Handoff) -> dict[str, str] | None:
+    """The ticket this conversation is about (bot/tickets.py ``conversation_ticket``), as its summary names it."""
+    found = request.app.ctx.desk.tickets.conversation_ticket(handoff.sender_id, handoff.created_at, handoff.ticket_code)
+    if found is None:
+        return None
+    status = TICKET_STATUS_LABELS.get(found["status"], found["status"])
+    issue = issue_type_or_fallback(found["issue_type"]).label
+    return {"code": found["code"], "issue_label": issue, "team_name": team_name(found["team"]), "status_label": status}
+
+
 @console.get("/handoffs/<handoff_id:int>")
 @agent_required
 async def conversation_page(request: Request, session: Session, handoff_id: int) -> HTTPResponse:
@@ -419,7 +436,7 @@ async def conversation_page(request: Request, session: Session, handoff_id: int)
         **transfer_choices(request.app.ctx.desk, TeamStore(request.app.ctx.engine), handoff, session.agent),
         customer=await asyncio.to_thread(customer_panel, request.app.ctx.engine, request.app.ctx.orders, handoff,
                                          session.agent),
-        channel_window=await window_of(request, handoff),
+        channel_window=await window_of(request, handoff), conversation_ticket=_conversation_ticket(request, handoff),
     )  # fmt: skip
 
 

@@ -60,6 +60,10 @@ class LiveHub:
     def publish(self, topic: str, event: str, data: Any) -> None:
         self._deliver(topic, event, data)
 
+    def publish_here(self, topic: str, event: str, data: Any) -> None:
+        """To this instance's streams only: for what every desk instance notices by itself in the database."""
+        self._deliver(topic, event, data)
+
     def _deliver(self, topic: str, event: str, data: Any) -> None:
         for queue in list(self._subscribers.get(topic, ())):
             if queue.qsize() < MAX_PENDING:

@@ -22,6 +22,7 @@ from bot.desk.hours import DeskConfig, DeskConfigFile
 from bot.desk.live import QUEUE_TOPIC, LiveHub, agent_topic, handoff_topic
 from bot.desk.queue import ACTIVE, AGENT, BOT, CUSTOMER, NOTE, WAITING, Handoff, HandoffQueue, estimate_wait_minutes
 from bot.desk.rasa_client import RasaClient, RasaUnavailableError
+from bot.desk.ticket_news import NewTickets
 from bot.handoff_protocol import (
     DESK_CLOSED,
     HANDOFF_ACTIVE,
@@ -100,6 +101,7 @@ class Desk:
         # (model fingerprint, its FAQ answers by topic): a new model brings its own answers
         self._faq_answers: tuple[str, dict[str, str]] = ("", {})
         self._caught_up = False
+        self.new_tickets = NewTickets(tickets, hub)  # what the action server files, for the tickets page
 
     @property
     def config(self) -> DeskConfig:
@@ -110,7 +112,8 @@ class Desk:
     def open_handoff(self, request: HandoffRequest) -> HandoffAnswer:
         """Queues the conversation if someone can take it; otherwise says why and when the shop calls back."""
         now = _now()
-        issue = issue_type_or_fallback(request.get("slots", {}).get("issue_type_key"))
+        named = request.get("slots", {}).get("issue_type_key")
+        issue = issue_type_or_fallback(named)
         callback = texts.callback_promise(self.config, now, issue.response_time)
         if not self.config.is_open(now):
             opening = texts.opening_phrase(self.config, now, self.config.next_opening(now))
@@ -118,11 +121,14 @@ class Desk:
         agents_online = self.accounts.online_count()
         if agents_online == 0:
             return HandoffAnswer(status=NO_AGENT_ONLINE, callback=callback)
+        # none named: the report the customer just filed (the bot clears its slots once the ticket is made)
+        ticket = None if named else self.tickets.conversation_ticket(request["sender_id"], now)
         handoff = self.queue.open(
             channel=request["channel"], sender_id=request["sender_id"], reason=request["reason"],
             summary=request["summary"], slots=request["slots"], transcript=request["transcript"],
             contact_phone=request["contact_phone"], mood=_known_mood(request["mood"]),
-            expires_at=now + timedelta(minutes=self.config.accept_timeout_minutes), team=issue.team,
+            expires_at=now + timedelta(minutes=self.config.accept_timeout_minutes),
+            team=ticket["team"] if ticket else issue.team,
         )  # fmt: skip
         position = self.queue.position(handoff.id) or 1
         minutes = estimate_wait_minutes(position, agents_online, self.config.average_handle_minutes)
@@ -430,3 +436,4 @@ class Desk:
                 logger.warning("transcripts not caught up yet: %s", error)
         await self.expire_overdue()
         await self.update_positions()
+        self.new_tickets.check()

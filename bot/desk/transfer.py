@@ -22,15 +22,13 @@ from bot.desk.queue import ACTIVE, Handoff
 from bot.desk.rasa_client import RasaUnavailableError
 from bot.desk.service import Desk, DeskError
 from bot.desk.teams import TeamStore, team_name
+from bot.desk.ticket_news import ticket_changed
 from bot.support import FALLBACK_TEAM, team_names
-from bot.tickets import SHOP_TIMEZONE
 
 logger = logging.getLogger(__name__)
 
 MAX_NOTE = 1000
 AGENT_TARGET, TEAM_TARGET = "agent", "team"
-# a ticket filed this long before the hand-off opened (or later) belongs to its conversation
-TICKET_LOOKBACK = timedelta(days=1)
 TO_TEAM = "Mình chuyển bạn sang bộ phận {team} để hỗ trợ tiếp nhé, bạn chờ mình một chút ạ."
 TO_AGENT = "Mình chuyển bạn sang nhân viên {agent} bên bộ phận {team} để hỗ trợ tiếp nhé, bạn chờ mình một chút ạ."
 NOTE_TEXT = "Chuyển từ {source} sang {target}: {note}"
@@ -132,12 +130,10 @@ async def transfer(
 def _move_ticket(desk: Desk, handoff: Handoff, team: str, agent: str | None) -> dict[str, Any] | None:
     """The conversation's ticket (the one the desk filed for it, else the customer's newest unresolved one
     filed around it) moved to ``team`` and ``agent``; what it was before, or None when there is none."""
-    ticket = desk.tickets.get(handoff.ticket_code) if handoff.ticket_code else None
-    if ticket is None:
-        since = (handoff.created_at - TICKET_LOOKBACK).astimezone(SHOP_TIMEZONE)
-        ticket = desk.tickets.unresolved_of(handoff.sender_id, since)
+    ticket = desk.tickets.conversation_ticket(handoff.sender_id, handoff.created_at, handoff.ticket_code)
     if ticket is None or not desk.tickets.move(ticket["code"], team, agent):
         return None
+    ticket_changed(desk.hub, ticket["code"], "moved")
     return ticket
 
 

@@ -111,6 +111,8 @@
       link.append(image);
     }
     return link;
+  }
+
   // a picture the bot sends (a product's): a path of the bot's server or an https link, never script
   function pictureUrl(src) {
     try {

@@ -1,5 +1,6 @@
 // Keyboard shortcuts of the console, listed in a help overlay opened with "?". Single keys act only when
-// the agent is not typing in a field; the ones with Ctrl work in the reply and resolution boxes too.
+// the agent is not typing in a field; the ones with Ctrl work in the reply and resolution boxes too. "n" opens
+// the next waiting customer only for an agent the desk offers new customers to (bot/desk/service.py).
 "use strict";
 
 (() => {
@@ -74,10 +75,23 @@
     if (help) help.hidden = true;
   }
 
+  // The next customer is offered as the "waiting" alert is: only to an agent who is ready, below their capacity.
+  function notOffered() {
+    const status = document.getElementById("agent-status-select");
+    const chosen = status ? status.value : "online";
+    if (chosen !== "online") {
+      const label = status.options[status.selectedIndex].text;
+      return `Bạn đang ở trạng thái “${label}”: chọn “Sẵn sàng” để nhận khách mới nhé.`;
+    }
+    return "Bạn đã nhận đủ số cuộc trò chuyện tối đa cùng lúc. Bạn đóng hoặc trả bớt một cuộc rồi mở khách tiếp theo nhé.";
+  }
+
   async function nextWaiting() {
     const reply = await fetch("/queue.json", { credentials: "same-origin" });
     if (reply.status === 401) { window.location = "/login"; return; }
-    const waiting = (await reply.json()).waiting;
+    const state = await reply.json();
+    if (!state.offered) { hint(notOffered()); return; }
+    const waiting = state.waiting;
     const current = waiting.findIndex((row) => row.id === shownHandoff);
     const next = waiting[current + 1] || (current > 0 ? waiting[0] : null);
     if (next) window.location.assign(`/handoffs/${next.id}`);
