@@ -70,6 +70,32 @@ def reply(tracker: Tracker, catalog: list[Product]) -> tuple[Answer, str, Produc
     return answer(match, read_question(words(text, lexicon)), catalog), text, match
 
 
+def _message(said: Answer, match: ProductMatch) -> dict[str, Any]:
+    """What the dispatcher says for ``said``: words, buttons, picture and card, and what it named."""
+    message: dict[str, Any] = {"text": said.text, "buttons": said.buttons, **lookup_metadata(match.products)}
+    if said.image:
+        message["image"] = picture_link(said.image)
+        if said.product:  # the channels that show cards show this one instead of the bare picture
+            message["elements"] = [product_card(said.product, message["image"])]
+    return message
+
+
+def product_message(text: str, catalog: list[Product]) -> dict[str, Any]:
+    """The answer to ``text`` alone, a product question asked beside others in one message."""
+    lexicon = shop_teencode()
+    match = match_products(text, catalog, lexicon)
+    return _message(answer(match, read_question(words(text, lexicon)), catalog), match)
+
+
+async def live_catalog() -> list[Product] | None:
+    """The catalog as it is now, read in a worker thread; None when it cannot answer."""
+    try:
+        return await asyncio.to_thread(lambda: catalog_backend().products())
+    except CatalogBackendError as error:
+        logger.warning("catalog unavailable: %s", error)
+        return None
+
+
 class ActionAnswerProduct(Action):
     """Answers a product question from the live catalog."""
 
@@ -79,19 +105,12 @@ class ActionAnswerProduct(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        try:
-            catalog = await asyncio.to_thread(lambda: catalog_backend().products())
-        except CatalogBackendError as error:
-            logger.warning("catalog unavailable: %s", error)
+        catalog = await live_catalog()
+        if catalog is None:
             dispatcher.utter_message(text=CATALOG_DOWN, buttons=[HUMAN_BUTTON])
             return []
         said, question, match = reply(tracker, catalog)
-        message: dict[str, Any] = {"text": said.text, "buttons": said.buttons, **lookup_metadata(match.products)}
-        if said.image:
-            message["image"] = picture_link(said.image)
-            if said.product:  # the channels that show cards show this one instead of the bare picture
-                message["elements"] = [product_card(said.product, message["image"])]
-        dispatcher.utter_message(**message)
+        dispatcher.utter_message(**_message(said, match))
         events = [SlotSet("product_question", question)]
         if said.product:
             events.append(SlotSet("product_id", said.product.id))

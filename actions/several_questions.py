@@ -3,7 +3,9 @@
 The NLU gives a whole message one intent, and Rasa answers that one as before. When the message
 splits into several clauses (bot/text/clauses.py), each clause is classified by the same model
 through Rasa's own ``/model/parse`` endpoint and every other FAQ topic asked is answered in the same
-reply group; a clause no topic covers is named and honestly not answered, with a person on offer.
+reply group; a clause no topic covers is named and honestly not answered, with a person on offer; a clause about a
+product is answered from the live catalog (actions/product_answers.py), or named honestly when the
+catalog cannot answer.
 A clause that asks about an order (status, cancelling, a problem) starts that order form after the
 answers, so "phí ship bao nhiêu, mà kiểm tra giúp mình đơn DH123456" gets both.
 """
@@ -18,7 +20,9 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.mood import CALM
+from actions.product_answers import live_catalog, product_message
 from actions.services import nlu_endpoint
+from bot.catalog.model import Product
 from bot.text.clauses import is_question, split_clauses
 from bot.text.sentiment import NEUTRAL
 
@@ -28,6 +32,7 @@ MIN_CONFIDENCE = 0.6  # the FallbackClassifier's threshold: below it a clause is
 MAX_CLAUSES = 5  # a long message is not parsed piece by piece without end
 PARSE_TIMEOUT = 3.0
 UNCOVERED = "uncovered_question"  # shop questions no FAQ topic answers (data/nlu/uncovered.yml)
+PRODUCT = "product_question"  # price, stock, sizes of a product: answered from the catalog
 ORDER_FORMS = {
     "check_order_status": "order_status_form",
     "cancel_order": "cancel_order_form",
@@ -77,6 +82,16 @@ def uncovered_question(parsed: list[tuple[str, dict[str, Any] | None]]) -> str |
     return next((c for c, p in parsed if _confident_intent(p) == UNCOVERED and is_question(c)), None)
 
 
+def product_clause(parsed: list[tuple[str, dict[str, Any] | None]]) -> str | None:
+    """The first clause asking about a product."""
+    return next((c for c, p in parsed if _confident_intent(p) == PRODUCT), None)
+
+
+async def catalog_if_asked(parsed: list[tuple[str, dict[str, Any] | None]]) -> list[Product] | None:
+    """The live catalog when a clause asks about a product (read only then)."""
+    return await live_catalog() if product_clause(parsed) else None
+
+
 def asked_topics(parsed: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
     """The FAQ topics asked, in order, each once; a clause that tells rather than asks is left out."""
     topics: list[str] = []
@@ -93,16 +108,24 @@ def order_request(parsed: list[tuple[str, dict[str, Any] | None]]) -> str | None
 
 
 def answer_clauses(
-    dispatcher: CollectingDispatcher, parsed: list[tuple[str, dict[str, Any] | None]], answered: str | None = None
+    dispatcher: CollectingDispatcher,
+    parsed: list[tuple[str, dict[str, Any] | None]],
+    answered: str | None = None,
+    catalog: list[Product] | None = None,
 ) -> list[dict[str, Any]] | None:
-    """Answers every topic the clauses ask (but ``answered``), says which one is not covered, starts an
-    order form asked for; the events, or None when the clauses asked nothing more."""
+    """Answers every topic the clauses ask (but ``answered``) and a product asked about (from ``catalog``),
+    says which one is not covered, starts an order form asked for; the events, or None when the clauses
+    asked nothing more."""
     topics = [t for t in asked_topics(parsed) if t != answered]
-    form, uncovered = order_request(parsed), uncovered_question(parsed)
-    if not (topics or form or uncovered):
+    form, uncovered, product = order_request(parsed), uncovered_question(parsed), product_clause(parsed)
+    if not (topics or form or uncovered or product):
         return None
     for topic in topics:
         dispatcher.utter_message(response=topic)
+    if product and catalog is not None:
+        dispatcher.utter_message(**product_message(product, catalog))
+    elif product:  # the catalog cannot answer now: named, not guessed
+        dispatcher.utter_message(response="utter_uncovered_part", question=product)
     if uncovered:
         dispatcher.utter_message(response="utter_uncovered_part", question=uncovered)
     return [FollowupAction(form)] if form else []
@@ -122,7 +145,8 @@ class ActionAnswerOtherQuestions(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         parsed = await parse_clauses(tracker.latest_message.get("text") or "")
-        return answer_clauses(dispatcher, parsed, answered=faq_response(tracker.latest_message)) or []
+        answered = faq_response(tracker.latest_message)
+        return answer_clauses(dispatcher, parsed, answered, await catalog_if_asked(parsed)) or []
 
 
 class ActionAnswerUncovered(Action):

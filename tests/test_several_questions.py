@@ -55,6 +55,14 @@ def test_two_faq_questions_get_both_answers(bot_stack: Settings) -> None:
 
 
 @pytest.mark.slow
+def test_a_faq_and_a_product_question_get_the_answer_and_the_live_price(bot_stack: Settings) -> None:
+    customer = RestCustomer(bot_stack.rasa_url)
+    replies = [r.get("text") or "" for r in customer.say("phí ship bao nhiêu vậy shop, với lại nồi chiên 5l giá sao")]
+    assert render_answers()["shipping_fee"] in replies
+    assert any("Nồi chiên không dầu 5L" in text and "1.290.000đ" in text for text in replies), replies
+
+
+@pytest.mark.slow
 def test_a_faq_and_an_order_request_get_the_answer_then_the_order_form(bot_stack: Settings) -> None:
     customer = RestCustomer(bot_stack.rasa_url)
     replies = [r["text"] for r in customer.say("phí ship bao nhiêu vậy, với lại kiểm tra giúp mình đơn DH123456")]
