@@ -4,7 +4,11 @@
 ``postgresql+psycopg2://postgres@127.0.0.1:5432/cskh``).
 """
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -52,3 +56,17 @@ def masked_url(url: str) -> str:
         return url
     user, host = parts.netloc.rsplit("@", 1)
     return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
+
+
+@contextmanager
+def set_up_alone(database: Path) -> Iterator[None]:
+    """Holds an exclusive lock beside the SQLite file ``database`` while its tables are made and seeded:
+    servers that start together (two desks, N replicas) would otherwise race to create and seed it, and
+    the loser dies with "table already exists" or seeds twice."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(database.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

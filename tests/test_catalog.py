@@ -1,9 +1,12 @@
 """The catalog: both backends behind one interface (the HTTP adapter against a real local server),
 product matching as customers write names, and the answers' facts."""
 
+import multiprocessing
 import time
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.catalog.answers import answer
 from bot.catalog.backend import catalog_backend_for
@@ -12,7 +15,7 @@ from bot.catalog.http_backend import HttpCatalogBackend
 from bot.catalog.matching import match_products, words
 from bot.catalog.model import CatalogBackendError
 from bot.catalog.questions import read_question
-from bot.orders.demo_shop import _PRODUCTS
+from bot.orders.demo_shop import _PRODUCTS, DemoShop
 from bot.orders.model import format_vnd
 from bot.paths import PROJECT_ROOT
 from bot.settings import Settings
@@ -173,3 +176,19 @@ def test_a_budget_and_a_household_choose_the_suggestion() -> None:
     assert "Nồi chiên không dầu 5L" in ask("nồi chiên cho nhà 4 người dưới 2 triệu").split(":")[0]
     assert "Nồi chiên không dầu 3.5L" in ask("nồi chiên cho 2 người dưới 1 triệu").split(":")[0]
     assert "chưa có mẫu nào" in ask("nồi chiên dưới 500k")
+
+
+def _open_both(folder: str) -> int:
+    """What one server does at start: opens the demo catalog and the demo shop; the catalog's size."""
+    DemoShop.open(Path(folder) / "demo_shop.db")
+    return len(DemoCatalog.open(Path(folder) / "demo_catalog.db").products())
+
+
+def test_servers_starting_together_make_and_seed_the_demo_files_once(tmp_path: Path) -> None:
+    """Two desks and the replicas of the scaled stack open the demo files at the same moment."""
+    with multiprocessing.get_context("spawn").Pool(6) as pool:
+        sizes = pool.map(_open_both, [str(tmp_path)] * 6)
+    assert sizes == [len(SEED)] * 6
+    with sa.create_engine(f"sqlite:///{tmp_path / 'demo_shop.db'}").connect() as connection:
+        orders = connection.execute(sa.text("SELECT COUNT(*), COUNT(DISTINCT number) FROM orders")).one()
+    assert orders[0] == orders[1] > 0  # seeded once

@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.catalog.model import Product, Variant
+from bot.database import set_up_alone
 
 metadata = sa.MetaData()
 products_table = sa.Table(
@@ -176,8 +177,8 @@ class DemoCatalog:
 
     @classmethod
     def open(cls, path: Path) -> "DemoCatalog":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(sa.create_engine(f"sqlite:///{path}", future=True))
+        with set_up_alone(path):  # every server opens it at start; one makes and seeds it
+            return cls(sa.create_engine(f"sqlite:///{path}", future=True))
 
     def _read(self, where: sa.sql.ColumnElement | None = None) -> list[Product]:
         query = sa.select(products_table).order_by(products_table.c.position)

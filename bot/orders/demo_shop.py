@@ -12,6 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.database import set_up_alone
 from bot.orders.model import Order, OrderItem, OrderNotCancellableError, OrderStatus
 
 metadata = sa.MetaData()
@@ -125,8 +126,8 @@ class DemoShop:
 
     @classmethod
     def open(cls, path: Path) -> "DemoShop":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(sa.create_engine(f"sqlite:///{path}", future=True))
+        with set_up_alone(path):  # every server opens it at start; one makes and seeds it
+            return cls(sa.create_engine(f"sqlite:///{path}", future=True))
 
     def get(self, number: str) -> Order | None:
         with self._engine.connect() as connection:
