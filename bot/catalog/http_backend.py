@@ -6,10 +6,9 @@ apology instead of a stuck conversation.
 """
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from bot.catalog.model import CatalogBackendError, Product, Variant
+from bot.shop_api import shop_api_session
 
 
 def _price(value: object) -> int | None:
@@ -52,15 +51,7 @@ class HttpCatalogBackend:
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 3.0) -> None:
         self._base = base_url.rstrip("/")
         self._timeout = (min(timeout, 2.0), timeout)
-        self._session = requests.Session()
-        retry = Retry(
-            total=1, connect=1, read=0, status=1, backoff_factor=0.1,
-            status_forcelist=(500, 502, 503, 504), allowed_methods=frozenset({"GET"}),
-            raise_on_status=False,
-        )  # fmt: skip
-        self._session.mount(self._base, HTTPAdapter(max_retries=retry))
-        if token:
-            self._session.headers["Authorization"] = f"Bearer {token}"
+        self._session = shop_api_session(self._base, token)
 
     def _get(self, path: str) -> requests.Response:
         try:
