@@ -95,8 +95,10 @@ def _about_one(product: Product, question: Question) -> str:
     lines = []
     if PRICE in asked:
         lines.append(f"{product.name} {_price(product.variants)}.{_price_lines(product)}")
-    if STOCK in asked:
-        lines.append(f"{product.name} {_stock(product.variants)}.")
+    if STOCK in asked:  # one asking whether it is in stock wants to buy: the price comes with a yes
+        with_price = PRICE not in asked and any(v.stock > 0 for v in product.variants)
+        price = f", {_price(product.variants)}" if with_price else ""
+        lines.append(f"{product.name} {_stock(product.variants)}{price} ạ.")
     if OPTIONS in asked:
         lines.append(_options(product) or f"{product.name} chỉ có một loại ({_variant_label(product.variants[0])}).")
     return "\n".join(line for line in lines if line)

@@ -40,6 +40,23 @@
   let history = JSON.parse(store.getItem(historyKey) || "[]");
   const seenDesk = new Set(history.filter((m) => m.ts).map((m) => m.ts));
 
+  // a drawn paperclip: an emoji shows as an empty box where the computer has no emoji font
+  function paperclip() {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "18");
+    svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", "M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l9.2-9.2a3.7 3.7 0 0 1 5.2 5.2l-9.2 9.2a1.8 1.8 0 0 1-2.6-2.6l8.5-8.5");
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "2");
+    path.setAttribute("stroke-linecap", "round");
+    svg.append(path);
+    return svg;
+  }
+
   function element(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -78,8 +95,9 @@
   input.setAttribute("aria-label", "Tin nhắn");
   const send = element("button", "cskh-send", "Gửi");
   send.type = "submit";
-  const attach = element("button", "cskh-attach", "📎");
+  const attach = element("button", "cskh-attach");
   attach.type = "button";
+  attach.append(paperclip());
   attach.title = "Gửi ảnh hoặc tệp PDF (tối đa 10 MB)";
   attach.setAttribute("aria-label", "Gửi ảnh hoặc tệp PDF");
   const picker = element("input", "cskh-file");
