@@ -29,8 +29,9 @@
     if (!team) return;
     const reply = await fetch("/agents.json", { credentials: "same-origin" });
     if (!reply.ok) return;
-    team.replaceChildren();
-    for (const agent of await reply.json()) {
+    const agents = await reply.json();
+    const entries = [];
+    for (const agent of agents) {
       const entry = document.createElement("li");
       entry.dataset.username = agent.username;
       entry.className = `status-${agent.connected ? agent.status : "offline"}`;
@@ -40,8 +41,9 @@
       label.className = "status-label";
       label.textContent = agent.label;
       entry.append(name, " · ", label);
-      team.append(entry);
+      entries.push(entry);
     }
+    team.replaceChildren(...entries);  // at once: two refreshes in flight must not both append
   }
 
   if (typeof stream !== "undefined") {
