@@ -126,6 +126,22 @@ class WindowRules:
         return cls(settings.zalo_paid_replies, settings.messenger_human_agent)
 
 
+def record_latest(engine: sa.engine.Engine, key: sa.Column, key_value: str, moment: sa.Column, at: datetime) -> None:
+    """Sets ``moment`` of the row whose ``key`` is ``key_value`` to ``at`` unless it holds a later time
+    already (a retried or reordered event never moves it back), making the row if there is none; safe when
+    several replicas write at once."""
+    table = key.table
+    newer = table.update().where(key == key_value, moment < at).values({moment.name: at})
+    with engine.begin() as connection:
+        if connection.execute(newer).rowcount:
+            return
+        try:
+            with connection.begin_nested():
+                connection.execute(table.insert().values({key.name: key_value, moment.name: at}))
+        except sa.exc.IntegrityError:  # the row exists: newer already, or written meanwhile by another replica
+            connection.execute(newer)
+
+
 class LastInteractions:
     """When each Zalo user last interacted with the OA, and each Messenger person last wrote to the page."""
 
@@ -135,16 +151,8 @@ class LastInteractions:
 
     def record_zalo(self, user_id: str, at: datetime) -> None:
         """Notes an interaction; an older (retried, reordered) event never moves the time back."""
-        table = zalo_last_interaction_table
-        newer = table.update().where(table.c.user_id == user_id, table.c.interacted_at < at)
-        with self._engine.begin() as connection:
-            if connection.execute(newer.values(interacted_at=at)).rowcount:
-                return
-            try:
-                with connection.begin_nested():
-                    connection.execute(table.insert().values(user_id=user_id, interacted_at=at))
-            except sa.exc.IntegrityError:  # the row exists: newer already, or written meanwhile by another replica
-                connection.execute(newer.values(interacted_at=at))
+        record_latest(self._engine, zalo_last_interaction_table.c.user_id, user_id,
+                      zalo_last_interaction_table.c.interacted_at, at)  # fmt: skip
 
     def zalo(self, user_id: str) -> datetime | None:
         table = zalo_last_interaction_table

@@ -58,7 +58,7 @@ from sanic.response import HTTPResponse
 from bot.catalog.cards import public_picture
 from bot.database import database_url, engine_for
 from bot.handoff_protocol import file_of
-from bot.messaging_windows import MESSENGER_AUTOMATED_LATE, MESSENGER_CLOSED, MESSENGER_NO_PERMISSION
+from bot.messaging_windows import MESSENGER_AUTOMATED_LATE, MESSENGER_CLOSED, MESSENGER_NO_PERMISSION, record_latest
 from bot.migrations import ensure_schema
 from bot.outbox import OutboxStore
 from bot.privacy import mask_id
@@ -102,16 +102,7 @@ class MessagingWindow:
 
     def record(self, psid: str, received_at: datetime) -> None:
         """Notes a message from ``psid``; an older (redelivered, reordered) one never moves the time back."""
-        table = last_inbound_table
-        newer = table.update().where(table.c.psid == psid, table.c.received_at < received_at)
-        with self._engine.begin() as connection:
-            if connection.execute(newer.values(received_at=received_at)).rowcount:
-                return
-            try:
-                with connection.begin_nested():
-                    connection.execute(table.insert().values(psid=psid, received_at=received_at))
-            except sa.exc.IntegrityError:  # the row exists: newer already, or written meanwhile by another replica
-                connection.execute(newer.values(received_at=received_at))
+        record_latest(self._engine, last_inbound_table.c.psid, psid, last_inbound_table.c.received_at, received_at)
 
     def last_inbound(self, psid: str) -> datetime | None:
         with self._engine.connect() as connection:
