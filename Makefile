@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage clean
+.PHONY: help install lock setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage bench-phoatis clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
@@ -29,9 +29,21 @@ $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+# Exact versions from requirements.lock, no dependency resolution: pip would otherwise spend most of the
+# install walking Rasa's tree of ranges. `make lock` writes the file again after pyproject.toml changes.
+LOCK := requirements.lock
+$(STAMP): pyproject.toml $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Resolves pyproject.toml's dependencies (dev included) in a scratch venv and pins what was installed.
+lock:
+	rm -rf .venv-lock && $(PYTHON_BOOT) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip wheel && .venv-lock/bin/pip install --quiet -e '.[dev]'
+	{ echo "# make lock: every package make install puts in .venv, at the version pip resolved for pyproject.toml"; \
+	  .venv-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > $(LOCK)
+	rm -rf .venv-lock
 
 install: $(STAMP)
 
@@ -95,6 +107,10 @@ bench: bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unan
 
 bench-nlu: install
 	$(PY) -m bench.nlu
+
+# PhoATIS (research use, never committed): PHOATIS_DIR=<a JointIDSF checkout>/PhoATIS; skipped politely without it
+bench-phoatis: install
+	$(PY) -m bench.phoatis $(if $(PHOATIS_DIR),--dir "$(PHOATIS_DIR)")
 
 bench-handoff: install
 	$(PY) -m bench.handoff
