@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lock setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage bench-phoatis clean
+.PHONY: help install lock setup browser widget scale-deps train run run-scaled shell test test-fast lint bench bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage bench-phoatis bench-first-start clean
 
 help:
 	@echo "make run    - install, train if needed, start the bot (Ctrl-C stops)"
@@ -27,14 +27,17 @@ $(PY):
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
 	$(PYTHON_BOOT) -c 'import sys; assert sys.version_info[:2] == (3, 10), "need Python 3.10, got " + sys.version'
 	$(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip wheel
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
 
-# Exact versions from requirements.lock, no dependency resolution: pip would otherwise spend most of the
-# install walking Rasa's tree of ranges. `make lock` writes the file again after pyproject.toml changes.
+# Exact versions from requirements.lock, installed by uv without resolving: 3.1 GB of packages in 25 s
+# with an empty cache, 2 s from uv's cache (pip: 1.5-2 min either way, one wheel at a time; BENCHMARKS.md).
+# `make lock` writes the lock again after pyproject.toml's dependencies change.
 LOCK := requirements.lock
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps
 $(STAMP): pyproject.toml $(LOCK) | $(PY)
-	$(PY) -m pip install --quiet --no-deps -r $(LOCK)
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(UV) -r $(LOCK)
+	$(UV) -e .
 	@touch $(STAMP)
 
 # Resolves pyproject.toml's dependencies (dev included) in a scratch venv and pins what was installed.
@@ -103,10 +106,14 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage
+bench: bench-first-start bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage
 
 bench-nlu: install
 	$(PY) -m bench.nlu
+
+# a clone of HEAD: make run until the first answer (uses this machine's uv and npm caches)
+bench-first-start: install
+	$(PY) -m bench.first_start
 
 # PhoATIS (research use, never committed): PHOATIS_DIR=<a JointIDSF checkout>/PhoATIS; skipped politely without it
 bench-phoatis: install
