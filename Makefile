@@ -27,7 +27,6 @@ $(PY):
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
 	$(PYTHON_BOOT) -c 'import sys; assert sys.version_info[:2] == (3, 10), "need Python 3.10, got " + sys.version'
 	$(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet uv==$(UV_VERSION)
 
 # Exact versions from requirements.lock, installed by uv without resolving: 3.1 GB of packages in 25 s
 # with an empty cache, 2 s from uv's cache (pip: 1.5-2 min either way, one wheel at a time; BENCHMARKS.md).
@@ -35,7 +34,10 @@ $(PY):
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps
-$(STAMP): pyproject.toml $(LOCK) | $(PY)
+$(VENV)/bin/uv: | $(PY)
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml $(LOCK) | $(VENV)/bin/uv
 	$(UV) -r $(LOCK)
 	$(UV) -e .
 	@touch $(STAMP)
