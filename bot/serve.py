@@ -61,12 +61,14 @@ def serve_rasa(settings: Settings, model: str) -> None:
     from rasa.utils.log_utils import configure_structlog
 
     from bot.admin.retrain import released_model
+    from bot.rasa_plugins import action_replies
 
     # Rasa logs parsed messages at DEBUG: keep customers' words out of the logs unless asked.
     configure_logging_and_warnings()
     configure_structlog()
     configure_logging(settings.log_level, settings.log_format)  # after Rasa's, whose handlers it replaces
     publish_for_rasa(settings)  # endpoints.yml and credentials.yml name their values as ${VAR}s
+    action_replies.install()
     private_var_dir(settings.var_dir)  # the default tracker database lives there
 
     def split_doors(app: Any, _loop: Any) -> None:
