@@ -1,17 +1,21 @@
-"""Rasa's action-server endpoint, on kept connections.
+"""Rasa's action-server endpoint, on kept connections, skipping calls known to be empty.
 
 Rasa 3.6 opens a new aiohttp session, and so a new TCP connection, for every call to the action
 server (``EndpointConfig.request``): about 7% of the Rasa server's CPU under load
 (docs/BENCHMARKS.md). This endpoint hands Rasa's ``request`` one session per event loop instead,
 whose idle connections are dropped before the action server's (Sanic's 5 s keep-alive) would drop them.
+Calls whose reply is known to be empty are not made (bot/rasa_plugins/action_skips.py).
 """
 
 import asyncio
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
+
+from bot.rasa_plugins.action_skips import reply_without_server
 
 IDLE_CONNECTION_SECONDS = 2.0  # below Sanic's keep-alive: never reuse a connection the server is closing
 
@@ -54,3 +58,9 @@ class KeptSessionEndpoint(EndpointConfig):
             )  # fmt: skip
             self._loop = loop
         return _Kept(self._session)  # type: ignore[return-value]
+
+    async def request(self, *args: Any, **kwargs: Any) -> Any:
+        """Rasa's request, unless the action's reply is known without asking."""
+        body = kwargs.get("json")
+        known = reply_without_server(body) if isinstance(body, dict) else None
+        return known if known is not None else await super().request(*args, **kwargs)
