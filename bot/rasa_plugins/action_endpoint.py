@@ -16,6 +16,7 @@ from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_plugins.action_skips import reply_without_server
+from bot.rasa_plugins.turns import waiting_outside
 
 IDLE_CONNECTION_SECONDS = 2.0  # below Sanic's keep-alive: never reuse a connection the server is closing
 
@@ -63,4 +64,7 @@ class KeptSessionEndpoint(EndpointConfig):
         """Rasa's request, unless the action's reply is known without asking."""
         body = kwargs.get("json")
         known = reply_without_server(body) if isinstance(body, dict) else None
-        return known if known is not None else await super().request(*args, **kwargs)
+        if known is not None:
+            return known
+        # a slow reply (the shop's API) lets another customer's turn run meanwhile
+        return await waiting_outside(super().request(*args, **kwargs))
