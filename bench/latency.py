@@ -8,7 +8,9 @@ messages, in conversations of 10, are sent one conversation at a time (20
 conversations), then by 20 customers at once (5 conversations each); each
 message's round trip is timed. Printed per bot: training time,
 p50/p95/p99 latency, messages per second, and the resident memory (RSS) of
-each server process after the run.
+each server process after the run. The bots take turns, ``--runs`` times (3),
+each run printed with its ratios to the stock bot; ``--only`` measures some
+bots, ``--model`` serves a trained model instead of training one cold.
 """
 
 import argparse
