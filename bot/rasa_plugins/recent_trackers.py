@@ -57,13 +57,15 @@ class RecentTrackers:
         self._entries.move_to_end(sender_id)
         return entry.tracker
 
-    def stored_length(self, tracker: DialogueStateTracker, stamp: int | None, domain: Domain) -> int | None:
-        """How many of ``tracker``'s events are stored, when it is the kept one and the database's ``stamp``
-        is still the one it was kept with; else None (the store counts them in the database)."""
+    def stored(self, tracker: DialogueStateTracker, domain: Domain) -> tuple[int, int | None] | None:
+        """How many of ``tracker``'s events are stored and the stamp they were stored with, when it is the kept
+        one; else None (the store counts them in the database). Not checked against the database: a save
+        follows its turn's ``retrieve``, which checked it, under the conversation's lock, which every writer
+        holds (Rasa's turns and its HTTP API), as Rasa's own count-then-insert relies on."""
         entry = self._entry(tracker, domain)
-        if entry is None or entry.stamp != stamp or len(tracker.events) < entry.length:
+        if entry is None or len(tracker.events) < entry.length:
             return None
-        return entry.length
+        return entry.length, entry.stamp
 
     def keep(self, tracker: DialogueStateTracker, stamp: int | None, domain: Domain) -> None:
         """``tracker`` as stored now, with the conversation's newest event id ``stamp``."""

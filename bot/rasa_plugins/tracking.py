@@ -18,7 +18,7 @@ the desk is the broker's only consumer.
 
 Reading and saving is cheaper as well: the trackers this server answered last stay in memory
 while the database still holds what they do (``cached_trackers``, bot/rasa_plugins/recent_trackers.py),
-so a turn reads one index entry instead of the whole conversation, and a save counts nothing. On
+so a turn reads one index entry instead of the whole conversation, and a save neither counts nor checks. On
 SQLite, the database is in write-ahead-log mode with ``synchronous=NORMAL``: a commit no longer waits
 for the disk (which held up every conversation, the server having one event loop); a crash of the
 process loses no committed turn, a power cut may lose the last ones but never corrupts the file.
@@ -126,14 +126,12 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         sender_id = tracker.sender_id
         try:
             await self.stream_events(tracker)
+            kept = self.recent.stored(tracker, self.domain)
             with self.session_scope() as session:
-                stamp = self._stamp(session, sender_id)
-                stored = self.recent.stored_length(tracker, stamp, self.domain)
-                new_events = (
-                    list(self._additional_events(session, tracker))
-                    if stored is None
-                    else list(islice(tracker.events, stored, None))
-                )
+                if kept is None:
+                    new_events, stamp = list(self._additional_events(session, tracker)), None
+                else:
+                    new_events, stamp = list(islice(tracker.events, kept[0], None)), kept[1]
                 rows = [self._row(sender_id, event) for event in new_events]
                 session.add_all(rows)
                 session.flush()  # the rows get their ids
@@ -143,7 +141,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             storage_failures.add(sender_id)
             self.recent.forget(sender_id)
             raise
-        if stored is None or any(isinstance(event, SessionStarted) for event in new_events):
+        if kept is None or any(isinstance(event, SessionStarted) for event in new_events):
             self.recent.forget(sender_id)  # a tracker ``retrieve`` would not return as it is
         else:
             self.recent.keep(tracker, stamp, self.domain)
