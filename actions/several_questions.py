@@ -23,7 +23,7 @@ from actions.mood import CALM
 from actions.product_answers import live_catalog, product_message
 from actions.services import nlu_endpoint
 from bot.catalog.model import Product
-from bot.text.clauses import is_question, split_clauses
+from bot.text.clauses import asks_several, is_question, split_clauses
 from bot.text.sentiment import NEUTRAL
 
 logger = logging.getLogger(__name__)
@@ -69,10 +69,9 @@ def faq_topic(parse: dict[str, Any] | None) -> str | None:
 
 async def parse_clauses(text: str) -> list[tuple[str, dict[str, Any] | None]]:
     """Each clause of a message that asks several things, with its parse; empty for a single question."""
-    clauses = split_clauses(text)
-    if len(clauses) < 2:
+    if not asks_several(text):
         return []
-    clauses = clauses[:MAX_CLAUSES]
+    clauses = split_clauses(text)[:MAX_CLAUSES]
     parses = await asyncio.gather(*(asyncio.to_thread(_parse, clause) for clause in clauses))
     return list(zip(clauses, parses, strict=True))
 

@@ -8,7 +8,9 @@ messages, in conversations of 10, are sent one conversation at a time (20
 conversations), then by 20 customers at once (5 conversations each); each
 message's round trip is timed. Printed per bot: training time,
 p50/p95/p99 latency, messages per second, and the resident memory (RSS) of
-each server process after the run.
+each server process after the run. The bots take turns, ``--runs`` times (3),
+each run printed with its ratios to the stock bot; ``--only`` measures some
+bots, ``--model`` serves a trained model instead of training one cold.
 """
 
 import argparse
@@ -161,20 +163,27 @@ def our_scaled_bot(workdir: Path, model: Path, train_seconds: float) -> Iterator
         yield served("cskh-bot (make run-scaled, 2 replicas)", settings, stack, train_seconds)
 
 
-@contextmanager
-def stock_bot(workdir: Path) -> Iterator[Bot]:
-    """``rasa init``'s project, trained and served the way Rasa's docs show."""
+def train_stock(workdir: Path) -> tuple[Path, float]:
+    """``rasa init``'s project, trained cold the way Rasa's docs show: its folder and the seconds it took."""
     project = workdir / "stock"
-    env = inherited_environment({"RASA_MAX_CACHE_SIZE": "0", "RASA_TELEMETRY_ENABLED": "false"})
-    rasa = [sys.executable, "-m", "rasa"]
-    # what `rasa init` copies before it trains; training is timed below instead
-    create_initial_project(str(project))
+    create_initial_project(str(project))  # what `rasa init` copies before it trains; training is timed below instead
     started = time.monotonic()
-    subprocess.run([*rasa, "train"], cwd=project, env=env, capture_output=True, check=True, timeout=1800)
-    train_seconds = time.monotonic() - started
+    subprocess.run([sys.executable, "-m", "rasa", "train"], cwd=project, env=_stock_env(), capture_output=True,
+                   check=True, timeout=1800)  # fmt: skip
+    return project, time.monotonic() - started
+
+
+def _stock_env() -> dict[str, str]:
+    return inherited_environment({"RASA_MAX_CACHE_SIZE": "0", "RASA_TELEMETRY_ENABLED": "false"})
+
+
+@contextmanager
+def stock_bot(workdir: Path, project: Path, train_seconds: float) -> Iterator[Bot]:
+    """The trained ``rasa init`` project served by ``rasa run``, as Rasa's docs show."""
     port = free_port()
-    server = subprocess.Popen([*rasa, "run", "-i", "127.0.0.1", "-p", str(port)], cwd=project, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-m", "rasa", "run", "-i", "127.0.0.1", "-p", str(port)], cwd=project,
+                              env=_stock_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -197,34 +206,52 @@ def measure(bot: Bot, conversations: int, concurrent: int) -> Figures:
     return Figures(single, crowd, {role: rss_mb(pid) for role, pid in bot.pids.items()})
 
 
+OURS, STOCK, SCALED = "ours", "stock", "scaled"
+
+
+def report(bot: Bot, figures: Figures, concurrent: int) -> None:
+    print(f"\n{bot.name}: trained in {bot.train_seconds:.0f} s (cold)")
+    print(f"  1 conversation:    {figures.single.line()}")
+    print(f"  {concurrent} concurrent:     {figures.crowd.line()}")
+    memory = ", ".join(f"{role} {mb:.0f} MB" for role, mb in figures.rss.items())
+    print(f"  RSS after the run: {memory}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=20, help="10-message conversations, one at a time")
     parser.add_argument("--concurrent", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3, help="each bot measured this many times, bots taking turns")
     parser.add_argument("--no-scaled", action="store_true", help="skip the scaled-out stack (needs PostgreSQL, Redis)")
+    parser.add_argument("--only", choices=[OURS, STOCK, SCALED], action="append",
+                        help="measure only these bots (repeatable); ratios need stock among them")  # fmt: skip
+    parser.add_argument("--model", type=Path, help="our trained model, instead of training it cold here")
     args = parser.parse_args(argv)
-    results = []
+    chosen = args.only or [OURS, STOCK] + ([] if args.no_scaled else [SCALED])
+    rates: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        model, train_seconds = train_ours(Path(folder))
-        bots: list[Callable[[Path], AbstractContextManager[Bot]]] = [
-            partial(our_bot, model=model, train_seconds=train_seconds),
-            stock_bot,
-        ]
-        if not args.no_scaled:
-            bots.append(partial(our_scaled_bot, model=model, train_seconds=train_seconds))
-        for start in bots:
-            with start(Path(folder)) as bot:
-                figures = measure(bot, args.conversations, args.concurrent)
-            results.append((bot, figures))
-            print(f"\n{bot.name}: trained in {bot.train_seconds:.0f} s (cold)")
-            print(f"  1 conversation:    {figures.single.line()}")
-            print(f"  {args.concurrent} concurrent:     {figures.crowd.line()}")
-            memory = ", ".join(f"{role} {mb:.0f} MB" for role, mb in figures.rss.items())
-            print(f"  RSS after the run: {memory}", flush=True)
-    rates = {bot.name: len(f.crowd.latencies) / f.crowd.seconds for bot, f in results}
-    stock = rates.pop("stock rasa init")
-    for name, rate in rates.items():
-        print(f"\nthroughput at {args.concurrent} concurrent conversations, {name}: {rate / stock:.2f}x the stock bot")
+        workdir = Path(folder)
+        model, train_seconds = (args.model, 0.0) if args.model else train_ours(workdir)
+        bots: dict[str, Callable[[Path], AbstractContextManager[Bot]]] = {
+            OURS: partial(our_bot, model=model, train_seconds=train_seconds),
+            SCALED: partial(our_scaled_bot, model=model, train_seconds=train_seconds),
+        }
+        if STOCK in chosen:
+            project, stock_seconds = train_stock(workdir)
+            bots[STOCK] = partial(stock_bot, project=project, train_seconds=stock_seconds)
+        for run in range(1, args.runs + 1):
+            print(f"\n=== run {run} of {args.runs}", flush=True)
+            for key in chosen:
+                with bots[key](workdir / f"{key}-{run}") as bot:
+                    figures = measure(bot, args.conversations, args.concurrent)
+                report(bot, figures, args.concurrent)
+                rates.setdefault(key, []).append(len(figures.crowd.latencies) / figures.crowd.seconds)
+    if STOCK not in rates:
+        return
+    stock = rates.pop(STOCK)
+    for key, each in rates.items():
+        ratios = ", ".join(f"{ours / theirs:.2f}x" for ours, theirs in zip(each, stock, strict=True))
+        print(f"\nthroughput at {args.concurrent} concurrent conversations, {key} vs stock, run by run: {ratios}")
 
 
 if __name__ == "__main__":

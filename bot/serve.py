@@ -61,12 +61,18 @@ def serve_rasa(settings: Settings, model: str) -> None:
     from rasa.utils.log_utils import configure_structlog
 
     from bot.admin.retrain import released_model
+    from bot.rasa_plugins import action_replies
+    from bot.rasa_plugins.action_endpoint import KeptSessionEndpoint
 
     # Rasa logs parsed messages at DEBUG: keep customers' words out of the logs unless asked.
     configure_logging_and_warnings()
     configure_structlog()
     configure_logging(settings.log_level, settings.log_format)  # after Rasa's, whose handlers it replaces
     publish_for_rasa(settings)  # endpoints.yml and credentials.yml name their values as ${VAR}s
+    action_replies.install()
+    endpoints = AvailableEndpoints.read_endpoints(str(settings.endpoints_file))
+    if endpoints.action is not None:
+        endpoints.action = KeptSessionEndpoint.like(endpoints.action)
     private_var_dir(settings.var_dir)  # the default tracker database lives there
 
     def split_doors(app: Any, _loop: Any) -> None:
@@ -93,7 +99,7 @@ def serve_rasa(settings: Settings, model: str) -> None:
         credentials=str(CREDENTIALS_FILE),
         auth_token=settings.rasa_token,
         enable_api=True,
-        endpoints=AvailableEndpoints.read_endpoints(str(settings.endpoints_file)),
+        endpoints=endpoints,
         # the widget on the shop's own site reads its inbox from here; no cookies are involved
         cors=list(settings.widget_origins),
         server_listeners=[(add_observability, "main_process_start"), (split_doors, "before_server_start")],

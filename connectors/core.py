@@ -34,6 +34,7 @@ from sanic.response import HTTPResponse
 from bot.observability.metrics import rasa_server_metrics
 from bot.privacy import mask_id, redact
 from bot.rasa_plugins.tracking import storage_failures
+from bot.rasa_plugins.turns import turn_gate
 from bot.senders import platform_id
 from bot.shop_policy import render_text
 from connectors.dedupe import seen_messages
@@ -190,7 +191,8 @@ async def take_turn(on_new_message: OnNewMessage, message: UserMessage) -> None:
     storage_failures.discard(sender)  # a failure noted before this turn belongs to something else
     started = time.perf_counter()
     try:
-        await on_new_message(message)
+        async with turn_gate().turn(sender):
+            await on_new_message(message)
     except Exception as error:  # the customer gets an apology, never the error
         metrics.turn(channel, time.perf_counter() - started, [])
         metrics.apologised(channel, "error")

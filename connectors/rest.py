@@ -35,6 +35,7 @@ from sanic.response import HTTPResponse
 from bot.handoff_protocol import AGENT_KEY, agent_of, leaves_queue, sent_by_desk
 from bot.observability.metrics import rasa_server_metrics
 from bot.rasa_plugins.tracking import storage_failures
+from bot.rasa_plugins.turns import turn_gate
 from bot.senders import SESSION_HEADER, namespaced
 from bot.shop_policy import render_text
 from connectors.guard import MAX_SENDER_CHARS, NO_ANSWER, door_guard, limit_request_size, problem_with
@@ -122,7 +123,8 @@ class RestWithInbox(RestInput):
             sent_at, started, metrics = time.time(), time.perf_counter(), rasa_server_metrics()
             failed = False
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL))
+                async with turn_gate().turn(sender):
+                    await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL))
             except CancelledError:
                 failed = True
                 logger.error("rest: a message timed out")

@@ -42,3 +42,9 @@ def split_clauses(text: str) -> list[str]:
     pieces = [p.strip(" ,.") for p in _SPLIT.split(nfc(text)) if p]
     clauses = [p for p in pieces if len(_WORD.findall(p)) >= MIN_WORDS]
     return clauses if len(clauses) > 1 else [text.strip()]
+
+
+def asks_several(text: str) -> bool:
+    """Whether the message holds more than one clause: only then has ``action_answer_other_questions``
+    anything to add, so Rasa calls the action server for it only then (bot/rasa_plugins/action_skips.py)."""
+    return len(split_clauses(text)) > 1

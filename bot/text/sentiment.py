@@ -105,22 +105,34 @@ def _words(text: str) -> list[tuple[str, str]]:
     return [("không", "khong") if w in NOT_TEENCODE else (w, strip_diacritics(w)) for w in words]
 
 
-def _matches(words: list[tuple[str, str]], start: int, phrase: tuple[str, ...]) -> bool:
+# a lexicon phrase: its words as written, the same words without diacritics, and the phrase
+_Phrase = tuple[tuple[str, ...], tuple[str, ...], str]
+
+
+def _matches(words: list[tuple[str, str]], start: int, phrase: tuple[str, ...], bare_phrase: tuple[str, ...]) -> bool:
     if start + len(phrase) > len(words):
         return False
     if len(phrase) == 1 and words[start][0] == words[start][1] in AMBIGUOUS_BARE:
         around = {w[1] for w in words[max(0, start - 2) : start + 3]} - {words[start][1]}
         if not around & _INTENSE_BARE:
             return False
-    for (written, bare), cue in zip(words[start : start + len(phrase)], phrase, strict=True):
+    for (written, bare), cue, bare_cue in zip(words[start : start + len(phrase)], phrase, bare_phrase, strict=True):
         plain = written == bare  # the customer typed no diacritics in this word
-        if (bare != strip_diacritics(cue)) if plain else (written != cue):
+        if (bare != bare_cue) if plain else (written != cue):
             return False
     return True
 
 
-def _split(lexicon: dict[str, float] | frozenset[str] | tuple[str, ...]) -> list[tuple[tuple[str, ...], str]]:
-    return sorted(((tuple(p.split()), p) for p in lexicon), key=lambda item: -len(item[0]))
+def _split(lexicon: dict[str, float] | frozenset[str] | tuple[str, ...]) -> dict[str, list[_Phrase]]:
+    """The phrases by their first word without diacritics (a phrase can only match where that word is), longest
+    first: a message is looked up word by word instead of against the whole lexicon (the mood component ran on
+    every message)."""
+    phrases = sorted(((tuple(p.split()), p) for p in lexicon), key=lambda item: -len(item[0]))
+    by_first: dict[str, list[_Phrase]] = {}
+    for words, name in phrases:
+        bare = tuple(strip_diacritics(w) for w in words)
+        by_first.setdefault(bare[0], []).append((words, bare, name))
+    return by_first
 
 
 _FRUSTRATION, _DELAY, _SWEARING = _split(FRUSTRATION), _split(DELAY), _split(SWEARING)
@@ -128,12 +140,12 @@ _INTENSIFIERS, _NEGATIONS, _POSITIVES = _split(INTENSIFIERS), _split(NEGATIONS),
 _PERSON_WORDS, _PERSON_VERBS, _NO_NEED = _split(PERSON_WORDS), _split(PERSON_VERBS), _split(NO_NEED)
 
 
-def _find(words: list[tuple[str, str]], lexicon: list[tuple[tuple[str, ...], str]]) -> list[tuple[int, int, str]]:
+def _find(words: list[tuple[str, str]], lexicon: dict[str, list[_Phrase]]) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, phrase) hits, longest phrase first at each position."""
     hits, index = [], 0
     while index < len(words):
-        for phrase, name in lexicon:
-            if _matches(words, index, phrase):
+        for phrase, bare_phrase, name in lexicon.get(words[index][1], ()):
+            if _matches(words, index, phrase, bare_phrase):
                 hits.append((index, index + len(phrase), name))
                 index += len(phrase)
                 break

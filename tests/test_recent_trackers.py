@@ -1,0 +1,78 @@
+"""The tracker store's memory of recent conversations (bot/rasa_plugins/recent_trackers.py) never shows a
+customer an outdated conversation: what another replica stored, what a failed turn did not store and a new
+model's slots are all seen on the next message; and what it stores is what Rasa's own store reads back."""
+
+import asyncio
+from pathlib import Path
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.rasa_plugins.tracking import StrictSQLTrackerStore
+
+SENDER = "web:customer-1"
+
+
+def _store(database: Path, domain: Domain | None = None) -> StrictSQLTrackerStore:
+    return StrictSQLTrackerStore(domain or Domain.empty(), dialect="sqlite", db=str(database), cached_trackers=10)
+
+
+async def _turn(store: StrictSQLTrackerStore, text: str, answer: str) -> DialogueStateTracker:
+    tracker = await store.get_or_create_tracker(SENDER)
+    tracker.update(UserUttered(text))
+    tracker.update(BotUttered(answer))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    return tracker
+
+
+def _said(tracker: DialogueStateTracker | None) -> list[str]:
+    assert tracker is not None
+    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
+
+
+def test_turns_another_replica_stored_are_in_the_conversation_on_the_next_message(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        one, two = _store(tmp_path / "t.db"), _store(tmp_path / "t.db")
+        await _turn(one, "chào shop", "Chào bạn!")
+        await _turn(one, "phí ship bao nhiêu", "20.000đ")
+        await _turn(two, "giao mấy ngày", "1–2 ngày")
+        await _turn(one, "cảm ơn", "Dạ không có gì ạ!")
+        expected = ["chào shop", "Chào bạn!", "phí ship bao nhiêu", "20.000đ", "giao mấy ngày", "1–2 ngày",
+                    "cảm ơn", "Dạ không có gì ạ!"]  # fmt: skip
+        assert _said(await one.retrieve(SENDER)) == expected
+        assert _said(await two.retrieve(SENDER)) == expected
+        # and stored once each, as Rasa's own store reads them
+        assert (
+            _said(await SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db")).retrieve(SENDER))
+            == expected
+        )
+
+    asyncio.run(scenario())
+
+
+def test_what_a_failed_turn_did_not_store_is_not_remembered(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = _store(tmp_path / "t.db")
+        await _turn(store, "chào shop", "Chào bạn!")
+        await _turn(store, "phí ship bao nhiêu", "20.000đ")
+        failed = await store.retrieve(SENDER)
+        assert failed is not None
+        failed.update(UserUttered("kiểm tra đơn DH123456"))  # the turn ends here, unsaved
+        assert _said(await store.retrieve(SENDER)) == ["chào shop", "Chào bạn!", "phí ship bao nhiêu", "20.000đ"]
+
+    asyncio.run(scenario())
+
+
+def test_a_new_models_slots_apply_from_its_first_turn(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = _store(tmp_path / "t.db")
+        await _turn(store, "chào shop", "Chào bạn!")
+        await _turn(store, "phí ship bao nhiêu", "20.000đ")
+        store.domain = Domain.from_dict({"slots": {"order_number": {"type": "text", "mappings": []}}})
+        tracker = await store.retrieve(SENDER)
+        assert tracker is not None and "order_number" in tracker.slots
+
+    asyncio.run(scenario())
