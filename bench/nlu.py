@@ -79,12 +79,17 @@ def stripped_copies(target: Path) -> Path:
         if text not in known:
             known.add(text)
             extra.setdefault(label, []).append(text)
-    nlu = [{"intent": k, "examples": "".join(f"- {t}\n" for t in v)} for k, v in extra.items()]
+    return write_nlu(extra, target)
+
+
+def write_nlu(examples: dict[str, list[str]], target: Path) -> Path:
+    """``examples`` (intent -> texts) as a Rasa NLU training file."""
+    nlu = [{"intent": k, "examples": "".join(f"- {t}\n" for t in v)} for k, v in examples.items()]
     target.write_text(yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True), encoding="utf-8")
     return target
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
@@ -112,7 +117,7 @@ def run_one(name: str, config: dict, data: Sequence[Path], workdir: Path) -> Res
         report_stripped.accuracy,
         train_seconds,
         statistics.median(latencies),
-        _percentile(latencies, 0.99),
+        percentile(latencies, 0.99),
         model.stat().st_size / 1e6,
     )
 

@@ -13,6 +13,7 @@ the shop's intents, not airline ones, so they are left out of both pipelines.
 import argparse
 import copy
 import logging
+import math
 import os
 import platform
 import statistics
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.nlu import percentile, write_nlu
 from bot.evaluation import model_parser
 from bot.paths import CONFIG_FILE, PROJECT_ROOT
 from bot.settings import publish
@@ -91,14 +93,7 @@ def training_yaml(split: Split, target: Path) -> Path:
     by_label: dict[str, list[str]] = {}
     for text, label in zip(split.texts, split.labels, strict=True):
         by_label.setdefault(label, []).append(text)
-    nlu = [{"intent": label, "examples": "".join(f"- {t}\n" for t in texts)} for label, texts in by_label.items()]
-    target.write_text(yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True), encoding="utf-8")
-    return target
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    return write_nlu(by_label, target)
 
 
 def run_one(name: str, config: dict, train_split: Split, scored: dict[str, Split], workdir: Path) -> Result:
@@ -129,9 +124,13 @@ def run_one(name: str, config: dict, train_split: Split, scored: dict[str, Split
         accuracy.get("test", float("nan")),
         train_seconds,
         statistics.median(latencies),
-        _percentile(latencies, 0.99),
+        percentile(latencies, 0.99),
         model.stat().st_size / 1e6,
     )
+
+
+def _share(accuracy: float) -> str:
+    return "—" if math.isnan(accuracy) else f"{accuracy:.4f}"
 
 
 def table(results: Sequence[Result]) -> str:
@@ -140,7 +139,7 @@ def table(results: Sequence[Result]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r.name} | {r.dev:.4f} | {r.test:.4f} | {r.train_seconds:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
+        f"| {r.name} | {_share(r.dev)} | {_share(r.test)} | {r.train_seconds:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
         f"| {r.model_mb:.1f} |"
         for r in results
     ]
