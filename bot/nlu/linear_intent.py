@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,17 @@ class _Trained:
     classes: list[str]
     coef: np.ndarray
     intercept: np.ndarray
+
+    @cached_property
+    def view_weights(self) -> dict[str, np.ndarray]:
+        """Each view's block of the weights, transposed: scoring a message per view skips stacking its
+        sparse features (scipy's ``hstack`` was most of the model's time per message)."""
+        blocks, start = {}, 0
+        for view in VIEWS:
+            end = start + len(self.vectorizers[view].vocabulary_)
+            blocks[view] = np.ascontiguousarray(self.coef[:, start:end].T)
+            start = end
+        return blocks
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -181,8 +193,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def _probabilities(trained: _Trained, messages: list[Message]) -> np.ndarray:
         documents = [_views(m) for m in messages]
-        features = hstack([trained.vectorizers[v].transform([d[v] for d in documents]) for v in VIEWS]).tocsr()
-        scores = features @ trained.coef.T + trained.intercept
+        scores = np.tile(trained.intercept, (len(messages), 1))
+        for view in VIEWS:
+            scores += trained.vectorizers[view].transform([d[view] for d in documents]) @ trained.view_weights[view]
         if scores.shape[1] == 1:  # two classes: one column, the second class's log-odds
             scores = np.hstack([np.zeros_like(scores), scores])
         scores -= scores.max(axis=1, keepdims=True)
