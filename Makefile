@@ -20,7 +20,7 @@ help:
 	@echo "make run-scaled - 2 Rasa replicas + 2 action servers behind nginx, on PostgreSQL and Redis"
 	@echo "make shell  - chat with the running bot in this terminal"
 	@echo "make train  - train the model if data or config changed"
-	@echo "make bench  - benchmarks: NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, a model swap on every replica, unanswered grouping, a flood at the doors, widget replies across replicas, a desk outage"
+	@echo "make bench  - benchmarks (PHOATIS_DIR=... adds the PhoATIS intents): first start, NLU vs Rasa's default, handoff delivery, whole bot vs stock rasa init, retrain, a model swap on every replica, unanswered grouping, a flood at the doors, widget replies across replicas, a desk outage"
 	@echo "make lint   - ruff check, ruff format --check and mypy (bot, actions, connectors, bench)"
 
 $(PY):
@@ -108,7 +108,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: bench-first-start bench-nlu bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage
+bench: bench-first-start bench-nlu bench-phoatis bench-handoff bench-latency bench-retrain bench-swap bench-unanswered bench-flood bench-widget bench-desk-outage
 
 bench-nlu: install
 	$(PY) -m bench.nlu
