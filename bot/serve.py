@@ -16,6 +16,7 @@ internal interface and writes one access line per request (bot/observability/).
 """
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -144,6 +145,13 @@ def serve_desk(settings: Settings) -> None:
     app.run(host=host, port=settings.desk_port, access_log=False, motd=False)
 
 
+def without_tensorflow() -> None:
+    """Tells Python that TensorFlow is absent, in a process that runs no Rasa model: spaCy's thinc imports
+    it whenever it is installed (thinc/compat.py), which cost the action server and the desk 6-7 s of
+    CPU at start and about 350 MB each. Only the Rasa server (and a retrain's own process) uses it."""
+    sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m bot.serve rasa --model M``, ``... actions`` or ``... desk``."""
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -156,7 +164,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not args.model:
             parser.error("rasa needs --model")
         serve_rasa(settings, args.model)
-    elif args.role == "desk":
+        return
+    without_tensorflow()
+    if args.role == "desk":
         serve_desk(settings)
     else:
         serve_actions(settings)
