@@ -23,12 +23,12 @@ from actions.mood import CALM
 from actions.product_answers import live_catalog, product_message
 from actions.services import nlu_endpoint
 from bot.catalog.model import Product
-from bot.text.clauses import asks_several, is_question, split_clauses
+from bot.text.clauses import asks_several, is_question, split_clauses, without_opening
 from bot.text.sentiment import NEUTRAL
 
 logger = logging.getLogger(__name__)
 
-MIN_CONFIDENCE = 0.6  # the FallbackClassifier's threshold: below it a clause is not understood
+MIN_CONFIDENCE = 0.5  # config.yml's FallbackClassifier threshold: below it a clause is not understood
 MAX_CLAUSES = 5  # a long message is not parsed piece by piece without end
 PARSE_TIMEOUT = 3.0
 UNCOVERED = "uncovered_question"  # shop questions no FAQ topic answers (data/nlu/uncovered.yml)
@@ -72,7 +72,7 @@ async def parse_clauses(text: str) -> list[tuple[str, dict[str, Any] | None]]:
     if not asks_several(text):
         return []
     clauses = split_clauses(text)[:MAX_CLAUSES]
-    parses = await asyncio.gather(*(asyncio.to_thread(_parse, clause) for clause in clauses))
+    parses = await asyncio.gather(*(asyncio.to_thread(_parse, without_opening(clause)) for clause in clauses))
     return list(zip(clauses, parses, strict=True))
 
 
@@ -131,7 +131,8 @@ def answer_clauses(
 
 
 class ActionAnswerOtherQuestions(Action):
-    """After the FAQ answer (``utter_faq``, which needs no action server), the other questions of the message.
+    """After the FAQ answer (``utter_faq``, which needs no action server) or a product's, the other questions
+    of the message.
 
     The whole message's answer comes from Rasa itself, so an FAQ is answered even while the action server
     is down; this only adds what the message asked besides.
@@ -144,6 +145,9 @@ class ActionAnswerOtherQuestions(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         parsed = await parse_clauses(tracker.latest_message.get("text") or "")
+        if (tracker.latest_message.get("intent") or {}).get("name") == PRODUCT:  # the product is answered
+            parsed = [(clause, parse) for clause, parse in parsed if _confident_intent(parse) != PRODUCT]
+            return answer_clauses(dispatcher, parsed) or []
         answered = faq_response(tracker.latest_message)
         return answer_clauses(dispatcher, parsed, answered, await catalog_if_asked(parsed)) or []
 

@@ -7,7 +7,7 @@ from bot.paths import PROJECT_ROOT
 
 # What `python -m bot.serve actions|desk` loads before serving: every action, the console app, spaCy's rules.
 LOAD_BOTH_APPS = """
-import resource, sys
+import sys
 from bot.serve import without_tensorflow
 without_tensorflow()
 from rasa_sdk.executor import ActionExecutor
@@ -16,7 +16,9 @@ import bot.console_app
 from bot.text.entities import EntityFinder
 assert EntityFinder().find("đơn DH123456, sđt 0912345678")
 assert "spacy" in sys.modules and sys.modules["tensorflow"] is None
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# this process's own peak (getrusage would count the parent it was forked from)
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(int(peak.split()[1]) // 1024)
 """
 
 

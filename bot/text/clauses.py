@@ -28,6 +28,15 @@ _QUESTION = re.compile(
     r"chưa|chua|sao|thế nào|the nao|ntn|nào|nao|gì|gi|j|đâu|dau|hả|ha|hem|hok|hỏi|hoi|được hông|có .+ không)(?!\w)",
     re.IGNORECASE | re.UNICODE,
 )
+# How a message opens before it asks ("shop ơi cho hỏi", "chào ad, cho mk hỏi chút"): a clause is classified
+# without it, or the greeting outweighs a short question.
+_ADDRESS = r"(?:shop|sốp|ad|admin|bạn|ban|em|chị|chi|anh)"
+_OPENING = re.compile(
+    rf"^(?:(?:chào|chao|hi|hello|alo)(?:\s+{_ADDRESS})?(?!\w)|{_ADDRESS}\s*(?:ơi+|oi+)(?!\w))?[\s,]*"
+    r"(?:cho\s+(?:(?:mình|minh|mk|em|tôi|toi|chị|chi|anh)\s+)?(?:hỏi|hoi)(?:\s+(?:chút|chut|xíu|xiu|tí|ti))?"
+    r"(?:\s+(?:là|la))?(?!\w))?[\s,]*",
+    re.IGNORECASE | re.UNICODE,
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_WORDS = 2  # "và" between two nouns ("áo và quần") leaves one-word pieces: not separate questions
 
@@ -48,3 +57,10 @@ def asks_several(text: str) -> bool:
     """Whether the message holds more than one clause: only then has ``action_answer_other_questions``
     anything to add, so Rasa calls the action server for it only then (bot/rasa_plugins/action_skips.py)."""
     return len(split_clauses(text)) > 1
+
+
+def without_opening(clause: str) -> str:
+    """The clause without the greeting it opens with ("shop ơi cho hỏi có trả góp ko" -> "có trả góp ko"),
+    unless nothing would be left."""
+    rest = _OPENING.sub("", nfc(clause), count=1).strip()
+    return rest if len(_WORD.findall(rest)) >= MIN_WORDS else clause
