@@ -1,7 +1,7 @@
 """Held-out evaluation of a trained model on labelled examples.
 
 A FAQ example's label is its full retrieval intent ("faq/refund"): the
-prediction counts only when DIET says "faq" *and* the ResponseSelector picks
+prediction counts only when the intent model says "faq" *and* the ResponseSelector picks
 the right topic. A fallback prediction counts as wrong, because the customer
 did not get an answer.
 

@@ -1,6 +1,6 @@
 """Rasa graph component: a message that is only a 1-5 rating is a rating (``rate_service``).
 
-It runs after the classifiers, so a bare "5" or "năm sao" that DIET left to the fallback becomes
+It runs after the classifiers, so a bare "5" or "năm sao" that the intent model left to the fallback becomes
 ``rate_service`` with the score as the ``csat_score`` entity. Whether there was a conversation to
 rate is the desk's to say (actions/handoff.py ``ActionRecordCsat``): without one the customer is
 asked to rephrase, as before.

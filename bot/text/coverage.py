@@ -1,6 +1,6 @@
 """How much of a message the vocabulary of its predicted FAQ topic covers.
 
-DIET and the ResponseSelector always pick *some* topic, often with confidence
+The intent model and the ResponseSelector always pick *some* topic, often with confidence
 ~1.0, even for "nồi chiên này dung tích mấy lít" (→ showroom address). A topic
 whose training questions never use the message's telling words did not
 understand it. "Telling" words are read from the data itself: a syllable used
