@@ -37,6 +37,7 @@ WHERE = "https://github.com/VinAIResearch/JointIDSF (folder PhoATIS)"
 # Components that read or write the shop's own intents, responses or entities: nothing to do with PhoATIS.
 SHOP_ONLY = {
     "ResponseSelector",
+    "bot.nlu.linear_selector.LinearResponseSelector",
     "FallbackClassifier",
     "EntitySynonymMapper",
     "bot.nlu.entities.VietnameseEntityExtractor",

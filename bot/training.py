@@ -24,9 +24,11 @@ import hashlib
 import logging
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -42,10 +44,7 @@ TRAINING_FOLDERS = ("nlu", "stories")  # Rasa's training files, besides the rend
 MODEL_INPUTS = (*TRAINING_FOLDERS, "shop", "lexicon")  # everything of a data folder that shapes the model
 RESPONSES = Path("responses") / "faq.yml"  # rendered from shop/, so hashed through shop/
 CODE_DIRS = (PROJECT_ROOT / "bot" / "nlu", PROJECT_ROOT / "bot" / "text")
-# The components that fit a Keras model with Rasa's "Epochs" callback (DIET, its subclass
-# ResponseSelector, TED and its subclass UnexpecTED): how many runs the epochs are spread over.
 TOKENIZER = "bot.nlu.tokenizer.VietnameseTokenizer"  # config.yml's name for it; it reads the lexicon
-EPOCH_COMPONENTS = frozenset({"DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy"})
 
 
 class TrainingInputError(RuntimeError):
@@ -151,7 +150,10 @@ def train(
     }  # fmt: skip
     report(1.0, "prepare")
     try:
-        with _epochs_reported(report, _epoch_runs(config, nlu_only)):
+        with _nodes_reported(report), warnings.catch_warnings():
+            # Rasa's recipe validator looks for its own ResponseSelector by class; config.yml picks FAQ
+            # answers with bot.nlu.linear_selector.LinearResponseSelector, so the warning is not true here
+            warnings.filterwarnings("ignore", message=".*does not include a response selector component")
             if nlu_only:
                 model = train_nlu(nlu_data=str(data[0]), **arguments)
             else:
@@ -167,49 +169,35 @@ def train(
     return target
 
 
-def _epoch_runs(config: Path, nlu_only: bool) -> int:
-    """How many components of ``config`` train for epochs."""
-    content = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-    parts = [content.get("pipeline") or []] + ([] if nlu_only else [content.get("policies") or []])
-    return sum(1 for part in parts for component in part if component.get("name") in EPOCH_COMPONENTS)
-
-
 @contextmanager
-def _epochs_reported(report: Progress, runs: int) -> Iterator[None]:
-    """While Rasa trains, each finished epoch is reported as a fraction of all ``runs``.
+def _nodes_reported(report: Progress) -> Iterator[None]:
+    """While Rasa trains, each finished node of its training graph is reported as a fraction of them all.
 
-    DIETClassifier, ResponseSelector and TEDPolicy fit with the callbacks of
-    ``rasa.utils.train_utils.create_common_callbacks``, whose first is a
-    ``RasaTrainingLogger`` (rasa/utils/tensorflow/callback.py: the "Epochs" bar,
-    ``on_epoch_end`` once per epoch, ``on_train_end`` once per fit). Rasa offers no
-    way to add a callback, so for the block that name in ``train_utils`` is a
-    subclass that also reports. A component restored from Rasa's cache does not
-    fit, so the fraction may jump; it ends at 1 either way.
+    config.yml trains no component for epochs (no DIET, ResponseSelector or TED), so the graph's nodes
+    (reading the data, each component's training and processing, each policy) are what moves the bar.
+    ``GraphTrainer`` builds its ``LoggingHook`` from the pruned training schema and Rasa offers no way
+    to add a hook, so for the block that name in ``graph_trainer`` is a subclass that also reports. A
+    node restored from Rasa's cache finishes at once, so the fraction may jump; it ends at 1 either way.
     """
-    from rasa.utils import train_utils
-    from rasa.utils.tensorflow.callback import RasaTrainingLogger
+    from rasa.engine.training import graph_trainer
+    from rasa.engine.training.hooks import LoggingHook
 
-    finished_runs = 0
+    class ReportingHook(LoggingHook):
+        def __init__(self, pruned_schema: Any) -> None:
+            super().__init__(pruned_schema)
+            self.total = max(len(pruned_schema.nodes), 1)
+            self.finished = 0
 
-    class ReportingLogger(RasaTrainingLogger):
-        def __init__(self, epochs: int, silent: bool) -> None:
-            super().__init__(epochs, silent)
-            self.total_epochs = max(epochs, 1)
+        def on_after_node(self, node_name: str, *args: Any, **kwargs: Any) -> None:
+            super().on_after_node(node_name, *args, **kwargs)
+            self.finished += 1
+            report(min(self.finished / self.total, 1.0), "train")
 
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            super().on_epoch_end(epoch, logs)
-            report(min((finished_runs + (epoch + 1) / self.total_epochs) / max(runs, 1), 1.0), "train")
-
-        def on_train_end(self, logs: dict | None = None) -> None:
-            nonlocal finished_runs
-            super().on_train_end(logs)
-            finished_runs += 1
-
-    train_utils.RasaTrainingLogger = ReportingLogger
+    graph_trainer.LoggingHook = ReportingHook
     try:
         yield
     finally:
-        train_utils.RasaTrainingLogger = RasaTrainingLogger
+        graph_trainer.LoggingHook = LoggingHook
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -2,9 +2,8 @@
 
 The stack's settings point the data dir, the models dir, the pipeline config and the var dir (draft,
 releases) at a temporary folder: retraining publishes there, and the checkout's data/ and models/ are
-never written. That shop's pipeline trains for QUICK_EPOCHS instead of config.yml's 80, its live model
-and every candidate alike: these tests are about the retrain (gate, progress, release, swap under
-traffic), and the quality of the real model is measured on it in test_nlu_accuracy.py.
+never written. These tests are about the retrain (gate, progress, release, swap under traffic); the
+quality of the real model is measured in test_nlu_accuracy.py.
 """
 
 import shutil
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
 from bench.retrain import GIFT_WRAP_ANSWER, GIFT_WRAP_QUESTIONS
 from bot.admin import cli, retrain
@@ -27,21 +25,13 @@ from bot.training import ensure_model, fingerprint
 
 pytestmark = pytest.mark.slow  # starts the bot's servers, trains and loads models
 
-# measured: the harmful edit below costs 3.4 points of held-out accuracy at 20 epochs (5 at 80), the good
-# one gains 1; training the live model takes 82 s instead of 166 s
-QUICK_EPOCHS = 20
-
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory) -> Iterator[Settings]:
     """The servers of a shop whose data, models and pipeline config are copies in a temporary folder."""
     folder = tmp_path_factory.mktemp("retrain")
     shutil.copytree(DATA_DIR, folder / "data")
-    config = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
-    for component in config["pipeline"]:
-        if "epochs" in component:
-            component["epochs"] = QUICK_EPOCHS
-    (folder / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    shutil.copy(CONFIG_FILE, folder / "config.yml")
     live = ensure_model(folder / "data", folder / "models", folder / "config.yml")
     with stack_in(
         folder / "var", live, data_dir=folder / "data", models_dir=folder / "models", model_config=folder / "config.yml"
@@ -72,20 +62,21 @@ TAILS = (" nha shop", " vậy ạ")
 def test_contradictory_examples_are_stopped_by_the_quality_gate(shop: Settings) -> None:
     live, checkout = live_faq(shop.data_dir), live_faq(DATA_DIR)
     before, checkout_before = live.version(), checkout.version()
-    # paraphrases of every other topic's questions filed under "refund": valid one by one, harmful together
-    # (two of each: with the uncovered class and the coverage guard, one paraphrase each moved the held-out
-    # accuracy by about 2 points, right at the gate's margin)
-    stolen = [f"{q}{tail}" for t in live.topics() if t.name != "refund" for q in t.examples for tail in TAILS]
-    assert cskh(shop, "faq", "edit", "refund", *[a for q in stolen for a in ("--add-question", q)]) == 0
-
+    # every topic's questions, reworded, filed under the next topic too: valid one by one, harmful together
+    # (measured: 91.9% -> 79.3%; stealing into one topic moved the linear selector by 1.5 points only, its
+    # balanced class weights dilute one swollen topic)
+    topics = live.topics()
+    for topic, successor in zip(topics, topics[1:] + topics[:1], strict=True):
+        stolen = [f"{q}{tail}" for q in topic.examples for tail in TAILS]
+        assert cskh(shop, "faq", "edit", successor.name, *[a for q in stolen for a in ("--add-question", q)]) == 0
     progress: list[retrain.Progress] = []
     outcome = retrain.retrain("admin-test", progress.append, shop)
     assert outcome.status == "rejected", outcome
     assert outcome.candidate_accuracy < outcome.live_accuracy - 0.02
-    assert any(w["got"] == "faq/refund" for w in outcome.worse)
+    assert any(w["got"].startswith("faq/") and w["got"] != w["expected"] for w in outcome.worse)
     percents = [p.percent for p in progress]
     assert percents == sorted(percents)
-    assert len({p.percent for p in progress if p.stage == "train"}) > 20  # the bar moves with every few epochs
+    assert len({p.percent for p in progress if p.stage == "train"}) >= 5  # the bar moves as each part is trained
     assert live.version() == before  # the shop's data untouched
     assert checkout.version() == checkout_before  # and the checkout's
     assert "20.000đ" in ask(shop, "phí ship về Hà Nội bao nhiêu")  # the live bot is unchanged
