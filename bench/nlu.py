@@ -1,13 +1,10 @@
 """``make bench-nlu``: our NLU pipeline against Rasa's default, side by side.
 
 Each pipeline is trained from scratch on the same data, then evaluated on the
-held-out set as written and with its diacritics stripped. ``--variants`` adds
-the ways of handling missing diacritics that were compared when choosing the
-pipeline (see docs/BENCHMARKS.md).
+held-out set as written and with its diacritics stripped.
 """
 
 import argparse
-import copy
 import logging
 import os
 import platform
@@ -44,42 +41,9 @@ class Result:
     model_mb: float
 
 
-def _featurizers(config: dict) -> list[dict]:
-    return [c for c in config["pipeline"] if c["name"] == "CountVectorsFeaturizer"]
-
-
-def as_typed(config: dict) -> dict:
-    """Features only on the words as typed (normalized, diacritics kept)."""
-    config = copy.deepcopy(config)
-    config["pipeline"][0]["fold_diacritics_in_lemma"] = False
-    word_featurizers = [c for c in _featurizers(config) if c.get("analyzer", "word") == "word"]
-    config["pipeline"].remove(word_featurizers[1])
-    return config
-
-
-def folded_only(config: dict) -> dict:
-    """Features only on the words with diacritics removed."""
-    config = copy.deepcopy(config)
-    for featurizer in _featurizers(config):
-        featurizer["use_lemma"] = True
-    return config
-
-
 def training_files() -> list[Path]:
     """The NLU examples and the rendered FAQ responses the ResponseSelector needs."""
     return [*sorted((DATA_DIR / "nlu").glob("*.yml")), GENERATED_RESPONSES]
-
-
-def stripped_copies(target: Path) -> Path:
-    """Every NLU example again without diacritics, as one more training file."""
-    examples = load_examples(*training_files()[:-1])
-    known = {text for text, _ in examples}
-    extra: dict[str, list[str]] = {}
-    for text, label in stripped(examples):
-        if text not in known:
-            known.add(text)
-            extra.setdefault(label, []).append(text)
-    return write_nlu(extra, target)
 
 
 def write_nlu(examples: dict[str, list[str]], target: Path) -> Path:
@@ -140,8 +104,7 @@ def table(results: Sequence[Result]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Trains, evaluates and prints the comparison table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--variants", action="store_true", help="also compare diacritic strategies")
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     # Rasa reuses trained components from .rasa/cache; timings must be of cold training.
     publish({"RASA_MAX_CACHE_SIZE": "0"})
@@ -152,15 +115,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         ("ours (both views)", lambda w: (ours, training_files())),
         ("rasa default", lambda w: (default, training_files())),
     ]
-    if args.variants:
-        runs += [
-            ("ours: as typed only", lambda w: (as_typed(ours), training_files())),
-            ("ours: diacritics removed only", lambda w: (folded_only(ours), training_files())),
-            (
-                "ours as typed + stripped copies of the data",
-                lambda w: (as_typed(ours), [*training_files(), stripped_copies(w / "augmented.yml")]),
-            ),
-        ]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for index, (name, make) in enumerate(runs):

@@ -10,7 +10,8 @@ Stored as plain JSON and arrays inside the Rasa model: nothing is unpickled at l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -82,17 +83,38 @@ class LinearModel:
             start = end
         return blocks
 
+    @cached_property
+    def _analyzers(self) -> dict[str, Callable[[str], list[str]]]:
+        return {view: vectorizer.build_analyzer() for view, vectorizer in self.vectorizers.items()}
+
     def probabilities(self, messages: Sequence[Message]) -> np.ndarray:
         """One row per message: the probability of each of ``classes``."""
-        documents = [_views(m) for m in messages]
         scores = np.tile(self.intercept, (len(messages), 1))
-        for view in VIEWS:
-            scores += self.vectorizers[view].transform([d[view] for d in documents]) @ self.view_weights[view]
+        for row, message in enumerate(messages):
+            for view, document in _views(message).items():
+                indices, weights = self._tfidf(view, document)
+                if len(indices):
+                    scores[row] += weights @ self.view_weights[view][indices]
         if scores.shape[1] == 1:  # two classes: one column, the second class's log-odds
             scores = np.hstack([np.zeros_like(scores), scores])
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
+
+    def _tfidf(self, view: str, document: str) -> tuple[np.ndarray, np.ndarray]:
+        """The document's known terms and their weights, as the view's ``TfidfVectorizer.transform`` gives
+        them (sublinear tf times idf, unit length). sklearn's ``transform`` builds sparse matrices and
+        re-checks the fitted vectorizer for every message: 17% of the Rasa server's CPU for one message."""
+        vocabulary = self.vectorizers[view].vocabulary_
+        counts = Counter(term for term in self._analyzers[view](document) if term in vocabulary)
+        indices = np.fromiter((vocabulary[term] for term in counts), dtype=np.intp, count=len(counts))
+        weights = (1 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self._idf[view][indices]
+        norm = np.sqrt(weights @ weights)
+        return indices, weights / norm if norm else weights
+
+    @cached_property
+    def _idf(self) -> dict[str, np.ndarray]:
+        return {view: np.asarray(vectorizer.idf_) for view, vectorizer in self.vectorizers.items()}
 
     def save(self, model_storage: ModelStorage, resource: Resource, name: str) -> None:
         """``<name>.json`` (classes, vocabularies) and ``<name>.npz`` (weights, IDF) in the resource."""
