@@ -62,7 +62,7 @@ def serve_rasa(settings: Settings, model: str) -> None:
     from rasa.utils.log_utils import configure_structlog
 
     from bot.admin.retrain import released_model
-    from bot.rasa_plugins import action_replies
+    from bot.rasa_plugins import action_replies, graph_runner
     from bot.rasa_plugins.action_endpoint import KeptSessionEndpoint
 
     # Rasa logs parsed messages at DEBUG: keep customers' words out of the logs unless asked.
@@ -71,6 +71,7 @@ def serve_rasa(settings: Settings, model: str) -> None:
     configure_logging(settings.log_level, settings.log_format)  # after Rasa's, whose handlers it replaces
     publish_for_rasa(settings)  # endpoints.yml and credentials.yml name their values as ${VAR}s
     action_replies.install()
+    graph_runner.install()
     endpoints = AvailableEndpoints.read_endpoints(str(settings.endpoints_file))
     if endpoints.action is not None:
         endpoints.action = KeptSessionEndpoint.like(endpoints.action)
