@@ -62,7 +62,7 @@ def serve_rasa(settings: Settings, model: str) -> None:
     from rasa.utils.log_utils import configure_structlog
 
     from bot.admin.retrain import released_model
-    from bot.rasa_plugins import action_replies, graph_runner
+    from bot.rasa_plugins import action_replies, graph_runner, tracker_states
     from bot.rasa_plugins.action_endpoint import KeptSessionEndpoint
 
     # Rasa logs parsed messages at DEBUG: keep customers' words out of the logs unless asked.
@@ -72,6 +72,7 @@ def serve_rasa(settings: Settings, model: str) -> None:
     publish_for_rasa(settings)  # endpoints.yml and credentials.yml name their values as ${VAR}s
     action_replies.install()
     graph_runner.install()
+    tracker_states.install()
     endpoints = AvailableEndpoints.read_endpoints(str(settings.endpoints_file))
     if endpoints.action is not None:
         endpoints.action = KeptSessionEndpoint.like(endpoints.action)

@@ -1,4 +1,5 @@
-"""The Rasa server's graph runner without dask: the same parses and the same next actions as Rasa's own."""
+"""The Rasa server's graph runner without dask and its kept dialogue states: the same parses and the same
+next actions as Rasa's own."""
 
 import asyncio
 
@@ -9,6 +10,7 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.rasa_plugins import tracker_states
 from bot.rasa_plugins.graph_runner import SequentialGraphRunner, install
 
 pytestmark = pytest.mark.slow  # loads the trained model twice
@@ -36,10 +38,12 @@ async def _replies(agent: Agent) -> list:
     return seen
 
 
-def test_parses_and_predictions_equal_dasks(trained_model, monkeypatch) -> None:
-    dask_agent = _load(trained_model, DaskGraphRunner, monkeypatch)
-    ours = _load(trained_model, SequentialGraphRunner, monkeypatch)
-    assert asyncio.run(_replies(ours)) == asyncio.run(_replies(dask_agent))
+def test_parses_and_predictions_equal_rasas_own(trained_model, monkeypatch) -> None:
+    rasas = asyncio.run(_replies(_load(trained_model, DaskGraphRunner, monkeypatch)))
+    # with the dialogue states kept per version of the conversation too, as the server runs
+    monkeypatch.setattr(DialogueStateTracker, "past_states", DialogueStateTracker.past_states)
+    tracker_states.install()
+    assert asyncio.run(_replies(_load(trained_model, SequentialGraphRunner, monkeypatch))) == rasas
 
 
 def test_install_makes_the_server_load_models_with_it(monkeypatch) -> None:

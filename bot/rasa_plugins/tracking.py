@@ -132,10 +132,12 @@ class StrictSQLTrackerStore(SQLTrackerStore):
                     new_events, stamp = list(self._additional_events(session, tracker)), None
                 else:
                     new_events, stamp = list(islice(tracker.events, kept[0], None)), kept[1]
-                rows = [self._row(sender_id, event) for event in new_events]
-                session.add_all(rows)
-                session.flush()  # the rows get their ids
-                stamp = max((row.id for row in rows), default=stamp)
+                if new_events:
+                    # one executemany, not the ORM's unit of work (an INSERT per row to learn its id: 8% of
+                    # the server's CPU); the newest id is read back in the same transaction, under the
+                    # conversation's lock
+                    session.execute(_EVENTS.insert(), [self._row(sender_id, event) for event in new_events])
+                    stamp = self._stamp(session, sender_id)
                 session.commit()
         except Exception:
             storage_failures.add(sender_id)
@@ -146,11 +148,12 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         else:
             self.recent.keep(tracker, stamp, self.domain)
 
-    def _row(self, sender_id: str, event: Event) -> "SQLTrackerStore.SQLEvent":
-        """An event as Rasa's ``save`` stores it."""
+    @staticmethod
+    def _row(sender_id: str, event: Event) -> dict[str, Any]:
+        """An event's row as Rasa's ``save`` stores it."""
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"), data=json.dumps(data),
-        )  # fmt: skip
+        return {
+            "sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"), "data": json.dumps(data),
+        }  # fmt: skip
