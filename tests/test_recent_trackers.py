@@ -7,7 +7,14 @@ from pathlib import Path
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    SessionStarted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_plugins.tracking import StrictSQLTrackerStore
@@ -74,5 +81,30 @@ def test_a_new_models_slots_apply_from_its_first_turn(tmp_path: Path) -> None:
         store.domain = Domain.from_dict({"slots": {"order_number": {"type": "text", "mappings": []}}})
         tracker = await store.retrieve(SENDER)
         assert tracker is not None and "order_number" in tracker.slots
+
+    asyncio.run(scenario())
+
+
+def test_a_replica_catches_up_with_the_turns_another_stored_and_with_its_new_session(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        one, two = _store(tmp_path / "t.db"), _store(tmp_path / "t.db")
+        await _turn(one, "chào shop", "Chào bạn!")
+        kept = await _turn(two, "phí ship bao nhiêu", "20.000đ")
+        await _turn(one, "giao mấy ngày", "1–2 ngày")
+        one_tracker = await one.retrieve(SENDER)
+        one_tracker.update(ConversationPaused())  # the desk takes over, through replica one
+        await one.save(one_tracker)
+        caught_up = await two.retrieve(SENDER)
+        assert caught_up is kept  # the kept conversation, brought up to date, not read again in full
+        assert _said(caught_up)[-2:] == ["giao mấy ngày", "1–2 ngày"] and caught_up.is_paused()
+        # a new session stored by replica one: replica two reads the conversation as Rasa does, from it
+        one_tracker = await one.retrieve(SENDER)
+        one_tracker.update(ConversationResumed())
+        one_tracker.update(ActionExecuted("action_session_start"))
+        one_tracker.update(SessionStarted())
+        await one.save(one_tracker)
+        fresh = await two.retrieve(SENDER)
+        rasas = await SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db")).retrieve(SENDER)
+        assert fresh is not kept and _said(fresh) == _said(rasas) == [] and not fresh.is_paused()
 
     asyncio.run(scenario())

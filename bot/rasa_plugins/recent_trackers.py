@@ -4,10 +4,12 @@ Reading a conversation back from SQL and rebuilding it from its events on every 
 seventh of the Rasa server's CPU under load (docs/BENCHMARKS.md). The SQL tracker store
 (bot/rasa_plugins/tracking.py) keeps the tracker it handed out and saved, and hands the same object
 out again while it still is what the database holds. That is checked, not assumed: ``stamp`` is the
-id of the conversation's newest stored event (ids only grow; events are never deleted), read with one
-indexed query, so a turn another replica answered, or events the desk appended through another
-replica, are read from the database as before. A tracker a turn changed but did not save (the turn
-failed) has more events than were stored, and is read again too.
+id of the conversation's newest stored event (ids only grow; events are never deleted), and the store
+reads the events stored after it with one indexed query: none, usually; a turn another replica
+answered, or events the desk appended through another replica, are applied to the kept tracker as
+Rasa's ``retrieve`` would apply them (only a new session among them makes it read the conversation
+again). A tracker a turn changed but did not save (the turn failed) has more events than were stored,
+and is read again in full.
 
 Only a tracker read by ``retrieve`` and saved by the same store is kept, never one that started a new
 session in its turn (``retrieve`` reads the latest session only), and entries of another model's
@@ -48,14 +50,13 @@ class RecentTrackers:
             return None
         return entry
 
-    def get(self, sender_id: str, stamp: int | None, domain: Domain) -> DialogueStateTracker | None:
-        """The kept tracker, when the database's ``stamp`` is still the one it was stored with and no turn
-        changed it since."""
+    def intact(self, sender_id: str, domain: Domain) -> tuple[DialogueStateTracker, int | None] | None:
+        """The kept tracker and the stamp it was stored with, when no turn changed it since; the database
+        may hold newer events (another replica's turns), which the store reads and applies."""
         entry = self._entry(sender_id, domain)
-        if entry is None or entry.stamp != stamp or len(entry.tracker.events) != entry.length:
+        if entry is None or len(entry.tracker.events) != entry.length:
             return None
-        self._entries.move_to_end(sender_id)
-        return entry.tracker
+        return entry.tracker, entry.stamp
 
     def stored(self, tracker: DialogueStateTracker, domain: Domain) -> tuple[int, int | None] | None:
         """How many of ``tracker``'s events are stored and the stamp they were stored with, when it is the kept

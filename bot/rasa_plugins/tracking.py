@@ -33,7 +33,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import ConversationPaused, ConversationResumed, Event, SessionStarted, UserUttered
+from rasa.shared.core.events import (
+    ConversationPaused,
+    ConversationResumed,
+    Event,
+    SessionStarted,
+    UserUttered,
+    deserialise_events,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -68,6 +75,11 @@ def _commit_without_waiting_for_the_disk(connection: Any, _record: Any) -> None:
 # a Core statement built once: the ORM's query costs several times the lookup itself
 _EVENTS = SQLTrackerStore.SQLEvent.__table__
 _NEWEST_EVENT = sa.select(sa.func.max(_EVENTS.c.id)).where(_EVENTS.c.sender_id == sa.bindparam("sender_id"))
+_NEWER_EVENTS = (
+    sa.select(_EVENTS.c.id, _EVENTS.c.data)
+    .where(_EVENTS.c.sender_id == sa.bindparam("sender_id"), _EVENTS.c.id > sa.bindparam("stamp"))
+    .order_by(_EVENTS.c.id)
+)
 
 
 class StrictSQLTrackerStore(SQLTrackerStore):
@@ -98,10 +110,11 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         try:
             if not self.recent.size:
                 return await super().retrieve(sender_id)
-            with self.session_scope() as session:
-                stamp = self._stamp(session, sender_id)
-            tracker = self.recent.get(sender_id, stamp, self.domain)
+            kept = self.recent.intact(sender_id, self.domain)
+            tracker = self._caught_up(sender_id, *kept) if kept else None
             if tracker is None:
+                with self.session_scope() as session:
+                    stamp = self._stamp(session, sender_id)
                 # read after the stamp: a turn stored in between makes the entry older than it is, never newer
                 tracker = await super().retrieve(sender_id)
                 if tracker is not None:
@@ -110,6 +123,25 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         except Exception:
             storage_failures.add(sender_id)
             raise
+
+    def _caught_up(
+        self, sender_id: str, tracker: DialogueStateTracker, stamp: int | None
+    ) -> DialogueStateTracker | None:
+        """The kept tracker with the events stored after it (another replica's turns, the desk's messages)
+        applied, as Rasa's ``retrieve`` applies them; None when one of them starts a new session, which
+        ``retrieve`` reads alone. One indexed query, usually answering nothing."""
+        with self.session_scope() as session:
+            rows = session.execute(
+                _NEWER_EVENTS, {"sender_id": sender_id, "stamp": -1 if stamp is None else stamp}
+            ).all()
+        newer = deserialise_events([json.loads(row.data) for row in rows])
+        if any(isinstance(event, SessionStarted) for event in newer):
+            return None
+        for event in newer:
+            tracker.update(event)
+        if rows:
+            self.recent.keep(tracker, rows[-1].id, self.domain)
+        return tracker
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         if self.event_broker is None:
