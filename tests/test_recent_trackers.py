@@ -5,6 +5,7 @@ model's slots are all seen on the next message; and what it stores is what Rasa'
 import asyncio
 from pathlib import Path
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -17,6 +18,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.rasa_plugins import tracking
 from bot.rasa_plugins.tracking import StrictSQLTrackerStore
 
 SENDER = "web:customer-1"
@@ -108,3 +110,29 @@ def test_a_replica_catches_up_with_the_turns_another_stored_and_with_its_new_ses
         assert fresh is not kept and _said(fresh) == _said(rasas) == [] and not fresh.is_paused()
 
     asyncio.run(scenario())
+
+
+def _rows_read(plan: dict) -> int:
+    """The rows every node of a PostgreSQL plan produced or threw away."""
+    own = int(plan.get("Actual Rows", 0)) + int(plan.get("Rows Removed by Filter", 0))
+    return own + sum(_rows_read(child) for child in plan.get("Plans", []))
+
+
+def test_a_new_customers_first_message_does_not_read_every_stored_event(own_postgres_url: str) -> None:
+    # the attack: a busy shop's table grows, and every new customer's first message paid for all of it
+    # (22 ms at 87,000 events, the primary key walked backwards) before the stamp read the sender's own rows
+    database = own_postgres_url.rsplit("/", 1)[1]
+    store = StrictSQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", db=database,
+                                  username="postgres", cached_trackers=10)  # fmt: skip
+    events = StrictSQLTrackerStore.SQLEvent.__table__
+    with store.engine.begin() as connection:
+        rows = [{"sender_id": f"web:old-{n % 500}", "type_name": "action", "data": "{}"} for n in range(20_000)]
+        connection.execute(events.insert(), rows)
+        connection.execute(sa.text("ANALYZE events"))
+        for sender in ("web:new-customer", "web:old-1"):
+            query = tracking._NEWEST_EVENT.params(sender_id=sender).compile(
+                store.engine, compile_kwargs={"literal_binds": True}
+            )
+            explained = connection.execute(sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {query}"))
+            assert _rows_read(explained.scalar()[0]["Plan"]) <= 100, sender
+    store.engine.dispose()

@@ -74,7 +74,10 @@ def _commit_without_waiting_for_the_disk(connection: Any, _record: Any) -> None:
 
 # a Core statement built once: the ORM's query costs several times the lookup itself
 _EVENTS = SQLTrackerStore.SQLEvent.__table__
-_NEWEST_EVENT = sa.select(sa.func.max(_EVENTS.c.id)).where(_EVENTS.c.sender_id == sa.bindparam("sender_id"))
+# "id + 0", not "id": PostgreSQL answers max(id) by walking the primary key backwards until a row of this sender
+# turns up, every event stored since (all of them for a new customer: 22 ms at 87,000 events, growing with the
+# table); on the expression it reads the sender's own rows through their index (0.07 ms)
+_NEWEST_EVENT = sa.select(sa.func.max(_EVENTS.c.id + 0)).where(_EVENTS.c.sender_id == sa.bindparam("sender_id"))
 _NEWER_EVENTS = (
     sa.select(_EVENTS.c.id, _EVENTS.c.data)
     .where(_EVENTS.c.sender_id == sa.bindparam("sender_id"), _EVENTS.c.id > sa.bindparam("stamp"))
