@@ -18,12 +18,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -34,7 +32,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.linear_model import DEFAULT_CONFIG, LinearModel
+from bot.nlu.linear_model import DEFAULT_CONFIG, LinearComponent, LinearModel
 
 logger = logging.getLogger(__name__)
 
@@ -43,43 +41,14 @@ RANKING_LENGTH = 10
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearIntentClassifier(GraphComponent, IntentClassifier):
+class LinearIntentClassifier(LinearComponent):
     """Logistic regression over TF-IDF n-grams, averaged with the previous classifier's ranking."""
-
-    @classmethod
-    def required_components(cls) -> list[type]:
-        """Reads the tokens (text and folded lemma) a tokenizer set."""
-        return [Tokenizer]
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """The shared linear settings (bot/nlu/linear_model.py) and the blend with an earlier classifier."""
         # share of this model in the averaged ranking; the rest is the previous classifier's
         return {**DEFAULT_CONFIG, "linear_weight": 0.3}
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        trained: LinearModel | None = None,
-    ) -> None:
-        """A model is trained (``train``) or loaded; until then it leaves messages alone."""
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._trained = trained
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LinearIntentClassifier:
-        """An untrained model."""
-        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the vectorizers and the class-weighted logistic regression, and stores them."""

@@ -17,9 +17,12 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import hstack
@@ -144,3 +147,37 @@ class LinearModel:
                 vectorizer.idf_ = arrays[f"idf_{view}"]
                 vectorizers[view] = vectorizer
             return cls(vectorizers, stored["classes"], arrays["coef"], arrays["intercept"])
+
+
+class LinearComponent(GraphComponent, IntentClassifier):
+    """What the intent classifier and the FAQ selector share as Rasa components: the tokens they read, their
+    settings over their defaults, where they store the model, and the model once trained or loaded."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """Reads the tokens (text and folded lemma) a tokenizer set."""
+        return [Tokenizer]
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        trained: LinearModel | None = None,
+    ) -> None:
+        """A model is trained (``train``) or loaded; until then the component leaves messages alone."""
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._trained = trained
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        """An untrained model."""
+        return cls(config, model_storage, resource)

@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import (
     RESPONSE_SELECTOR_PREDICTION_KEY,
     RESPONSE_SELECTOR_PROPERTY_NAME,
@@ -25,12 +24,11 @@ from rasa.nlu.constants import (
     RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
     RESPONSE_SELECTOR_UTTER_ACTION_KEY,
 )
-from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.linear_model import DEFAULT_CONFIG, LinearModel
+from bot.nlu.linear_model import DEFAULT_CONFIG, LinearComponent, LinearModel
 from bot.nlu.model_resources import read_json, write_json
 
 logger = logging.getLogger(__name__)
@@ -40,13 +38,8 @@ RESPONSES_FILE = "linear_selector_responses.json"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearResponseSelector(GraphComponent, IntentClassifier):
+class LinearResponseSelector(LinearComponent):
     """Picks one retrieval intent's answer ("faq/shipping_fee") with a class-weighted logistic regression."""
-
-    @classmethod
-    def required_components(cls) -> list[type]:
-        """Reads the tokens (text and folded lemma) a tokenizer set."""
-        return [Tokenizer]
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -61,23 +54,9 @@ class LinearResponseSelector(GraphComponent, IntentClassifier):
         trained: LinearModel | None = None,
         responses: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
-        """A model is trained (``train``) or loaded; until then it leaves messages alone."""
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._trained = trained
+        """A trained or loaded model with each topic's responses, or none yet."""
+        super().__init__(config, model_storage, resource, trained)
         self._responses = responses or {}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LinearResponseSelector:
-        """An untrained model."""
-        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learns the topics from the retrieval intent's examples; keeps each topic's responses beside it."""
