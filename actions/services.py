@@ -5,6 +5,7 @@ backends through these functions, for this process's ``current_settings()``:
 the action server's own, or what a test put in force.
 """
 
+import logging
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from bot.support import issue_synonyms
 from bot.text.entities import EntityFinder
 from bot.text.lexicon import load_lexicon
 from bot.tickets import TicketStore
+
+logger = logging.getLogger(__name__)
 
 
 class ActionServices:
@@ -46,6 +49,16 @@ class ActionServices:
     @cached_property
     def attachment_store(self) -> AttachmentStore:
         return store_for(project_engine(self.settings), self.settings)
+
+    def open_all(self) -> None:
+        """Creates every backend now: each checks its tables (alembic reads its revision files) or builds
+        its client on first use, and the first order question after a start paid 10-20 ms for it. One that
+        cannot open now (its database down) is left to its first use: the server starts and says not ready."""
+        for backend in ("order_backend", "catalog_backend", "ticket_store", "ownership_ledger", "attachment_store"):
+            try:
+                getattr(self, backend)
+            except Exception as error:  # whatever the backend raises, it is retried when an action needs it
+                logger.warning("The %s opens on first use: %s", backend.replace("_", " "), type(error).__name__)
 
 
 @lru_cache(maxsize=4)
@@ -77,6 +90,12 @@ def ownership_ledger() -> OwnershipLedger:
 def attachment_store() -> AttachmentStore:
     """Customers' pictures and files, to attach to the tickets they belong to."""
     return services_for(current_settings()).attachment_store
+
+
+def open_backends() -> None:
+    """Every backend of this process's settings and the reply reader, before the first customer."""
+    services_for(current_settings()).open_all()
+    shared_finder()
 
 
 @lru_cache(maxsize=1)

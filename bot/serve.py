@@ -122,18 +122,17 @@ def action_app(settings: Settings) -> Any:
     checks = {"database": database_check(project_engine(settings))}
     observe_actions(app, settings.metrics_token, settings.trusted_proxies, checks)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)  # as rasa_sdk.endpoint.run does
-    app.register_listener(_ready_for_the_first_order_question, "before_server_start")
+    app.register_listener(_ready_for_the_first_customer, "before_server_start")
     return app
 
 
-def _ready_for_the_first_order_question(_app: Any, _loop: Any) -> None:
-    """Before the first customer: spaCy's rules for order numbers and phones and the order backend (the demo
-    shop's database opened, or the shop API's client made) were built on first use, and the first order
-    question after every start took 100 ms more (the scaled stack's p99 in bench-latency)."""
-    from actions.services import order_backend, shared_finder
+def _ready_for_the_first_customer(_app: Any, _loop: Any) -> None:
+    """Before the first customer: spaCy's rules for order numbers and phones, the order backend and the
+    ownership ledger were built on first use, and the first order question after every start took 100 ms
+    more, on each action server (one conversation's p99 of the scaled stack in bench-latency)."""
+    from actions.services import open_backends
 
-    shared_finder()
-    order_backend()
+    open_backends()
 
 
 def serve_actions(settings: Settings) -> None:
