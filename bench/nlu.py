@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from rasa.utils.log_utils import configure_structlog
 
 from bot.evaluation import IN_DOMAIN, evaluate, heldout_files, load_examples, model_parser, stripped
 from bot.paths import CONFIG_FILE, DATA_DIR, GENERATED_RESPONSES, PROJECT_ROOT
@@ -106,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    # Rasa's structlog prints every parse (the held-out questions) at DEBUG unless configured
+    configure_structlog(logging.WARNING)
     # Rasa reuses trained components from .rasa/cache; timings must be of cold training.
     publish({"RASA_MAX_CACHE_SIZE": "0"})
     render_responses()
