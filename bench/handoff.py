@@ -19,6 +19,10 @@ from typing import Any
 
 from bot.sandbox import ADMIN_PASSWORD, DeskAgent, LiveStream, RestCustomer, stack_in
 from bot.training import ensure_model
+from connectors.guard import BURST, BURST_SECONDS
+
+# the customer writes no faster than the guard lets one sender write (a faster one hears "slow down")
+MESSAGE_SPACING = BURST_SECONDS / (BURST - 1)
 
 
 def percentiles(samples: list[float]) -> str:
@@ -46,7 +50,10 @@ def measure(messages: int) -> None:
         stream = LiveStream(agent, row["id"])
         time.sleep(0.5)
         to_agent, to_customer = [], []
+        next_message = time.monotonic()
         for number in range(messages):
+            time.sleep(max(0.0, next_message - time.monotonic()))
+            next_message = time.monotonic() + MESSAGE_SPACING
             text = f"tin nhắn số {number} của khách"
             sent = time.time()
             customer.say(text)
