@@ -5,7 +5,6 @@ held-out set as written and with its diacritics stripped.
 """
 
 import argparse
-import logging
 import os
 import platform
 import statistics
@@ -17,8 +16,8 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from rasa.utils.log_utils import configure_structlog
 
+from bench.quiet import quiet_rasa
 from bot.evaluation import IN_DOMAIN, evaluate, heldout_files, load_examples, model_parser, stripped
 from bot.paths import CONFIG_FILE, DATA_DIR, GENERATED_RESPONSES, PROJECT_ROOT
 from bot.settings import publish
@@ -106,9 +105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Trains, evaluates and prints the comparison table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    # Rasa's structlog prints every parse (the held-out questions) at DEBUG unless configured
-    configure_structlog(logging.WARNING)
+    quiet_rasa()
     # Rasa reuses trained components from .rasa/cache; timings must be of cold training.
     publish({"RASA_MAX_CACHE_SIZE": "0"})
     render_responses()
