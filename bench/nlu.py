@@ -5,6 +5,7 @@ held-out set as written and with its diacritics stripped.
 """
 
 import argparse
+import logging
 import os
 import platform
 import statistics
@@ -17,7 +18,6 @@ from pathlib import Path
 
 import yaml
 
-from bench.quiet import quiet_rasa
 from bot.evaluation import IN_DOMAIN, evaluate, heldout_files, load_examples, model_parser, stripped
 from bot.paths import CONFIG_FILE, DATA_DIR, GENERATED_RESPONSES, PROJECT_ROOT
 from bot.settings import publish
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Trains, evaluates and prints the comparison table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.parse_args(argv)
-    quiet_rasa()
+    logging.basicConfig(level=logging.WARNING)
     # Rasa reuses trained components from .rasa/cache; timings must be of cold training.
     publish({"RASA_MAX_CACHE_SIZE": "0"})
     render_responses()

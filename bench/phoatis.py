@@ -12,6 +12,7 @@ the shop's intents, not airline ones, so they are left out of both pipelines.
 
 import argparse
 import copy
+import logging
 import math
 import os
 import platform
@@ -26,7 +27,6 @@ from pathlib import Path
 import yaml
 
 from bench.nlu import percentile, write_nlu
-from bench.quiet import quiet_rasa
 from bot.evaluation import model_parser
 from bot.paths import CONFIG_FILE, PROJECT_ROOT
 from bot.settings import publish
@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"this repository: get it from {WHERE} and run `make bench-phoatis PHOATIS_DIR=<that PhoATIS folder>`."
         )
         return
-    quiet_rasa()
+    logging.basicConfig(level=logging.WARNING)
     publish({"RASA_MAX_CACHE_SIZE": "0"})  # cold training: Rasa would reuse cached components
     ours = intents_only(yaml.safe_load(args.config.read_text(encoding="utf-8")))
     default = intents_only(yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8")))
