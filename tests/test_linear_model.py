@@ -41,30 +41,11 @@ def sklearn_probabilities(model: LinearModel, messages: list[Message]) -> np.nda
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def trained(tokenizer: VietnameseTokenizer, config: dict) -> LinearModel:
-    model = LinearModel.fit([tokenized(tokenizer, t) for t, _ in EXAMPLES], [lab for _, lab in EXAMPLES], config)
+def test_scores_equal_sklearns_on_seen_unseen_and_empty_messages(tokenizer) -> None:
+    model = LinearModel.fit([tokenized(tokenizer, t) for t, _ in EXAMPLES], [lab for _, lab in EXAMPLES],
+                            DEFAULT_CONFIG)  # fmt: skip
     assert model is not None
-    return model
-
-
-@pytest.mark.parametrize("fold_digits", [False, True])
-def test_scores_equal_sklearns_on_seen_unseen_and_empty_messages(tokenizer, fold_digits: bool) -> None:
-    model = trained(tokenizer, {**DEFAULT_CONFIG, "fold_digits": fold_digits})
     texts = ["phi ship ve hue bao nhieu vay", "đơn DH123456 của mình đâu rồi shop", "chào chào chào", "😀", "",
              "zzzz qqqq"]  # fmt: skip
     messages = [tokenized(tokenizer, t) for t in texts]
     assert model.probabilities(messages) == pytest.approx(sklearn_probabilities(model, messages), abs=1e-12)
-
-
-def test_an_order_number_no_example_used_reads_like_the_one_they_did(tokenizer, tmp_path) -> None:
-    """With ``fold_digits`` the customer's own order number weighs what the example's did, also after the
-    model is stored and loaded; without it the unseen digits make the same question a different one."""
-    config = {**DEFAULT_CONFIG, "fold_digits": True}
-    storage, resource = LocalModelStorage(tmp_path), Resource("linear")
-    trained(tokenizer, config).save(storage, resource, "linear")
-    loaded = LinearModel.load(storage, resource, "linear", config)
-    assert loaded is not None
-    seen, unseen = (tokenized(tokenizer, f"đơn {number} đâu rồi") for number in ("DH123456", "DH987650"))
-    assert loaded.probabilities([unseen]) == pytest.approx(loaded.probabilities([seen]), abs=1e-12)
-    unfolded = trained(tokenizer, DEFAULT_CONFIG)
-    assert unfolded.probabilities([unseen]) != pytest.approx(unfolded.probabilities([seen]), abs=1e-3)

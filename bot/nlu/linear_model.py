@@ -34,9 +34,8 @@ from bot.nlu.model_resources import read_json, write_json
 # The three views of a message: words as typed, words without diacritics, characters without diacritics.
 VIEWS = ("words", "folded_words", "folded_chars")
 # Settings measured on PhoATIS dev and the shop's held-out sets (docs/BENCHMARKS.md).
-# ``fold_digits``: every digit read as 0 (bot/nlu/linear_intent.py's setting in config.yml).
 DEFAULT_CONFIG: dict[str, Any] = {"max_word_ngram": 2, "min_char_ngram": 2, "max_char_ngram": 5, "C": 100.0,
-                                  "max_iter": 3000, "fold_digits": False}  # fmt: skip
+                                  "max_iter": 3000}  # fmt: skip
 
 
 def _views(message: Message) -> dict[str, str]:
@@ -47,28 +46,12 @@ def _views(message: Message) -> dict[str, str]:
     return {"words": words, "folded_words": folded, "folded_chars": folded.replace("_", " ")}
 
 
-_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
-
-
-def _digits_as_zero(document: str) -> str:
-    """Every digit as 0: "ngày 21" and "ngày 7", "DH123456" and "DH654321" share their n-grams, so a
-    number the training examples never used reads like the ones they did (the views are lower case already;
-    a vectorizer's own preprocessor would only lower-case them again)."""
-    return document.translate(_DIGITS_AS_ZERO)
-
-
 def _vectorizer(view: str, config: dict[str, Any]) -> TfidfVectorizer:
-    preprocessor = _digits_as_zero if config["fold_digits"] else None
     if view == "folded_chars":
         return TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(config["min_char_ngram"], config["max_char_ngram"]),
-            sublinear_tf=True,
-            preprocessor=preprocessor,
+            analyzer="char_wb", ngram_range=(config["min_char_ngram"], config["max_char_ngram"]), sublinear_tf=True
         )
-    return TfidfVectorizer(
-        token_pattern=r"\S+", ngram_range=(1, config["max_word_ngram"]), sublinear_tf=True, preprocessor=preprocessor
-    )
+    return TfidfVectorizer(token_pattern=r"\S+", ngram_range=(1, config["max_word_ngram"]), sublinear_tf=True)
 
 
 @dataclass(frozen=True)
