@@ -5,9 +5,10 @@ never copied into this repository: point ``PHOATIS_DIR`` at a checkout's ``PhoAT
 folder (the one holding ``syllable-level/`` and ``word-level/``). Without it the
 benchmark says where to get it and stops. Only the intent labels are used: each
 pipeline is trained on ``train`` and scored on ``dev`` (to tune) and ``test`` (to
-report), a label being right only when it matches exactly ("airfare#flight"
-included). The shop's own rules (FAQ retrieval, fallback, mood, ratings…) know
-the shop's intents, not airline ones, so they are left out of both pipelines.
+report), a label being right only when it matches exactly (a multi-intent label
+such as "airfare#flight" included, written the Rasa way: "airfare+flight"). The
+shop's own rules (FAQ retrieval, fallback, mood, ratings…) know the shop's
+intents, not airline ones, so they are left out of both pipelines.
 """
 
 import argparse
@@ -73,8 +74,9 @@ class Result:
 
 
 def read_split(folder: Path) -> Split:
+    """One part's utterances and labels; PhoATIS's "airfare#flight" becomes Rasa's multi-intent "airfare+flight"."""
     texts = (folder / "seq.in").read_text(encoding="utf-8").splitlines()
-    labels = (folder / "label").read_text(encoding="utf-8").splitlines()
+    labels = [label.replace("#", "+") for label in (folder / "label").read_text(encoding="utf-8").splitlines()]
     if len(texts) != len(labels):
         raise ValueError(f"{folder}: {len(texts)} utterances but {len(labels)} labels")
     return Split(texts, labels)

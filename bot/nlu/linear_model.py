@@ -30,12 +30,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu.model_resources import read_json, write_json
+from bot.nlu.multi_intent import fit_shared_parts, is_multi_intent
 
 # The three views of a message: words as typed, words without diacritics, characters without diacritics.
 VIEWS = ("words", "folded_words", "folded_chars")
 # Settings measured on PhoATIS dev and the shop's held-out sets (docs/BENCHMARKS.md).
+# ``multi_intent_symbol``: what joins the intents of a multi-intent label (Rasa's convention, "+").
 DEFAULT_CONFIG: dict[str, Any] = {"max_word_ngram": 2, "min_char_ngram": 2, "max_char_ngram": 5, "C": 100.0,
-                                  "max_iter": 3000}  # fmt: skip
+                                  "max_iter": 3000, "multi_intent_symbol": "+"}  # fmt: skip
 
 
 def _views(message: Message) -> dict[str, str]:
@@ -71,6 +73,10 @@ class LinearModel:
         documents = [_views(m) for m in messages]
         vectorizers = {view: _vectorizer(view, config) for view in VIEWS}
         features = hstack([vectorizers[v].fit_transform([d[v] for d in documents]) for v in VIEWS]).tocsr()
+        symbol = config["multi_intent_symbol"]
+        if any(is_multi_intent(label, symbol) for label in labels):
+            classes, coef, intercept = fit_shared_parts(features, labels, symbol, config["C"], config["max_iter"])
+            return cls(vectorizers, classes, coef, intercept)
         model = LogisticRegression(C=config["C"], class_weight="balanced", max_iter=config["max_iter"], random_state=7)
         model.fit(features, list(labels))
         return cls(vectorizers, [str(c) for c in model.classes_], model.coef_, model.intercept_)
