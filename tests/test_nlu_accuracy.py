@@ -15,14 +15,16 @@ def _explain(report: Report) -> str:
     return f"accuracy {report.accuracy:.3f}; most confused (expected, got): {top}"
 
 
-def test_heldout_accuracy_is_at_least_92_percent(parse) -> None:
+# Rasa's default pipeline on the same held-out set: 0.967 / 0.941 (issue M asks for no loss against the
+# figures it measured, 0.956 / 0.941; docs/BENCHMARKS.md)
+def test_heldout_accuracy_is_no_worse_than_before(parse) -> None:
     report = evaluate(parse, HELDOUT)
-    assert report.accuracy >= 0.92, _explain(report)
+    assert report.accuracy >= 0.956, _explain(report)
 
 
-def test_heldout_accuracy_without_diacritics_is_at_least_88_percent(parse) -> None:
+def test_heldout_accuracy_without_diacritics_is_no_worse_than_rasa_default(parse) -> None:
     report = evaluate(parse, stripped(HELDOUT))
-    assert report.accuracy >= 0.88, _explain(report)
+    assert report.accuracy >= 0.941, _explain(report)
 
 
 def test_teencode_and_missing_diacritics_reach_the_same_answer(parse) -> None:

@@ -64,12 +64,16 @@ def scaled(trained_model: Path, postgres_url: str, tmp_path_factory):
     redis_port = free_port()
     redis = start_redis(redis_port, workdir)
     scale = Scale(f"postgresql://postgres@127.0.0.1:{proxy.port}/{database}", f"redis://127.0.0.1:{redis_port}/0")
+    state = {"settings": settings, "proxy": proxy, "redis": redis, "redis_port": redis_port, "workdir": workdir,
+             "engine": sa.create_engine(postgres_url, future=True)}  # fmt: skip
     try:
         with running_scaled_stack(settings, trained_model, scale, workdir / "run", workdir / "logs") as stack:
-            yield {"settings": settings, "stack": stack, "proxy": proxy, "redis": redis, "redis_port": redis_port,
-                   "workdir": workdir, "engine": sa.create_engine(postgres_url, future=True)}  # fmt: skip
+            state["stack"] = stack
+            yield state
     finally:
-        redis.terminate()
+        # the Redis test restarts redis-server and puts the new process in the dict it was given
+        state["redis"].terminate()
+        state["redis"].wait()
         proxy.close()
         delete_event_queue(settings)
 

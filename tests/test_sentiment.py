@@ -38,3 +38,13 @@ def test_a_request_for_a_person_is_read_but_not_a_refusal() -> None:
     assert asks_for_person("cho gap nv di")
     assert not asks_for_person("ko cần gặp nhân viên đâu")
     assert not asks_for_person("shop có tuyển nhân viên không")
+
+
+def test_everyday_words_typed_without_diacritics_are_not_complaints() -> None:
+    """"toi" is "tối" (evening), "tới" (until) and "tôi" as often as "tồi" (lousy), and "lam" is "làm" (to work):
+    a question about tonight's opening hours must not reach an agent as a complaint."""
+    for text in ("shop lam viec toi may gio toi", "nen xem phim gi toi nay z", "toi nay shop mo cua toi may gio vay",
+                 "lam on chan giup minh don nay"):  # fmt: skip
+        assert not score_mood(text).upset, (text, score_mood(text))
+    for text in ("hang toi qua", "chan qua di", "rat toi", "dich vu te vl", "giao cham qua, chan lam"):
+        assert score_mood(text).upset, text

@@ -43,6 +43,7 @@ def scaled_widget(trained_model: Path, postgres_url: str, tmp_path_factory):
             yield settings, stack
     finally:
         redis.terminate()
+        redis.wait()
 
 
 def test_a_customer_on_the_polling_fallback_chats_through_nginx(scaled_widget) -> None:

@@ -71,12 +71,15 @@ PERSON_VERBS = ("gặp", "nói chuyện", "chuyển", "gọi", "kết nối")
 NO_NEED = ("không cần", "khỏi", "chưa cần")
 
 # single cue words that, typed without diacritics, are also everyday words ("chan" is also "chăn"
-# a blanket and "chân" a leg, "toi" is "tôi", "te" "tê"): they count only next to an intensifier
+# a blanket and "chân" a leg, "toi" is "tôi", "tối", "tới", "te" "tê"): they count only right beside an
+# intensifier where Vietnamese puts one ("rat toi", "toi qua"); a window of words around them read "shop lam
+# viec toi may gio" ("làm việc tới mấy giờ") as "tồi lắm"
 AMBIGUOUS_BARE = frozenset({
     "chan", "te", "toi", "kem", "do", "tuc", "cau", "dien", "ngan", "ngu", "kien", "lau", "cham", "lua",
 })  # fmt: skip
-_INTENSE_BARE = frozenset({
-    "qua", "lam", "vai", "ghe", "the", "vay", "v", "z", "vl", "vcl", "luon", "kinh", "that", "rat",
+_INTENSE_BEFORE_BARE = frozenset({"rat", "qua", "that", "cuc"})
+_INTENSE_AFTER_BARE = frozenset({
+    "qua", "lam", "vai", "ghe", "the", "vay", "v", "z", "vl", "vcl", "luon", "kinh", "that",
 })  # fmt: skip
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -113,8 +116,9 @@ def _matches(words: list[tuple[str, str]], start: int, phrase: tuple[str, ...], 
     if start + len(phrase) > len(words):
         return False
     if len(phrase) == 1 and words[start][0] == words[start][1] in AMBIGUOUS_BARE:
-        around = {w[1] for w in words[max(0, start - 2) : start + 3]} - {words[start][1]}
-        if not around & _INTENSE_BARE:
+        before = words[start - 1][1] if start else ""
+        after = words[start + 1][1] if start + 1 < len(words) else ""
+        if before not in _INTENSE_BEFORE_BARE and after not in _INTENSE_AFTER_BARE:
             return False
     for (written, bare), cue, bare_cue in zip(words[start : start + len(phrase)], phrase, bare_phrase, strict=True):
         plain = written == bare  # the customer typed no diacritics in this word
