@@ -41,8 +41,8 @@ def test_a_request_for_a_person_is_read_but_not_a_refusal() -> None:
 
 
 def test_everyday_words_typed_without_diacritics_are_not_complaints() -> None:
-    """"toi" is "tối" (evening), "tới" (until) and "tôi" as often as "tồi" (lousy), and "lam" is "làm" (to work):
-    a question about tonight's opening hours must not reach an agent as a complaint."""
+    """Typed without diacritics, "toi" is "tối" (evening), "tới" (until) and "tôi" as often as "tồi"
+    (lousy), and "lam" is "làm" (to work): a question about tonight's opening hours is no complaint."""
     for text in ("shop lam viec toi may gio toi", "nen xem phim gi toi nay z", "toi nay shop mo cua toi may gio vay",
                  "lam on chan giup minh don nay"):  # fmt: skip
         assert not score_mood(text).upset, (text, score_mood(text))
