@@ -23,7 +23,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bench.unanswered import distinct_messages
 from bot.admin import draft
 from bot.admin.analytics import SHOP_TIMEZONE
-from bot.admin.unanswered import group_messages, unanswered
+from bot.admin.unanswered import _char_ngrams, _key, group_messages, unanswered
 from bot.sandbox import ADMIN_PASSWORD
 from tests.console_server import console_server
 
@@ -124,6 +124,14 @@ def test_form_answers_are_left_out_when_reading_rasas_events(tmp_path) -> None:
     texts = {text for group in found.groups for text in group.texts}
     assert sum(group.count for group in found.groups) == 4 and found.ungrouped == 0
     assert not any(text.startswith(("DH", "09")) for text in texts)
+
+
+def test_the_cached_ngrams_are_scikit_learns_so_the_groups_stay_as_they_were() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()
+    keys = [_key(text) for text in [*distinct_messages(2_000), "a", "ab xyz", "o k", "tui xach giat may"]]
+    assert [_char_ngrams(key) for key in keys] == [reference(key) for key in keys]
 
 
 def test_many_distinct_messages_are_grouped_quickly_and_all_counted() -> None:

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 import numpy as np
 import sqlalchemy as sa
@@ -75,6 +76,29 @@ def _key(text: str) -> str:
     return " ".join(w for w in words if w not in FILLER) or " ".join(words)
 
 
+@lru_cache(maxsize=100_000)
+def _word_ngrams(word: str) -> tuple[str, ...]:
+    """The character 2-4-grams of one word padded with spaces, exactly as scikit-learn's "char_wb" analyzer
+    makes them (a word shorter than n counted once, whole)."""
+    padded = f" {word} "
+    grams: list[str] = []
+    for n in range(2, 5):
+        if len(padded) <= n:
+            grams.append(padded)
+            break
+        grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+    return tuple(grams)
+
+
+def _char_ngrams(key: str) -> list[str]:
+    """scikit-learn's "char_wb" 2-4-grams of a key, each word's made once: customers' words repeat from message
+    to message, and making the n-grams again for each of 50,000 messages was half of the grouping's time."""
+    grams: list[str] = []
+    for word in key.split():
+        grams += _word_ngrams(word)
+    return grams
+
+
 def _leaders(vectors, threshold: float, max_groups: int) -> np.ndarray:
     """For each row, the row leading its group (-1: none, the group limit was reached).
 
@@ -84,11 +108,14 @@ def _leaders(vectors, threshold: float, max_groups: int) -> np.ndarray:
     """
     leader_of = np.full(vectors.shape[0], -1)
     leaders: list[int] = []
+    leader_columns, columns_of = None, 0  # the leaders' vectors as columns, rebuilt only when a leader was added
     for start in range(0, vectors.shape[0], BLOCK):
         block = vectors[start : start + BLOCK]
         placed = np.full(block.shape[0], -1)
         if leaders:
-            similar = (block @ vectors[leaders].T).toarray() >= threshold
+            if columns_of != len(leaders):
+                leader_columns, columns_of = vectors[leaders].T.tocsr(), len(leaders)
+            similar = (block @ leader_columns).toarray() >= threshold
             found = similar.any(axis=1)
             placed[found] = np.asarray(leaders)[similar.argmax(axis=1)[found]]
         rest = np.flatnonzero(placed < 0)
@@ -123,7 +150,7 @@ def group_messages(
     for text in wordings:
         by_key.setdefault(_key(text), []).append(text)
     keys = list(by_key)
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), dtype=np.float32).fit_transform(keys)
+    vectors = TfidfVectorizer(analyzer=_char_ngrams, dtype=np.float32).fit_transform(keys)
     leader_of = _leaders(vectors, threshold, max_groups)
     members: dict[int, list[str]] = {}
     for index, leader in enumerate(leader_of):
