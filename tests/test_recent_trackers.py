@@ -3,6 +3,7 @@ customer an outdated conversation: what another replica stored, what a failed tu
 model's slots are all seen on the next message; and what it stores is what Rasa's own store reads back."""
 
 import asyncio
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.database import IDLE_BEFORE_PING, engine_for
 from bot.rasa_plugins import tracking
 from bot.rasa_plugins.tracking import StrictSQLTrackerStore
 
@@ -136,3 +138,41 @@ def test_a_new_customers_first_message_does_not_read_every_stored_event(own_post
             explained = connection.execute(sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {query}"))
             assert _rows_read(explained.scalar()[0]["Plan"]) <= 100, sender
     store.engine.dispose()
+
+
+def test_a_database_restarted_while_the_shop_was_quiet_costs_no_message(own_postgres_url: str) -> None:
+    """Pooled connections are checked before use when they sat idle (not before every use: a round trip per
+    session was 10% of a replica's time under load), so connections the server dropped are replaced."""
+    database = own_postgres_url.rsplit("/", 1)[1]
+    store = StrictSQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", db=database,
+                                  username="postgres", cached_trackers=10)  # fmt: skip
+    tracking.storage_failures.discard(SENDER)
+    asyncio.run(_turn(store, "phí ship bao nhiêu", "30.000đ"))
+    _drop_connections(own_postgres_url)
+    time.sleep(IDLE_BEFORE_PING + 0.2)
+    asyncio.run(_turn(store, "giao mấy ngày", "2-3 ngày"))
+    assert SENDER not in tracking.storage_failures
+    assert _said(asyncio.run(store.retrieve(SENDER)))[-2:] == ["giao mấy ngày", "2-3 ngày"]
+    store.engine.dispose()
+
+
+def test_the_project_database_too_survives_a_restart_while_quiet(own_postgres_url: str) -> None:
+    engine = engine_for(own_postgres_url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+    _drop_connections(own_postgres_url)
+    time.sleep(IDLE_BEFORE_PING + 0.2)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT 2")).scalar() == 2
+    engine.dispose()
+
+
+def _drop_connections(url: str) -> None:
+    """What a database restart does to the pooled connections: the server closes them."""
+    database = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as connection:
+        others = "FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+        dropped = connection.execute(sa.text(f"SELECT count(pg_terminate_backend(pid)) {others}"), {"db": database})
+        assert dropped.scalar() >= 1
+    admin.dispose()

@@ -6,8 +6,8 @@ written it keeps the turn in memory only. The customer gets an answer that
 forgot the conversation, and the message is silently lost. This subclass
 notes which customers' turns hit a storage error, so the channel can answer
 with an apology and ask them to send again instead (connectors/rest.py), and
-it checks pooled connections to a database server before use, so a restarted
-database costs no message.
+it checks pooled connections to a database server before use when they sat idle, so a
+restarted database costs no message.
 
 Publishing to the event broker is cheaper too (docs/BENCHMARKS.md): the new
 events are found by counting the stored ones, as ``save`` does, instead of
@@ -44,7 +44,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot.database import database_url, engine_for
+from bot.database import IDLE_BEFORE_PING, database_url, engine_for, ping_when_idle
 from bot.rasa_plugins.recent_trackers import RecentTrackers
 from bot.senders import namespace_stored_senders
 
@@ -88,7 +88,7 @@ _NEWER_EVENTS = (
 class StrictSQLTrackerStore(SQLTrackerStore):
     """``type: bot.rasa_plugins.tracking.StrictSQLTrackerStore`` in endpoints.yml, with SQLTrackerStore's settings."""
 
-    engine: sa.engine.Engine  # SQLTrackerStore's, replaced in __init__ by one that checks connections before use
+    engine: sa.engine.Engine  # SQLTrackerStore's, replaced in __init__ by one that checks idle connections
 
     def __init__(self, *args: Any, publish_paused_only: bool = False, cached_trackers: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,7 +101,8 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _commit_without_waiting_for_the_disk)
         else:
-            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.engine = sa.create_engine(url, **create_engine_kwargs(url))
+            ping_when_idle(self.engine, IDLE_BEFORE_PING)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         namespace_stored_senders(self.engine, engine_for(database_url()))
 
