@@ -1,9 +1,11 @@
-"""A turn queued behind one whose replica died goes ahead when that ticket expires, never waits for ever.
+"""A turn queued behind one whose replica died goes ahead when that ticket expires, never waits for ever;
+two replicas never answer one conversation at once; a lock leaves nothing behind in Redis.
 
 Real Redis (127.0.0.1:6379, as on every machine of the project), under a key prefix of its own.
 """
 
 import asyncio
+import threading
 import uuid
 
 import pytest
@@ -57,3 +59,32 @@ def test_a_live_turn_ahead_is_still_waited_for() -> None:
         return order
 
     assert asyncio.run(two_turns()) == ["first in", "first out", "second in", "second out"]
+
+
+def test_two_replicas_never_answer_one_conversation_at_once() -> None:
+    """Each replica (a thread with its own event loop and connection) takes the same conversation's lock
+    over and over; had two held it at once, one turn would be lost or stored twice."""
+    cfg, inside, overlaps, turns = config(), [0], [], []
+    guard = threading.Lock()
+
+    async def replica(name: str) -> None:
+        store = WaitingRedisLockStore(cfg)
+        for number in range(40):
+            async with store.lock("web:c3", 10):
+                with guard:
+                    inside[0] += 1
+                    if inside[0] > 1:
+                        overlaps.append((name, number))
+                await asyncio.sleep(0.002)
+                with guard:
+                    inside[0] -= 1
+                    turns.append(name)
+
+    threads = [threading.Thread(target=asyncio.run, args=(replica(name),)) for name in ("rasa-1", "rasa-2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(turns) == 80 and not overlaps, overlaps
+    store = WaitingRedisLockStore(cfg)
+    assert not store.red.keys(f"{store.key_prefix}web:c3:tickets")  # nothing left behind
